@@ -17,6 +17,7 @@ const compiler = {
   settings: {
     optimizer: { enabled: true, runs: 1_000_000 },
     evmVersion: "cancun",
+    viaIR: true,
   },
 };
 
