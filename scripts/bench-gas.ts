@@ -23,3 +23,9 @@ await writeFile(
   JSON.stringify({ measuredAt: new Date().toISOString(), unit: "gasUsed per transaction", rows }, null, 2) + "\n",
 );
 console.log("wrote bench/results/gas.json");
+
+if (process.env.UPDATE_GAS_SNAPSHOT) {
+  const snapshot = Object.fromEntries(Object.entries(report).map(([operation, gasUsed]) => [operation, Number(gasUsed)]));
+  await writeFile("test/gas-snapshot.json", JSON.stringify(snapshot, null, 2) + "\n");
+  console.log("wrote test/gas-snapshot.json");
+}

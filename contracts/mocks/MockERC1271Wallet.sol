@@ -8,6 +8,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 /// turns that off, as a key rotation would) and executes calls the owner sends, so it can hold tokens and
 /// be a channel's payer or payee.
 contract MockERC1271Wallet is IERC1271 {
+    // solhint-disable-next-line immutable-vars-naming
     address public immutable owner;
     bool public acceptsSignatures = true;
 
@@ -24,6 +25,7 @@ contract MockERC1271Wallet is IERC1271 {
 
     function execute(address target, bytes calldata data) external returns (bytes memory) {
         if (msg.sender != owner) revert NotOwner(msg.sender);
+        // solhint-disable-next-line avoid-low-level-calls
         (bool success, bytes memory result) = target.call(data);
         if (!success) {
             assembly ("memory-safe") {

@@ -25,6 +25,7 @@ contract ReentrantToken is MockStablecoin {
         super._update(from, to, value);
         if (armed && from != address(0)) {
             armed = false;
+            // solhint-disable-next-line avoid-low-level-calls
             (reentrySucceeded, reentryResult) = target.call(callData);
         }
     }
