@@ -60,32 +60,25 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
     }
 
     function settle(bytes32 channelId, uint128 cumulativeAmount, bytes calldata signature) external {
-        ChannelRecord storage channel = _liveChannel(channelId);
-        address payee = channel.payee;
-        _requirePayee(payee);
-        _settle(channelId, channel, payee, cumulativeAmount, signature);
+        _settle(channelId, msg.sender, cumulativeAmount, signature);
     }
 
     function settleBatch(address token, VoucherClaim[] calldata claims) external returns (uint256 amount) {
         for (uint256 i; i < claims.length; ++i) {
             VoucherClaim calldata claim = claims[i];
             bytes32 channelId = claim.channelId;
-            ChannelRecord storage channel = _liveChannel(channelId);
-            _requirePayee(channel.payee);
-            address channelToken = channel.token;
+            (address channelToken, uint256 claimed) =
+                _redeem(channelId, msg.sender, claim.cumulativeAmount, claim.signature);
+            // Checked after `_redeem` so that each slot is read once; a mismatch reverts the whole batch.
             if (channelToken != token) revert TokenMismatch(channelId, channelToken, token);
-            uint256 claimed = _redeem(channelId, channel, claim.cumulativeAmount, claim.signature);
-            emit ChannelSettled(channelId, claim.cumulativeAmount, claimed);
+            emit ChannelSettled(channelId, claim.cumulativeAmount);
             amount += claimed;
         }
         if (amount != 0) IERC20(token).safeTransfer(msg.sender, amount);
     }
 
     function close(bytes32 channelId, uint128 cumulativeAmount, bytes calldata signature) external {
-        ChannelRecord storage channel = _liveChannel(channelId);
-        address payee = channel.payee;
-        _requirePayee(payee);
-        _close(channelId, channel, payee, cumulativeAmount, signature);
+        _close(channelId, msg.sender, cumulativeAmount, signature);
     }
 
     function requestClose(bytes32 channelId) external {
@@ -161,12 +154,11 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         bytes calldata payeeSignature,
         bytes calldata voucherSignature
     ) external nonReentrant {
-        ChannelRecord storage channel = _liveChannel(channelId);
-        address payee = channel.payee;
+        address payee = _liveChannel(channelId).payee;
         _consumePayeeAuthorization(
             EscrowHashes.SETTLE_AUTHORIZATION_TYPEHASH, payee, channelId, cumulativeAmount, nonce, deadline, payeeSignature
         );
-        _settle(channelId, channel, payee, cumulativeAmount, voucherSignature);
+        _settle(channelId, payee, cumulativeAmount, voucherSignature);
     }
 
     function closeWithAuthorization(
@@ -177,12 +169,11 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         bytes calldata payeeSignature,
         bytes calldata voucherSignature
     ) external nonReentrant {
-        ChannelRecord storage channel = _liveChannel(channelId);
-        address payee = channel.payee;
+        address payee = _liveChannel(channelId).payee;
         _consumePayeeAuthorization(
             EscrowHashes.CLOSE_AUTHORIZATION_TYPEHASH, payee, channelId, cumulativeAmount, nonce, deadline, payeeSignature
         );
-        _close(channelId, channel, payee, cumulativeAmount, voucherSignature);
+        _close(channelId, payee, cumulativeAmount, voucherSignature);
     }
 
     // ------------------------------------------------------------------ views
@@ -265,27 +256,18 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         return channel.token;
     }
 
-    function _settle(
-        bytes32 channelId,
-        ChannelRecord storage channel,
-        address payee,
-        uint128 cumulativeAmount,
-        bytes calldata signature
-    ) private {
-        uint256 amount = _redeem(channelId, channel, cumulativeAmount, signature);
-        emit ChannelSettled(channelId, cumulativeAmount, amount);
-        IERC20(channel.token).safeTransfer(payee, amount);
+    function _settle(bytes32 channelId, address payee, uint128 cumulativeAmount, bytes calldata signature) private {
+        (address token, uint256 amount) = _redeem(channelId, payee, cumulativeAmount, signature);
+        emit ChannelSettled(channelId, cumulativeAmount);
+        IERC20(token).safeTransfer(payee, amount);
     }
 
-    function _close(
-        bytes32 channelId,
-        ChannelRecord storage channel,
-        address payee,
-        uint128 cumulativeAmount,
-        bytes calldata signature
-    ) private {
+    function _close(bytes32 channelId, address payee, uint128 cumulativeAmount, bytes calldata signature) private {
+        ChannelRecord storage channel = _liveChannel(channelId);
+        _requirePayee(payee, channel.payee);
         // At or below what is settled, the payee forfeits the rest and no voucher is needed.
-        uint256 amount = cumulativeAmount > channel.settled ? _redeem(channelId, channel, cumulativeAmount, signature) : 0;
+        uint256 amount;
+        if (cumulativeAmount > channel.settled) (, amount) = _redeem(channelId, payee, cumulativeAmount, signature);
         channel.finalized = true;
         uint256 settled = channel.settled;
         uint256 refund;
@@ -299,21 +281,30 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         if (refund != 0) token.safeTransfer(channel.payer, refund);
     }
 
-    /// @dev Checks a voucher against the channel and records it as settled; returns the amount now owed
-    /// to the payee, which the caller pays out after its own effects.
-    function _redeem(bytes32 channelId, ChannelRecord storage channel, uint128 cumulativeAmount, bytes calldata signature)
+    /// @dev Redeems a voucher on a live channel of `payee`: checks it, then records it as settled. Returns
+    /// the token and the amount owed to the payee, which the caller pays out after its own effects. Reads
+    /// each of the channel's slots once, as a batch redeems one voucher per claim.
+    function _redeem(bytes32 channelId, address payee, uint128 cumulativeAmount, bytes calldata signature)
         private
-        returns (uint256 amount)
+        returns (address token, uint256 amount)
     {
-        uint96 settled = channel.settled;
+        ChannelRecord storage channel = _channels[channelId];
+        (address payer, bool finalized, bool hasAuthorizedSigner) =
+            (channel.payer, channel.finalized, channel.hasAuthorizedSigner);
+        _requireLive(channelId, payer, finalized);
+        (address channelPayee, uint96 settled) = (channel.payee, channel.settled);
+        _requirePayee(payee, channelPayee);
+        uint96 deposit;
+        (token, deposit) = (channel.token, channel.deposit);
         if (cumulativeAmount <= settled) revert AmountNotIncreasing(cumulativeAmount, settled);
-        uint96 deposit = channel.deposit;
         if (cumulativeAmount > deposit) revert AmountExceedsDeposit(cumulativeAmount, deposit);
-        address signer = channel.hasAuthorizedSigner ? _authorizedSigners[channelId] : channel.payer;
+        address signer = hasAuthorizedSigner ? _authorizedSigners[channelId] : payer;
         bytes32 digest = _hashTypedDataV4(EscrowHashes.voucher(channelId, cumulativeAmount));
         if (!VoucherSignature.isValid(signer, digest, signature)) revert InvalidSignature(signer);
 
+        // Both fields of slot 1 are written together, so the slot is not read again.
         // Fits: cumulativeAmount <= deposit <= MAX_DEPOSIT.
+        channel.payee = payee;
         channel.settled = uint96(cumulativeAmount);
         // Cannot underflow: cumulativeAmount > settled was checked above.
         unchecked {
@@ -353,8 +344,8 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         if (msg.sender != payer) revert NotPayer(msg.sender, payer);
     }
 
-    function _requirePayee(address payee) private view {
-        if (msg.sender != payee) revert NotPayee(msg.sender, payee);
+    function _requirePayee(address caller, address payee) private pure {
+        if (caller != payee) revert NotPayee(caller, payee);
     }
 
     function _receiveFrom(address token, address from, uint256 amount) private {

@@ -46,8 +46,10 @@ interface ITollgateEscrow {
     /// @notice Funds were added to a channel; `deposit` is the new total.
     event ChannelToppedUp(bytes32 indexed channelId, uint256 additionalDeposit, uint256 deposit);
 
-    /// @notice The payee redeemed a voucher; `amount` was paid out, `settled` is the new cumulative total.
-    event ChannelSettled(bytes32 indexed channelId, uint256 settled, uint256 amount);
+    /// @notice The payee redeemed a voucher: `settled` is the new cumulative total paid out. The amount of
+    /// this payout is the difference from the channel's previous `settled` (its open or last settlement);
+    /// leaving it out saves 256 gas on every settlement, in batches on every claim.
+    event ChannelSettled(bytes32 indexed channelId, uint256 settled);
 
     /// @notice The payer started a forced close; `withdraw` opens at `closeRequestedAt + CLOSE_GRACE_PERIOD`.
     event CloseRequested(bytes32 indexed channelId, uint256 closeRequestedAt);
