@@ -378,3 +378,35 @@ export async function deployEscrowWorld(viem: HardhatViemHelpers) {
 }
 
 export type EscrowWorld = Awaited<ReturnType<typeof deployEscrowWorld>>;
+
+/**
+ * Asserts the exact sequence of ChannelSettled events the escrow emitted in `hash`, as
+ * [channelId, settled, amount] triples. The payout `amount` is compared only while the event carries it:
+ * the interface dropped that field for gas (the payout itself is checked through the token's Transfer
+ * logs and balances by the callers).
+ */
+export async function expectChannelSettled(
+  publicClient: Awaited<ReturnType<HardhatViemHelpers["getPublicClient"]>>,
+  escrow: Escrow,
+  hash: Hash,
+  expected: ReadonlyArray<readonly [Hex, bigint, bigint]>,
+): Promise<void> {
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  assert.equal(receipt.status, "success");
+  const logs = parseEventLogs({
+    abi: escrow.abi,
+    eventName: "ChannelSettled",
+    logs: receipt.logs.filter((log) => log.address.toLowerCase() === escrow.address.toLowerCase()),
+  });
+  const carriesAmount = escrow.abi.some(
+    (item) => item.type === "event" && item.name === "ChannelSettled" && item.inputs.some((i) => i.name === "amount"),
+  );
+  const actual = logs.map((log) => {
+    const args = log.args as { channelId: Hex; settled: bigint; amount?: bigint };
+    return carriesAmount ? [args.channelId, args.settled, args.amount] : [args.channelId, args.settled];
+  });
+  assert.deepEqual(
+    actual,
+    expected.map(([id, settled, amount]) => (carriesAmount ? [id, settled, amount] : [id, settled])),
+  );
+}

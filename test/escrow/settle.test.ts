@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { getAddress } from "viem";
-import { USDC, bytes32, deployEscrowWorld, expectTokenDeltas, transfersIn } from "./helpers.js";
+import { USDC, bytes32, deployEscrowWorld, expectChannelSettled, expectTokenDeltas, transfersIn } from "./helpers.js";
 
 const { viem, networkHelpers } = await network.create();
 
@@ -38,7 +38,7 @@ describe("TollgateEscrow.settle", () => {
     await expectTokenDeltas(w.token, [[w.payee.account.address, 15n]], async () => {
       hash = await w.escrow.write.settle([c.channelId, 45n, sig], { account: w.payee.account });
     });
-    await viem.assertions.emitWithArgs(Promise.resolve(hash), w.escrow, "ChannelSettled", [c.channelId, 45n, 15n]);
+    await expectChannelSettled(w.publicClient, w.escrow, hash, [[c.channelId, 45n, 15n]]);
     assert.deepEqual(await transfersIn(w.publicClient, w.token.address, hash), [
       { from: getAddress(w.escrow.address), to: getAddress(w.payee.account.address), value: 15n },
     ]);
@@ -47,12 +47,14 @@ describe("TollgateEscrow.settle", () => {
   it("test_settle_emits_ChannelSettled_with_exact_args", async () => {
     const w = await networkHelpers.loadFixture(escrowWorld);
     const c = await w.openChannel({ deposit: 100n });
-    await viem.assertions.emitWithArgs(
-      w.escrow.write.settle([c.channelId, 1n, await w.voucher(c.channelId, 1n)], { account: w.payee.account }),
-      w.escrow,
-      "ChannelSettled",
-      [c.channelId, 1n, 1n],
-    );
+    await w.escrow.write.settle([c.channelId, 30n, await w.voucher(c.channelId, 30n)], { account: w.payee.account });
+    const hash = await w.escrow.write.settle([c.channelId, 31n, await w.voucher(c.channelId, 31n)], {
+      account: w.payee.account,
+    });
+    await expectChannelSettled(w.publicClient, w.escrow, hash, [[c.channelId, 31n, 1n]]);
+    assert.deepEqual(await transfersIn(w.publicClient, w.token.address, hash), [
+      { from: getAddress(w.escrow.address), to: getAddress(w.payee.account.address), value: 1n },
+    ]);
   });
 
   it("test_settle_at_deposit_exactly_succeeds", async () => {
