@@ -1,0 +1,45 @@
+import type { Address, Hex, LocalAccount } from "viem";
+import type { ReceiveAuthorization } from "./ReceiveAuthorization.js";
+import type { TokenDomain } from "./TokenDomain.js";
+
+/** EIP-712 types of EIP-3009 `ReceiveWithAuthorization`. */
+export const receiveWithAuthorizationTypes = {
+  ReceiveWithAuthorization: [
+    { name: "from", type: "address" },
+    { name: "to", type: "address" },
+    { name: "value", type: "uint256" },
+    { name: "validAfter", type: "uint256" },
+    { name: "validBefore", type: "uint256" },
+    { name: "nonce", type: "bytes32" },
+  ],
+} as const;
+
+export type SignReceiveWithAuthorizationParameters = {
+  /** The token holder; becomes `from`. */
+  account: LocalAccount;
+  /** See getTokenDomain. */
+  tokenDomain: TokenDomain;
+  to: Address;
+  value: bigint;
+  validAfter: bigint;
+  validBefore: bigint;
+  nonce: Hex;
+};
+
+export type SignReceiveWithAuthorizationReturnType = ReceiveAuthorization;
+
+/** Signs an EIP-3009 `ReceiveWithAuthorization` letting `to` pull `value` from the account. */
+export async function signReceiveWithAuthorization({
+  account,
+  tokenDomain,
+  ...message
+}: SignReceiveWithAuthorizationParameters): Promise<SignReceiveWithAuthorizationReturnType> {
+  const authorization = { from: account.address, ...message };
+  const signature = await account.signTypedData({
+    domain: tokenDomain,
+    types: receiveWithAuthorizationTypes,
+    primaryType: "ReceiveWithAuthorization",
+    message: authorization,
+  });
+  return { ...authorization, signature };
+}
