@@ -1,7 +1,18 @@
 import { TollgateError, type TollgateErrorOptions } from "./TollgateError.js";
 
 /** What kind of value failed to parse or was out of range. */
-export type InvalidValueKind = "hex" | "bytes32" | "address" | "amount" | "signature" | "decimals" | "chainId";
+export type InvalidValueKind =
+  | "hex"
+  | "bytes32"
+  | "address"
+  | "amount"
+  | "signature"
+  | "decimals"
+  | "chainId"
+  | "base64url"
+  | "json"
+  | "challenge"
+  | "receipt";
 
 /** A value (usually from the wire) is malformed or out of range. */
 export class InvalidValueError extends TollgateError {

@@ -7,7 +7,9 @@ export type TollgateErrorCode =
   | "SUBMISSION_FAILED"
   | "RPC_FAILED"
   | "DEPLOYMENT_NOT_FOUND"
-  | "NATIVE_UNAVAILABLE";
+  | "NATIVE_UNAVAILABLE"
+  | "STORE_FAILED"
+  | "PAYMENT_PROBLEM";
 
 export type TollgateErrorOptions = { cause?: unknown };
 

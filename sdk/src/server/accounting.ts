@@ -1,0 +1,92 @@
+import type { Hex } from "viem";
+import { PaymentProblemError } from "../protocol/problems.js";
+import type { ChannelRecord, ChannelTransaction, ChargeRecord } from "./store/SessionStore.js";
+
+/** A voucher whose signature and signer were already verified. */
+export type VerifiedVoucher = { cumulativeAmount: bigint; signature: Hex };
+
+/**
+ * Steps 6–10 of the draft's voucher verification, on a channel whose signature check (steps 3–5) passed:
+ * a voucher at or below `acceptedCumulative` is an idempotent replay and changes nothing; a higher one
+ * must rise by at least `minVoucherDelta` and stay within the deposit.
+ */
+export function acceptVoucher(channel: ChannelRecord, voucher: VerifiedVoucher, minVoucherDelta: bigint): ChannelRecord {
+  const { acceptedCumulative, deposit, channelId } = channel;
+  if (voucher.cumulativeAmount <= acceptedCumulative) return channel;
+  const delta = voucher.cumulativeAmount - acceptedCumulative;
+  if (delta < minVoucherDelta) {
+    throw new PaymentProblemError("delta-too-small", {
+      detail: `The voucher raises the cumulative amount by ${delta}, below the minimum ${minVoucherDelta}`,
+      extensions: { channelId, acceptedCumulative: acceptedCumulative.toString(), minVoucherDelta: minVoucherDelta.toString() },
+    });
+  }
+  if (voucher.cumulativeAmount > deposit) {
+    throw new PaymentProblemError("amount-exceeds-deposit", {
+      detail: `The voucher's cumulative amount ${voucher.cumulativeAmount} exceeds the deposit ${deposit}`,
+      extensions: { channelId, deposit: deposit.toString() },
+    });
+  }
+  return { ...channel, acceptedCumulative: voucher.cumulativeAmount, acceptedSignature: voucher.signature };
+}
+
+/** What a channel can still pay for: accepted vouchers minus what is spent or held for requests. */
+export function available(channel: ChannelRecord): bigint {
+  return channel.acceptedCumulative - channel.spent - channel.reserved;
+}
+
+/** The balance problem a client answers with a higher voucher (and a top-up if it exceeds the deposit). */
+export function insufficientBalance(channel: ChannelRecord, cost: bigint): PaymentProblemError {
+  const requiredCumulative = channel.spent + channel.reserved + cost;
+  return new PaymentProblemError("insufficient-balance", {
+    detail: `This request costs ${cost}; the channel has ${available(channel)} left on accepted vouchers`,
+    extensions: {
+      channelId: channel.channelId,
+      requiredCumulative: requiredCumulative.toString(),
+      acceptedCumulative: channel.acceptedCumulative.toString(),
+      deposit: channel.deposit.toString(),
+    },
+  });
+}
+
+export type ReserveParameters = {
+  tx: ChannelTransaction;
+  channel: ChannelRecord;
+  key: string;
+  cost: bigint;
+  units: bigint;
+  now: number;
+};
+
+/**
+ * Holds `cost` for a request, once per `key`: a key already reserved or committed (a retried request
+ * with the same Idempotency-Key) is not charged again. Returns the channel as it must be stored and
+ * whether this call made a new reservation.
+ */
+export async function reserve({ tx, channel, key, cost, units, now }: ReserveParameters): Promise<{ channel: ChannelRecord; charge: ChargeRecord; fresh: boolean }> {
+  const existing = await tx.getCharge(key);
+  if (existing && existing.status !== "released") return { channel, charge: existing, fresh: false };
+  if (available(channel) < cost) throw insufficientBalance(channel, cost);
+  const charge: ChargeRecord = {
+    channelId: channel.channelId,
+    key,
+    payer: channel.payer,
+    amount: cost,
+    units,
+    status: "reserved",
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  };
+  await tx.putCharge(charge);
+  return { channel: { ...channel, reserved: channel.reserved + cost, updatedAt: now }, charge, fresh: true };
+}
+
+/** Turns a reservation into a charge (`spent` grows) or gives it back; a settled charge is left alone. */
+export async function finishCharge(tx: ChannelTransaction, channel: ChannelRecord, key: string, outcome: "committed" | "released", now: number): Promise<ChannelRecord> {
+  const charge = await tx.getCharge(key);
+  if (!charge || charge.status !== "reserved") return channel;
+  await tx.putCharge({ ...charge, status: outcome, updatedAt: now });
+  const reserved = channel.reserved - charge.amount;
+  return outcome === "committed"
+    ? { ...channel, reserved, spent: channel.spent + charge.amount, units: channel.units + charge.units, updatedAt: now }
+    : { ...channel, reserved, updatedAt: now };
+}

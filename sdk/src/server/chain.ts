@@ -1,0 +1,109 @@
+import { type Account, type Address, type Chain, type Client, type Hex, isAddressEqual, parseEventLogs, type Transport } from "viem";
+import { getCode, readContract } from "viem/actions";
+import { getChannel } from "../channel/getChannel.js";
+import type { Channel } from "../channel/Channel.js";
+import { ContractRevertedError } from "../errors/ContractRevertedError.js";
+import { RpcError } from "../errors/RpcError.js";
+import { TollgateError } from "../errors/TollgateError.js";
+import { tollgateEscrowAbi } from "../generated/tollgateEscrowAbi.js";
+import { PaymentProblemError, type ProblemName } from "../protocol/problems.js";
+import { waitForTransactionOutcome } from "../transactions/waitForTransactionOutcome.js";
+
+/** The shortest forced-close grace period under which a seller could still settle in time. */
+export const MIN_CLOSE_GRACE_PERIOD = 600n;
+
+/** What the gate needs to reach the chain. */
+export type GateChain = {
+  publicClient: Client;
+  walletClient: Client<Transport, Chain | undefined, Account>;
+  escrow: Address;
+  /** Blocks that must include a client's open or top-up before its deposit is trusted. */
+  confirmations: number;
+  /** Milliseconds to wait for a receipt. */
+  timeout: number;
+};
+
+/** A problem for a reverted escrow call, named after the revert where the draft maps it. */
+export function revertProblem(error: ContractRevertedError): PaymentProblemError {
+  const mapped: Record<string, ProblemName> = {
+    AmountExceedsDeposit: "amount-exceeds-deposit",
+    ChannelNotFound: "channel-not-found",
+    ChannelFinalized: "channel-finalized",
+    InvalidSignature: "invalid-signature",
+    TransferAmountMismatch: "insufficient-balance",
+    ERC20InsufficientBalance: "insufficient-balance",
+  };
+  const problem = (error.errorName && mapped[error.errorName]) || "transaction-reverted";
+  return new PaymentProblemError(problem, {
+    detail: error.errorName ? `The escrow call reverted with ${error.errorName}` : "The escrow call reverted",
+    extensions: error.hash ? { txHash: error.hash } : {},
+    cause: error,
+  });
+}
+
+/** Runs a chain call, turning a revert into its problem and a transport failure into an RpcError. */
+export async function onChain<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ContractRevertedError) throw revertProblem(error);
+    // Problems, RPC failures and unknown transaction outcomes are already typed.
+    if (error instanceof TollgateError) throw error;
+    throw new RpcError(`Could not ${what}`, { cause: error });
+  }
+}
+
+/** The channel on-chain, which must exist and not be finalized. */
+export async function readLiveChannel(chain: GateChain, channelId: Hex): Promise<Channel> {
+  const channel = await onChain("read the channel", () => getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId }));
+  if (channel === null) throw new PaymentProblemError("channel-not-found", { extensions: { channelId } });
+  if (channel.finalized) throw new PaymentProblemError("channel-finalized", { extensions: { channelId } });
+  return channel;
+}
+
+/**
+ * Confirms that transaction `hash` opened or topped up `channelId` on this escrow (directly or through
+ * a smart-wallet entry point: the escrow's own event is what counts), mined with the required
+ * confirmations. A reverted transaction is a final `transaction-reverted`; a missing receipt past the
+ * timeout is an unknown outcome, not a failure.
+ */
+export async function confirmFunding(chain: GateChain, { hash, channelId, eventName }: { hash: Hex; channelId: Hex; eventName: "ChannelOpened" | "ChannelToppedUp" }) {
+  const receipt = await onChain("fetch the transaction receipt", () =>
+    waitForTransactionOutcome({ client: chain.publicClient, hash, confirmations: chain.confirmations, timeout: chain.timeout }),
+  );
+  const events = parseEventLogs({ abi: tollgateEscrowAbi, eventName, logs: receipt.logs }).filter(
+    (log) => isAddressEqual(log.address, chain.escrow) && log.args.channelId === channelId,
+  );
+  if (events.length === 0) {
+    throw new PaymentProblemError("verification-failed", {
+      detail: `Transaction ${hash} did not ${eventName === "ChannelOpened" ? "open" : "top up"} channel ${channelId} on this escrow`,
+      extensions: { channelId },
+    });
+  }
+  return { receipt, events };
+}
+
+/** Refuses an escrow whose grace period would not leave the seller time to settle a forced close. */
+export async function assertGracePeriod(chain: GateChain): Promise<bigint> {
+  const gracePeriod = await onChain("read the escrow's grace period", () =>
+    readContract(chain.publicClient, { address: chain.escrow, abi: tollgateEscrowAbi, functionName: "CLOSE_GRACE_PERIOD" }),
+  );
+  if (BigInt(gracePeriod) < MIN_CLOSE_GRACE_PERIOD) {
+    throw new Error(`The escrow's CLOSE_GRACE_PERIOD of ${gracePeriod}s is below the ${MIN_CLOSE_GRACE_PERIOD}s a seller needs`);
+  }
+  return BigInt(gracePeriod);
+}
+
+/** Whether `address` has code (an ERC-1271 wallet can sign); remembered, since code rarely appears. */
+export function createCodeCache(client: Client) {
+  const known = new Map<Address, Promise<boolean>>();
+  return (address: Address): Promise<boolean> => {
+    let hasCode = known.get(address);
+    if (!hasCode) {
+      hasCode = onChain("read the signer's code", async () => ((await getCode(client, { address })) ?? "0x") !== "0x");
+      hasCode.catch(() => known.delete(address));
+      known.set(address, hasCode);
+    }
+    return hasCode;
+  };
+}

@@ -1,0 +1,636 @@
+import {
+  type Account,
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  http,
+  isAddressEqual,
+  type Transport,
+  zeroAddress,
+} from "viem";
+import { computeOpenNonce } from "../authorization/computeOpenNonce.js";
+import { computeTopUpNonce } from "../authorization/computeTopUpNonce.js";
+import type { Channel } from "../channel/Channel.js";
+import { parseAddress } from "../encoding/parseAddress.js";
+import { canonicalJson } from "../protocol/canonicalJson.js";
+import {
+  computeChallengeId,
+  decodeChallengeRequest,
+  encodeChallengeRequest,
+  formatChallenge,
+  isChallengeIdValid,
+  type PaymentChallenge,
+} from "../protocol/challenge.js";
+import { parseCredential } from "../protocol/credential.js";
+import { PaymentProblemError } from "../protocol/problems.js";
+import { formatReceipt } from "../protocol/receipt.js";
+import {
+  type ClosePayload,
+  type DepositExtension,
+  type Eip3009Authorization,
+  type OpenAuthorizationPayload,
+  type OpenHashPayload,
+  parseSessionPayload,
+  type SessionPayload,
+  type TopUpAuthorizationPayload,
+  type TopUpHashPayload,
+} from "../session/payload.js";
+import { formatSessionRequest, type SessionRequest } from "../session/request.js";
+import { recoverVoucherSigner } from "../voucher/recoverVoucherSigner.js";
+import { verifyVoucher } from "../voucher/verifyVoucher.js";
+import { closeChannel } from "../transactions/closeChannel.js";
+import { openChannelWithAuthorization } from "../transactions/openChannelWithAuthorization.js";
+import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithAuthorization.js";
+import { acceptVoucher, finishCharge, type VerifiedVoucher, reserve } from "./accounting.js";
+import { assertGracePeriod, confirmFunding, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
+import { problemResponse } from "./problemResponse.js";
+import type { ChannelRecord, SessionStore } from "./store/SessionStore.js";
+
+export type PaymentGateParameters = {
+  /** The chain the escrow lives on (a viem chain; its id goes into every challenge). */
+  chain: Chain;
+  /** The escrow contract. */
+  escrow: Address;
+  /** The ERC-20 the gate charges in. */
+  currency: Address;
+  /** The seller's account: receives payments and signs settle and close transactions. */
+  account: Account;
+  /** Where payments go; defaults to `account.address`, which must then settle (payee only). */
+  recipient?: Address;
+  store: SessionStore;
+  /** Secret that makes challenge ids unforgeable; every instance of the server shares it (≥ 32 bytes). */
+  secret: string | Uint8Array;
+  /** RPC transport; defaults to the chain's first RPC URL. */
+  transport?: Transport;
+  /** Protection space named in challenges; defaults to `"tollgate"`. */
+  realm?: string;
+  /** Seconds a challenge stays valid; defaults to 900. */
+  challengeTtl?: number;
+  /** Blocks that must include a client's open or top-up; defaults to 1. */
+  confirmations?: number;
+  /** Milliseconds to wait for a receipt; defaults to 60 000. */
+  transactionTimeout?: number;
+  /** Pay the gas of clients' opens and top-ups (EIP-3009 authorizations); defaults to false. */
+  feePayer?: boolean;
+  /** `"reserve"` (default): hold the price, charge only when the handler answers below 500. `"charge"`: charge before the handler. */
+  chargeMode?: "reserve" | "charge";
+  /** Clock in milliseconds, for tests. */
+  now?: () => number;
+};
+
+export type SessionRouteParameters = {
+  /** Price per unit, in base units of the currency. */
+  amount: bigint;
+  /** What a unit is (`"request"`, `"photo"`, `"llm_token"`…). */
+  unitType?: string;
+  /** Deposit a new channel should hold; defaults to 100 units. */
+  suggestedDeposit?: bigint;
+  /** Smallest raise a new voucher may make; defaults to 0 (any). */
+  minVoucherDelta?: bigint;
+  description?: string;
+  /** Units one request consumes; defaults to 1. Streams meter their own units instead. */
+  units?: (request: Request) => bigint;
+};
+
+/** What a paid handler learns about the payment it is served under. */
+export type Payment = {
+  channelId: Hex;
+  payer: Address;
+  /** Units charged for this request. */
+  units: bigint;
+  /** The channel's accounting when the request was admitted. */
+  channel: ChannelRecord;
+};
+
+export type PaidHandler = (request: Request, payment: Payment) => Response | Promise<Response>;
+
+export type SessionRoute = {
+  /** The fetch-style core: answers 402 with a challenge, verifies credentials, charges, and calls `handler`. */
+  handle(request: Request, handler: PaidHandler): Promise<Response>;
+  /** The 402 challenge this route issues, optionally suggesting an existing channel. */
+  challenge(channelId?: Hex): PaymentChallenge;
+  readonly request: SessionRequest;
+};
+
+export type PaymentGate = {
+  session(parameters: SessionRouteParameters): SessionRoute;
+  readonly store: SessionStore;
+  readonly chain: GateChain;
+  readonly recipient: Address;
+  /** Called with every channel whose accounting changed; the settlement service subscribes here. */
+  onChannelUpdate(listener: (channel: ChannelRecord) => void): () => void;
+};
+
+const DEFAULT_CHALLENGE_TTL = 900;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Creates the seller's side of the `evm` session method; see `session()` for per-route pricing. */
+export function createPaymentGate(parameters: PaymentGateParameters): PaymentGate {
+  const {
+    chain: viemChain,
+    escrow,
+    currency,
+    account,
+    store,
+    secret,
+    realm = "tollgate",
+    challengeTtl = DEFAULT_CHALLENGE_TTL,
+    feePayer = false,
+    chargeMode = "reserve",
+    now = Date.now,
+  } = parameters;
+  const recipient = parameters.recipient ?? account.address;
+  if ((typeof secret === "string" ? new TextEncoder().encode(secret) : secret).length < 32) {
+    throw new Error("createPaymentGate: `secret` must be at least 32 bytes");
+  }
+  const transport = parameters.transport ?? http();
+  const chain: GateChain = {
+    publicClient: createPublicClient({ chain: viemChain, transport }),
+    walletClient: createWalletClient({ chain: viemChain, transport, account }),
+    escrow,
+    confirmations: parameters.confirmations ?? 1,
+    timeout: parameters.transactionTimeout ?? 60_000,
+  };
+  const hasCode = createCodeCache(chain.publicClient);
+  const listeners = new Set<(channel: ChannelRecord) => void>();
+  let gracePeriodChecked: Promise<bigint> | undefined;
+  const checkGracePeriod = () => {
+    gracePeriodChecked ??= assertGracePeriod(chain).catch((error) => {
+      gracePeriodChecked = undefined;
+      throw error;
+    });
+    return gracePeriodChecked;
+  };
+
+  const publish = (channel: ChannelRecord) => {
+    for (const listener of listeners) listener(channel);
+  };
+
+  /** Steps 3–5 of voucher verification: a canonical signature by the channel's signer (EOA, else ERC-1271). */
+  async function verifySignature(channel: Pick<ChannelRecord, "channelId" | "payer" | "authorizedSigner">, voucher: VerifiedVoucher) {
+    const signer = channel.authorizedSigner === zeroAddress ? channel.payer : channel.authorizedSigner;
+    const fields = { chainId: viemChain.id, escrow, channelId: channel.channelId, cumulativeAmount: voucher.cumulativeAmount };
+    const recovered = recoverVoucherSigner({ ...fields, signature: voucher.signature });
+    if (recovered !== null && isAddressEqual(recovered, signer)) return;
+    const valid =
+      (await hasCode(signer)) &&
+      (await onChain("ask the signer's wallet", () =>
+        verifyVoucher({ ...fields, signature: voucher.signature, signer, client: chain.publicClient }),
+      ));
+    if (!valid) {
+      throw new PaymentProblemError(recovered === null ? "invalid-signature" : "signer-mismatch", {
+        detail: recovered === null ? "The voucher signature is not a valid canonical signature" : "The voucher is not signed by the channel's signer",
+        extensions: { channelId: channel.channelId },
+      });
+    }
+  }
+
+  /** Checks the on-chain channel is one this gate may accept: its payee, its token, room for one unit. */
+  function assertAcceptable(channel: Channel, channelId: Hex, price: bigint) {
+    const reason = !isAddressEqual(channel.payee, recipient)
+      ? "its payee is not this server's recipient"
+      : !isAddressEqual(channel.token, currency)
+        ? "its token is not this server's currency"
+        : channel.deposit - channel.settled < price
+          ? "its remaining deposit does not cover one unit"
+          : channel.closeRequestedAt !== 0n
+            ? "a forced close is pending"
+            : undefined;
+    if (reason) throw new PaymentProblemError("verification-failed", { detail: `Channel ${channelId} cannot be used: ${reason}`, extensions: { channelId } });
+  }
+
+  function newRecord(channelId: Hex, channel: Channel, at: number): ChannelRecord {
+    return {
+      channelId,
+      chainId: viemChain.id,
+      escrow,
+      payer: channel.payer,
+      payee: channel.payee,
+      token: channel.token,
+      authorizedSigner: channel.authorizedSigner,
+      deposit: channel.deposit,
+      settledOnChain: channel.settled,
+      // What was settled before this server knew the channel was paid for and delivered.
+      acceptedCumulative: channel.settled,
+      acceptedSignature: null,
+      spent: channel.settled,
+      reserved: 0n,
+      units: 0n,
+      closeRequestedAt: channel.closeRequestedAt,
+      status: "open",
+      lastTxHash: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+
+  /** Stores a channel first seen on-chain, unless another request stored it meanwhile. */
+  async function adopt(channelId: Hex, channel: Channel): Promise<ChannelRecord> {
+    return store.withChannel(channelId, async (tx) => {
+      if (tx.channel) return tx.channel;
+      const record = newRecord(channelId, channel, now());
+      await tx.putChannel(record);
+      return record;
+    });
+  }
+
+  /** The stored channel, or one that exists on-chain for this seller and is stored now. */
+  async function knownChannel(channelId: Hex, price: bigint): Promise<ChannelRecord> {
+    const stored = await store.getChannel(channelId);
+    if (stored) return stored;
+    await checkGracePeriod();
+    const onChainChannel = await readLiveChannel(chain, channelId);
+    assertAcceptable(onChainChannel, channelId, price);
+    return adopt(channelId, onChainChannel);
+  }
+
+  /** Re-reads the deposit when a voucher goes beyond the one on record (a top-up this server missed). */
+  async function refreshDeposit(record: ChannelRecord, cumulativeAmount: bigint): Promise<ChannelRecord> {
+    if (cumulativeAmount <= record.deposit) return record;
+    const onChainChannel = await readLiveChannel(chain, record.channelId);
+    if (onChainChannel.deposit <= record.deposit) return record;
+    return store.withChannel(record.channelId, async (tx) => {
+      const current = tx.channel ?? record;
+      const updated = { ...current, deposit: onChainChannel.deposit, closeRequestedAt: onChainChannel.closeRequestedAt, updatedAt: now() };
+      await tx.putChannel(updated);
+      return updated;
+    });
+  }
+
+  function assertEip3009(authorization: Eip3009Authorization, value: bigint, nonce: Hex) {
+    const problem = !isAddressEqual(authorization.to, escrow)
+      ? "authorization.to is not the escrow"
+      : authorization.value !== value
+        ? "authorization.value differs from the deposit"
+        : authorization.nonce !== nonce
+          ? "authorization.nonce is not the one derived from the channel parameters"
+          : undefined;
+    if (problem) throw new PaymentProblemError("malformed-credential", { detail: problem });
+  }
+
+  function requireFeePayer() {
+    if (!feePayer) {
+      throw new PaymentProblemError("method-unsupported", { detail: "This server does not pay gas: open and top up with type hash" });
+    }
+  }
+
+  /** Funding the server submits (feePayer): `openWithAuthorization`, then the same checks as a client's open. */
+  async function openWithAuthorization(
+    payload: Pick<OpenAuthorizationPayload, "channelId" | "authorization" | "signature" | "salt" | "authorizedSigner">,
+    price: bigint,
+    minDeposit: bigint,
+  ) {
+    requireFeePayer();
+    const { authorization, salt, authorizedSigner = zeroAddress, channelId } = payload;
+    assertEip3009(
+      authorization,
+      authorization.value,
+      computeOpenNonce({ from: authorization.from, payee: recipient, token: currency, salt, authorizedSigner }),
+    );
+    // Every relayed open costs the server gas, so tiny deposits are refused (the draft's DoS advice).
+    if (authorization.value < minDeposit) {
+      throw new PaymentProblemError("verification-failed", { detail: `A deposit of at least ${minDeposit} is required when the server pays gas` });
+    }
+    const existing = await store.getChannel(channelId);
+    if (existing) return existing;
+    await checkGracePeriod();
+    await onChain("open the channel", () =>
+      openChannelWithAuthorization({
+        client: chain.walletClient,
+        publicClient: chain.publicClient,
+        timeout: chain.timeout,
+        escrow,
+        payee: recipient,
+        token: currency,
+        salt,
+        authorizedSigner,
+        authorization: { ...authorization, signature: payload.signature },
+      }),
+    );
+    const onChainChannel = await readLiveChannel(chain, channelId);
+    assertAcceptable(onChainChannel, channelId, price);
+    return adopt(channelId, onChainChannel);
+  }
+
+  async function topUpWithAuthorization(payload: Pick<TopUpAuthorizationPayload, "channelId" | "authorization" | "signature" | "salt">, record: ChannelRecord) {
+    requireFeePayer();
+    const { channelId, authorization, salt } = payload;
+    assertEip3009(
+      authorization,
+      authorization.value,
+      computeTopUpNonce({ channelId, additionalDeposit: authorization.value, from: authorization.from, topUpSalt: salt }),
+    );
+    await onChain("top up the channel", () =>
+      topUpChannelWithAuthorization({
+        client: chain.walletClient,
+        publicClient: chain.publicClient,
+        timeout: chain.timeout,
+        escrow,
+        channelId,
+        topUpSalt: salt,
+        authorization: { ...authorization, signature: payload.signature },
+      }),
+    );
+    return recordFunding(record);
+  }
+
+  /** Stores the deposit as the chain now has it, which also clears a close the top-up cancelled. */
+  async function recordFunding(record: ChannelRecord): Promise<ChannelRecord> {
+    const onChainChannel = await readLiveChannel(chain, record.channelId);
+    return store.withChannel(record.channelId, async (tx) => {
+      const current = tx.channel ?? record;
+      const updated = { ...current, deposit: onChainChannel.deposit, closeRequestedAt: onChainChannel.closeRequestedAt, updatedAt: now() };
+      await tx.putChannel(updated);
+      return updated;
+    });
+  }
+
+  async function openWithHash(payload: OpenHashPayload, source: string | undefined, price: bigint): Promise<ChannelRecord> {
+    const existing = await store.getChannel(payload.channelId);
+    if (existing) return existing;
+    if (source === undefined) throw new PaymentProblemError("malformed-credential", { detail: "source is required with type hash" });
+    await checkGracePeriod();
+    await confirmFunding(chain, { hash: payload.hash, channelId: payload.channelId, eventName: "ChannelOpened" });
+    const onChainChannel = await readLiveChannel(chain, payload.channelId);
+    assertAcceptable(onChainChannel, payload.channelId, price);
+    if (!sourceNames(source, onChainChannel.payer)) {
+      throw new PaymentProblemError("verification-failed", { detail: "source does not name the channel's payer", extensions: { channelId: payload.channelId } });
+    }
+    return adopt(payload.channelId, onChainChannel);
+  }
+
+  async function topUpWithHash(payload: TopUpHashPayload, record: ChannelRecord): Promise<ChannelRecord> {
+    await confirmFunding(chain, { hash: payload.hash, channelId: payload.channelId, eventName: "ChannelToppedUp" });
+    const updated = await recordFunding(record);
+    if (updated.deposit < record.deposit + payload.additionalDeposit) {
+      throw new PaymentProblemError("verification-failed", {
+        detail: `The deposit is ${updated.deposit}, not the ${record.deposit + payload.additionalDeposit} this top-up claims`,
+        extensions: { channelId: record.channelId },
+      });
+    }
+    return updated;
+  }
+
+  async function processDeposit(deposit: DepositExtension, channelId: Hex, price: bigint, minDeposit: bigint): Promise<ChannelRecord> {
+    if (deposit.action === "open") return openWithAuthorization({ ...deposit, channelId }, price, minDeposit);
+    return topUpWithAuthorization({ ...deposit, channelId }, await knownChannel(channelId, price));
+  }
+
+  /** The `close` action: the highest voucher held (the client's, if higher and valid) closes on-chain. */
+  async function close(payload: ClosePayload, price: bigint, challenge: PaymentChallenge): Promise<Response> {
+    const record = await knownChannel(payload.channelId, price);
+    const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
+    await verifySignature(record, voucher);
+    const closing = await store.withChannel(payload.channelId, async (tx) => {
+      const current = tx.channel ?? record;
+      if (current.status === "closed") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
+      // A final voucher below what was spent cannot close the session; the highest accepted one does.
+      const accepted = payload.cumulativeAmount >= current.spent ? acceptVoucher(current, voucher, 0n) : current;
+      const updated: ChannelRecord = { ...accepted, status: "closing", updatedAt: now() };
+      await tx.putChannel(updated);
+      return updated;
+    });
+    const { hash } = await onChain("close the channel", () =>
+      closeChannel({
+        client: chain.walletClient,
+        publicClient: chain.publicClient,
+        timeout: chain.timeout,
+        escrow,
+        channelId: closing.channelId,
+        cumulativeAmount: closing.acceptedCumulative,
+        ...(closing.acceptedSignature === null ? {} : { signature: closing.acceptedSignature }),
+      }),
+    );
+    const closed = await store.withChannel(closing.channelId, async (tx) => {
+      const current = tx.channel ?? closing;
+      const updated: ChannelRecord = {
+        ...current,
+        status: "closed",
+        settledOnChain: closing.acceptedCumulative > current.settledOnChain ? closing.acceptedCumulative : current.settledOnChain,
+        lastTxHash: hash,
+        updatedAt: now(),
+      };
+      await tx.putChannel(updated);
+      return updated;
+    });
+    publish(closed);
+    const receipt = receiptFor(closed, challenge, { txHash: hash });
+    return Response.json(
+      { channelId: closed.channelId, settled: closed.settledOnChain.toString(), refund: (closed.deposit - closed.settledOnChain).toString(), txHash: hash },
+      { headers: receiptHeaders(receipt) },
+    );
+  }
+
+  function receiptFor(channel: ChannelRecord, challenge: PaymentChallenge, extra: { units?: bigint; txHash?: Hex } = {}) {
+    return {
+      method: "evm",
+      intent: "session",
+      status: "success" as const,
+      timestamp: new Date(now()).toISOString(),
+      reference: channel.channelId,
+      challengeId: challenge.id,
+      channelId: channel.channelId,
+      chainId: viemChain.id,
+      acceptedCumulative: channel.acceptedCumulative.toString(),
+      spent: channel.spent.toString(),
+      ...(extra.units === undefined ? {} : { units: Number(extra.units) }),
+      ...(extra.txHash === undefined ? {} : { txHash: extra.txHash }),
+    };
+  }
+
+  function session(route: SessionRouteParameters): SessionRoute {
+    const minVoucherDelta = route.minVoucherDelta ?? 0n;
+    const suggestedDeposit = route.suggestedDeposit ?? route.amount * 100n;
+    const units = route.units ?? (() => 1n);
+    const request: SessionRequest = {
+      amount: route.amount,
+      ...(route.unitType === undefined ? {} : { unitType: route.unitType }),
+      suggestedDeposit,
+      currency,
+      recipient,
+      ...(route.description === undefined ? {} : { description: route.description }),
+      methodDetails: {
+        chainId: viemChain.id,
+        escrowContract: escrow,
+        ...(minVoucherDelta === 0n ? {} : { minVoucherDelta }),
+        ...(feePayer ? { feePayer: true, credentialTypes: ["authorization", "hash"] } : {}),
+      },
+    };
+    const canonicalRequest = canonicalJson(formatSessionRequest(request));
+
+    function challenge(channelId?: Hex): PaymentChallenge {
+      const withChannel = channelId === undefined ? request : { ...request, methodDetails: { ...request.methodDetails, channelId } };
+      const fields = {
+        realm,
+        method: "evm",
+        intent: "session",
+        request: encodeChallengeRequest(formatSessionRequest(withChannel)),
+        expires: new Date(now() + challengeTtl * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      };
+      return { id: computeChallengeId({ ...fields, secret }), ...fields, ...(route.description ? { description: route.description } : {}) };
+    }
+
+    /** The draft's common verification: a challenge this server issued for this route, unexpired. */
+    function verifyChallenge(echoed: PaymentChallenge) {
+      if (!isChallengeIdValid(echoed, secret) || echoed.realm !== realm || echoed.method !== "evm" || echoed.intent !== "session") {
+        throw new PaymentProblemError("challenge-not-found", { detail: "The credential does not echo a challenge this server issued" });
+      }
+      const issued = decodeChallengeRequest(echoed.request);
+      const { channelId: _suggested, ...details } = (issued.methodDetails ?? {}) as Record<string, unknown>;
+      // A challenge issued for another route (another price) is not accepted here.
+      if (canonicalJson({ ...issued, methodDetails: details }) !== canonicalRequest) {
+        throw new PaymentProblemError("challenge-not-found", { detail: "The challenge was issued for a different price or route" });
+      }
+      const expires = echoed.expires === undefined ? Number.NaN : Date.parse(echoed.expires);
+      if (!(expires > now())) throw new PaymentProblemError("challenge-not-found", { detail: "The challenge has expired" });
+    }
+
+    const paymentRequired = () =>
+      new Response(
+        JSON.stringify({ type: "https://paymentauth.org/problems/payment-required", title: "Payment Required", status: 402, detail: route.description ?? "This resource requires payment" }),
+        {
+          status: 402,
+          headers: { "www-authenticate": formatChallenge(challenge()), "cache-control": "no-store", "content-type": "application/problem+json" },
+        },
+      );
+
+    /** Funding actions, in the order the draft verifies them; returns the channel and any voucher to accept. */
+    async function admit(payload: SessionPayload, source: string | undefined): Promise<{ record: ChannelRecord; voucher?: VerifiedVoucher }> {
+      const price = route.amount;
+      switch (payload.action) {
+        case "open": {
+          const record =
+            payload.type === "hash"
+              ? await openWithHash(payload, source, price)
+              : await openWithAuthorization(payload, price, suggestedDeposit);
+          const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
+          return { record, voucher: { cumulativeAmount: payload.cumulativeAmount, signature } };
+        }
+        case "topUp": {
+          const known = await knownChannel(payload.channelId, price);
+          const record = payload.type === "hash" ? await topUpWithHash(payload, known) : await topUpWithAuthorization(payload, known);
+          return { record };
+        }
+        case "voucher": {
+          let record = await knownChannel(payload.channelId, price);
+          if (record.closeRequestedAt !== 0n) {
+            throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: record.channelId } });
+          }
+          if (payload.deposit) record = await processDeposit(payload.deposit, payload.channelId, price, suggestedDeposit);
+          record = await refreshDeposit(record, payload.cumulativeAmount);
+          return { record, voucher: { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature } };
+        }
+        case "close":
+          throw new Error("unreachable: close is answered before admission");
+      }
+    }
+
+    async function handle(httpRequest: Request, handler: PaidHandler): Promise<Response> {
+      const authorization = httpRequest.headers.get("authorization");
+      if (authorization === null || !/^payment\s/i.test(authorization.trimStart())) return paymentRequired();
+      let channelId: Hex | undefined;
+      try {
+        const credential = parseCredential(authorization);
+        const payload = parseSessionPayload(credential.payload);
+        channelId = payload.channelId;
+        verifyChallenge(credential.challenge);
+        if (payload.action === "close") return await close(payload, route.amount, credential.challenge);
+
+        const { record, voucher } = await admit(payload, credential.source);
+        if (voucher) await verifySignature(record, voucher);
+        const requested = httpRequest.method === "HEAD" ? 0n : units(httpRequest);
+        const cost = route.amount * requested;
+        const key = chargeKey(httpRequest);
+        const admitted = await store.withChannel(record.channelId, async (tx) => {
+          let current = tx.channel ?? record;
+          if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
+          if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
+          let fresh = false;
+          if (cost > 0n) ({ channel: current, fresh } = await reserve({ tx, channel: current, key, cost, units: requested, now: now() }));
+          if (fresh && chargeMode === "charge") current = await finishCharge(tx, current, key, "committed", now());
+          await tx.putChannel(current);
+          return { channel: current, fresh };
+        });
+        publish(admitted.channel);
+        if (httpRequest.method === "HEAD" && payload.action !== "open") {
+          return new Response(null, { status: 204, headers: receiptHeaders(receiptFor(admitted.channel, credential.challenge)) });
+        }
+        return await serve(httpRequest, handler, admitted, key, requested, credential.challenge);
+      } catch (error) {
+        const response = problemResponse(error, () => formatChallenge(challenge(channelId)));
+        if (response) return response;
+        throw error;
+      }
+    }
+
+    async function serve(
+      httpRequest: Request,
+      handler: PaidHandler,
+      admitted: { channel: ChannelRecord; fresh: boolean },
+      key: string,
+      requested: bigint,
+      echoed: PaymentChallenge,
+    ): Promise<Response> {
+      const { channel, fresh } = admitted;
+      const finish = async (outcome: "committed" | "released") => {
+        if (!fresh || chargeMode === "charge") return channel;
+        const finished = await store.withChannel(channel.channelId, async (tx) => {
+          const updated = await finishCharge(tx, tx.channel ?? channel, key, outcome, now());
+          await tx.putChannel(updated);
+          return updated;
+        });
+        publish(finished);
+        return finished;
+      };
+      let response: Response;
+      try {
+        response = await handler(httpRequest, { channelId: channel.channelId, payer: channel.payer, units: requested, channel });
+      } catch (error) {
+        await finish("released");
+        throw error;
+      }
+      // The charge is durable before the response leaves: a crash after this point has billed a
+      // delivered response; a crash before it leaves a reservation that is released on restart.
+      const settledChannel = await finish(response.status >= 500 ? "released" : "committed");
+      const headers = new Headers(response.headers);
+      for (const [name, value] of Object.entries(receiptHeaders(receiptFor(settledChannel, echoed, { units: requested })))) headers.set(name, value);
+      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    }
+
+    return { handle, challenge, request };
+  }
+
+  return {
+    session,
+    store,
+    chain,
+    recipient,
+    onChannelUpdate(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function chargeKey(request: Request): string {
+  const idempotencyKey = request.headers.get("idempotency-key");
+  if (idempotencyKey !== null && IDEMPOTENCY_KEY.test(idempotencyKey)) return `idempotency:${idempotencyKey}`;
+  return `request:${crypto.randomUUID()}`;
+}
+
+function receiptHeaders(receipt: Parameters<typeof formatReceipt>[0]) {
+  return { "payment-receipt": formatReceipt(receipt), "cache-control": "private" };
+}
+
+/** Whether a `did:pkh:eip155:<chainId>:<address>` source names `payer`. */
+function sourceNames(source: string, payer: Address): boolean {
+  const match = /^did:pkh:eip155:\d+:(0x[0-9a-fA-F]{40})$/.exec(source);
+  if (!match) return false;
+  try {
+    return isAddressEqual(parseAddress(match[1]!.toLowerCase()), payer);
+  } catch {
+    return false;
+  }
+}

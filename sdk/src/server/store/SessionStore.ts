@@ -1,0 +1,89 @@
+import type { Address, Hex } from "viem";
+
+/** A channel as the seller's server accounts for it (the draft's "Server-Side Accounting"). */
+export type ChannelRecord = {
+  channelId: Hex;
+  chainId: number;
+  escrow: Address;
+  payer: Address;
+  payee: Address;
+  token: Address;
+  /** The voucher signer delegated at open, or the zero address when the payer signs. */
+  authorizedSigner: Address;
+  /** On-chain deposit as last verified. */
+  deposit: bigint;
+  /** Cumulative amount settled on-chain. */
+  settledOnChain: bigint;
+  /** Highest voucher accepted; never decreases. */
+  acceptedCumulative: bigint;
+  /** Signature of the `acceptedCumulative` voucher: what the server settles or closes with. */
+  acceptedSignature: Hex | null;
+  /** Charged for delivered service; never decreases. */
+  spent: bigint;
+  /** Held for requests being served; moves to `spent` on success, back on failure. */
+  reserved: bigint;
+  /** Units charged so far (requests, photos, tokens…). */
+  units: bigint;
+  /** When the payer requested a forced close on-chain (unix seconds), 0 when none is pending. */
+  closeRequestedAt: bigint;
+  status: "open" | "closing" | "closed";
+  /** Hash of the last settle or close transaction this server sent. */
+  lastTxHash: Hex | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** One charge against a channel, keyed by the request's idempotency key (or a generated id). */
+export type ChargeRecord = {
+  channelId: Hex;
+  key: string;
+  payer: Address;
+  amount: bigint;
+  units: bigint;
+  status: "reserved" | "committed" | "released";
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** The view of one channel inside `SessionStore.withChannel`, with the channel locked. */
+export interface ChannelTransaction {
+  /** The channel as stored when the lock was taken, or undefined when it is not stored yet. */
+  readonly channel: ChannelRecord | undefined;
+  putChannel(channel: ChannelRecord): Promise<void>;
+  getCharge(key: string): Promise<ChargeRecord | undefined>;
+  putCharge(charge: ChargeRecord): Promise<void>;
+}
+
+export type UsageQuery = {
+  /** Inclusive lower bound, milliseconds since the epoch. */
+  from?: number;
+  /** Exclusive upper bound, milliseconds since the epoch. */
+  to?: number;
+  period: "hour" | "day" | "month";
+  payer?: Address;
+};
+
+/** Committed charges of one payer in one period (UTC). */
+export type UsageRow = {
+  payer: Address;
+  /** Start of the period, ISO 8601 UTC. */
+  period: string;
+  amount: bigint;
+  units: bigint;
+  charges: number;
+};
+
+/**
+ * Durable accounting of payment channels. `withChannel` is the only way to change a channel or its
+ * charges, and is atomic: its writes land together or not at all, and it is serialized with every other
+ * `withChannel` on the same channel, across every server instance sharing the store.
+ */
+export interface SessionStore {
+  withChannel<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T>;
+  getChannel(channelId: Hex): Promise<ChannelRecord | undefined>;
+  listChannels(query?: { status?: ChannelRecord["status"]; payee?: Address; payer?: Address }): Promise<ChannelRecord[]>;
+  listCharges(query: { status: ChargeRecord["status"]; updatedBefore?: number; channelId?: Hex }): Promise<ChargeRecord[]>;
+  usage(query: UsageQuery): Promise<UsageRow[]>;
+  close(): Promise<void>;
+}
