@@ -121,6 +121,12 @@ export type PaymentGate = {
   readonly recipient: Address;
   /** Called with every channel whose accounting changed; the settlement service subscribes here. */
   onChannelUpdate(listener: (channel: ChannelRecord) => void): () => void;
+  /** Closes a stored channel on-chain with the highest voucher held; resolves with the closed record. */
+  closeChannel(channelId: Hex): Promise<ChannelRecord>;
+  /** Reports a change of a channel's accounting to the `onChannelUpdate` listeners. */
+  publish(channel: ChannelRecord): void;
+  /** Current time in milliseconds (the gate's clock). */
+  now(): number;
 };
 
 const DEFAULT_CHALLENGE_TTL = 900;
@@ -379,16 +385,37 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   }
 
   /** The `close` action: the highest voucher held (the client's, if higher and valid) closes on-chain. */
-  async function close(payload: ClosePayload, price: bigint, challenge: PaymentChallenge): Promise<Response> {
+  async function closeAction(payload: ClosePayload, price: bigint, challenge: PaymentChallenge): Promise<Response> {
     const record = await knownChannel(payload.channelId, price);
     const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
     await verifySignature(record, voucher);
-    const closing = await store.withChannel(payload.channelId, async (tx) => {
-      const current = tx.channel ?? record;
-      if (current.status === "closed") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
+    const closed = await closeWithHighestVoucher(payload.channelId, (current) =>
       // A final voucher below what was spent cannot close the session; the highest accepted one does.
-      const accepted = payload.cumulativeAmount >= current.spent ? acceptVoucher(current, voucher, 0n) : current;
-      const updated: ChannelRecord = { ...accepted, status: "closing", updatedAt: now() };
+      payload.cumulativeAmount >= current.spent ? acceptVoucher(current, voucher, 0n) : current,
+    );
+    const receipt = receiptFor(closed, challenge, { txHash: closed.lastTxHash! });
+    return Response.json(
+      {
+        channelId: closed.channelId,
+        settled: closed.settledOnChain.toString(),
+        refund: (closed.deposit - closed.settledOnChain).toString(),
+        txHash: closed.lastTxHash,
+      },
+      { headers: receiptHeaders(receipt) },
+    );
+  }
+
+  /**
+   * Closes a channel on-chain with the highest voucher the store holds (after `update`, which may accept
+   * a final one), forfeiting nothing that was accepted. The channel is marked `closing` before the
+   * transaction and `closed` after it, so a crash in between is visible and reconciled from the chain.
+   */
+  async function closeWithHighestVoucher(channelId: Hex, update: (channel: ChannelRecord) => ChannelRecord = (c) => c): Promise<ChannelRecord> {
+    const closing = await store.withChannel(channelId, async (tx) => {
+      const current = tx.channel;
+      if (!current) throw new PaymentProblemError("channel-not-found", { extensions: { channelId } });
+      if (current.status === "closed") throw new PaymentProblemError("channel-finalized", { extensions: { channelId } });
+      const updated: ChannelRecord = { ...update(current), status: "closing", updatedAt: now() };
       await tx.putChannel(updated);
       return updated;
     });
@@ -398,29 +425,20 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         publicClient: chain.publicClient,
         timeout: chain.timeout,
         escrow,
-        channelId: closing.channelId,
+        channelId,
         cumulativeAmount: closing.acceptedCumulative,
         ...(closing.acceptedSignature === null ? {} : { signature: closing.acceptedSignature }),
       }),
     );
-    const closed = await store.withChannel(closing.channelId, async (tx) => {
+    const closed = await store.withChannel(channelId, async (tx) => {
       const current = tx.channel ?? closing;
-      const updated: ChannelRecord = {
-        ...current,
-        status: "closed",
-        settledOnChain: closing.acceptedCumulative > current.settledOnChain ? closing.acceptedCumulative : current.settledOnChain,
-        lastTxHash: hash,
-        updatedAt: now(),
-      };
+      const settledOnChain = closing.acceptedCumulative > current.settledOnChain ? closing.acceptedCumulative : current.settledOnChain;
+      const updated: ChannelRecord = { ...current, status: "closed", settledOnChain, lastTxHash: hash, updatedAt: now() };
       await tx.putChannel(updated);
       return updated;
     });
     publish(closed);
-    const receipt = receiptFor(closed, challenge, { txHash: hash });
-    return Response.json(
-      { channelId: closed.channelId, settled: closed.settledOnChain.toString(), refund: (closed.deposit - closed.settledOnChain).toString(), txHash: hash },
-      { headers: receiptHeaders(receipt) },
-    );
+    return closed;
   }
 
   function receiptFor(channel: ChannelRecord, challenge: PaymentChallenge, extra: { units?: bigint; txHash?: Hex } = {}) {
@@ -536,7 +554,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         const payload = parseSessionPayload(credential.payload);
         channelId = payload.channelId;
         verifyChallenge(credential.challenge);
-        if (payload.action === "close") return await close(payload, route.amount, credential.challenge);
+        if (payload.action === "close") return await closeAction(payload, route.amount, credential.challenge);
 
         const { record, voucher } = await admit(payload, credential.source);
         if (voucher) await verifySignature(record, voucher);
@@ -611,6 +629,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    closeChannel: (channelId) => closeWithHighestVoucher(channelId),
+    publish,
+    now,
   };
 }
 

@@ -1,0 +1,11 @@
+import type { PaidHandler, SessionRoute } from "../createPaymentGate.js";
+import { type NodeHandler, toNodeHandler } from "./toNodeHandler.js";
+
+/**
+ * An Express route handler for a paid route: `app.get("/photo", paidExpressHandler(route, handler))`.
+ * The paid handler is fetch-style (Request in, Response out), so the charge is committed before the
+ * response is written, exactly as with every other adapter; errors go to Express's `next`.
+ */
+export function paidExpressHandler(route: SessionRoute, handler: PaidHandler): NodeHandler {
+  return toNodeHandler((request) => route.handle(request, handler));
+}
