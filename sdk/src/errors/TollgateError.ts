@@ -9,7 +9,9 @@ export type TollgateErrorCode =
   | "DEPLOYMENT_NOT_FOUND"
   | "NATIVE_UNAVAILABLE"
   | "STORE_FAILED"
-  | "PAYMENT_PROBLEM";
+  | "PAYMENT_PROBLEM"
+  | "CAP_EXCEEDED"
+  | "UNTRUSTED_SERVER";
 
 export type TollgateErrorOptions = { cause?: unknown };
 

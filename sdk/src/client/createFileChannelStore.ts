@@ -1,0 +1,50 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
+
+export type CreateFileChannelStoreParameters = {
+  /** JSON file holding the channels; created on first write. */
+  path: string;
+};
+
+/**
+ * Keeps channels in a JSON file (Node). Every write replaces the file atomically (write, then rename),
+ * so a crash leaves the previous or the next state, never a torn file, and a restarted client resumes
+ * its channels with the vouchers it signed.
+ */
+export function createFileChannelStore({ path }: CreateFileChannelStoreParameters): ClientChannelStore {
+  let channels: Promise<Map<string, ClientChannel>> | undefined;
+  let writing = Promise.resolve();
+
+  const load = () =>
+    (channels ??= readFile(path, "utf8").then(
+      (text) => new Map((JSON.parse(text, revive) as ClientChannel[]).map((channel) => [channel.key, channel])),
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return new Map<string, ClientChannel>();
+        throw error;
+      },
+    ));
+
+  return {
+    get: async (key) => (await load()).get(key),
+    list: async () => [...(await load()).values()],
+    async put(channel) {
+      const all = await load();
+      all.set(channel.key, channel);
+      const text = JSON.stringify([...all.values()], (_key, value) => (typeof value === "bigint" ? { $bigint: value.toString() } : value), 2);
+      // Writes are queued so that two puts never interleave their rename.
+      writing = writing.then(async () => {
+        await mkdir(dirname(path), { recursive: true });
+        const temporary = `${path}.${process.pid}.tmp`;
+        await writeFile(temporary, text);
+        await rename(temporary, path);
+      });
+      await writing;
+    },
+  };
+}
+
+function revive(_key: string, value: unknown) {
+  if (typeof value === "object" && value !== null && "$bigint" in value) return BigInt((value as { $bigint: string }).$bigint);
+  return value;
+}

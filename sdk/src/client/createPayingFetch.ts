@@ -1,0 +1,428 @@
+import {
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  http,
+  isAddressEqual,
+  type LocalAccount,
+  type Transport,
+  zeroAddress,
+} from "viem";
+import { signOpenAuthorization } from "../authorization/signOpenAuthorization.js";
+import { signTopUpAuthorization } from "../authorization/signTopUpAuthorization.js";
+import { getTokenDomain } from "../authorization/getTokenDomain.js";
+import { computeChannelId } from "../channel/computeChannelId.js";
+import { getDeployment } from "../deployments/getDeployment.js";
+import { PaymentCapError } from "../errors/PaymentCapError.js";
+import { UntrustedServerError } from "../errors/UntrustedServerError.js";
+import { decodeChallengeRequest, type PaymentChallenge, parseChallenges } from "../protocol/challenge.js";
+import { formatCredential } from "../protocol/credential.js";
+import { parseReceipt } from "../protocol/receipt.js";
+import { formatSessionPayload, type SessionPayload } from "../session/payload.js";
+import { parseSessionRequest, type SessionRequest } from "../session/request.js";
+import { openChannel } from "../transactions/openChannel.js";
+import { requestChannelClose } from "../transactions/requestChannelClose.js";
+import { topUpChannel } from "../transactions/topUpChannel.js";
+import { withdrawChannel } from "../transactions/withdrawChannel.js";
+import { signVoucher } from "../voucher/signVoucher.js";
+import { type ClientChannel, type ClientChannelStore, channelKey, createMemoryChannelStore } from "./ClientChannel.js";
+import { followPaymentEvents } from "./followPaymentEvents.js";
+
+export type PayingFetchParameters = {
+  /** The payer: signs vouchers and authorizations, and sends its own opens and top-ups. */
+  account: LocalAccount;
+  /** The chain this client pays on; challenges for other chains are not answered. */
+  chain: Chain;
+  /** RPC transport; defaults to the chain's first RPC URL. */
+  transport?: Transport;
+  /** Most that one deposit (an open or a top-up) may escrow, in base units. */
+  maxDeposit: bigint;
+  /** Most a server may ask per unit; defaults to `maxDeposit`. */
+  maxPricePerUnit?: bigint;
+  /** Most this client may authorize in vouchers across all channels; unlimited when omitted. */
+  totalBudget?: bigint;
+  /** Added when a channel runs low; defaults to the channel's first deposit. */
+  topUpAmount?: bigint;
+  /** Escrows this client pays into; defaults to the known deployment on `chain`. */
+  escrows?: readonly Address[];
+  store?: ClientChannelStore;
+  /** The fetch that carries requests; defaults to the global one. */
+  fetch?: typeof fetch;
+  /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close). */
+  onChannelUpdate?: (channel: ClientChannel) => void;
+  /** Seconds an EIP-3009 authorization stays valid; defaults to 3 600. */
+  authorizationTtl?: number;
+};
+
+export type CloseResult = { channelId: Hex; txHash: Hex | null; settled: bigint; refund: bigint };
+
+export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) & {
+  channels(): Promise<ClientChannel[]>;
+  /** What sellers report as charged, summed over channels (from their receipts). */
+  totalSpent(): Promise<bigint>;
+  /** What this client signed away in vouchers, summed over channels: the most it can be charged. */
+  totalAuthorized(): Promise<bigint>;
+  /** Asks the seller behind `url` (or the channel's last URL) to close the channel cooperatively. */
+  close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult>;
+  /** Starts a forced close on-chain, for a seller that stopped answering. */
+  requestClose(channelId: Hex): Promise<Hex>;
+  /** Refunds what was never settled, once the grace period after `requestClose` has passed. */
+  withdraw(channelId: Hex): Promise<Hex>;
+};
+
+type Offer = { challenge: PaymentChallenge; request: SessionRequest; key: string };
+type Problem = { type?: string; requiredCumulative?: string; channelId?: string };
+
+const MAX_ATTEMPTS = 4;
+const PROBLEMS = "https://paymentauth.org/problems/";
+
+/**
+ * A drop-in `fetch` that pays. On a 402 with an `evm` session challenge it opens a channel (within the
+ * caps), pays the request with a voucher and retries; afterwards each request carries one new voucher and
+ * costs no transaction. It tops up when the deposit runs low, follows `payment-need-voucher` events in
+ * streams, and closes on request.
+ */
+export function createPayingFetch(parameters: PayingFetchParameters): PayingFetch {
+  const {
+    account,
+    chain,
+    maxDeposit,
+    maxPricePerUnit = maxDeposit,
+    totalBudget,
+    store = createMemoryChannelStore(),
+    onChannelUpdate = () => {},
+    authorizationTtl = 3_600,
+  } = parameters;
+  const baseFetch = parameters.fetch ?? globalThis.fetch.bind(globalThis);
+  const transport = parameters.transport ?? http();
+  const publicClient = createPublicClient({ chain, transport });
+  const walletClient = createWalletClient({ chain, transport, account });
+  const transactionOptions = { client: walletClient, publicClient };
+  const escrows = parameters.escrows ?? [getDeployment({ chainId: chain.id }).contracts.TollgateEscrow.address];
+  /** The latest usable offer per URL (origin and path), so later requests pay without a 402 first. */
+  const offers = new Map<string, Offer>();
+  const locks = new Map<string, Promise<unknown>>();
+
+  /** Runs `task` alone for one channel: one voucher in flight per channel. */
+  function exclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = locks.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => {});
+    locks.set(key, tail);
+    void tail.then(() => {
+      if (locks.get(key) === tail) locks.delete(key);
+    });
+    return run;
+  }
+
+  async function save(channel: ClientChannel) {
+    const updated = { ...channel, updatedAt: Date.now() };
+    await store.put(updated);
+    onChannelUpdate(updated);
+    return updated;
+  }
+
+  /** Picks the `evm` session challenge of a 402 and checks it against the caps; undefined if none fits. */
+  function readOffer(response: Response): Offer | undefined {
+    const header = response.headers.get("www-authenticate");
+    if (header === null) return undefined;
+    let challenges: PaymentChallenge[];
+    try {
+      challenges = parseChallenges(header);
+    } catch {
+      return undefined;
+    }
+    for (const challenge of challenges) {
+      if (challenge.method !== "evm" || challenge.intent !== "session") continue;
+      let request: SessionRequest;
+      try {
+        request = parseSessionRequest(decodeChallengeRequest(challenge.request));
+      } catch {
+        continue;
+      }
+      if (request.methodDetails.chainId !== chain.id) {
+        throw new PaymentCapError("chain", `The server wants payment on chain ${request.methodDetails.chainId}; this client pays on ${chain.id}`);
+      }
+      if (!escrows.some((escrow) => isAddressEqual(escrow, request.methodDetails.escrowContract))) {
+        throw new PaymentCapError("escrow", `Escrow ${request.methodDetails.escrowContract} is not one this client trusts`);
+      }
+      if (request.amount > maxPricePerUnit) {
+        throw new PaymentCapError("maxPricePerUnit", `The price ${request.amount} per unit exceeds the cap ${maxPricePerUnit}`);
+      }
+      const key = channelKey({ chainId: chain.id, escrow: request.methodDetails.escrowContract, payee: request.recipient, token: request.currency });
+      return { challenge, request, key };
+    }
+    return undefined;
+  }
+
+  async function assertBudget(extra: bigint) {
+    if (totalBudget === undefined || extra <= 0n) return;
+    const authorized = await totalAuthorized();
+    if (authorized + extra > totalBudget) {
+      throw new PaymentCapError("totalBudget", `Authorizing ${extra} more would pass the total budget ${totalBudget} (${authorized} authorized)`);
+    }
+  }
+
+  async function totalAuthorized() {
+    return (await store.list()).reduce((sum, channel) => sum + channel.cumulativeAmount, 0n);
+  }
+
+  /** Opens a channel for an offer: the server's suggested deposit, capped, paying the first unit at once. */
+  async function open(offer: Offer, url: string): Promise<{ channel: ClientChannel; payload: SessionPayload; source?: string }> {
+    const { request } = offer;
+    const escrow = request.methodDetails.escrowContract;
+    const price = request.amount;
+    const wanted = request.suggestedDeposit ?? price;
+    const deposit = wanted < maxDeposit ? wanted : maxDeposit;
+    if (deposit < price) throw new PaymentCapError("maxDeposit", `One unit costs ${price}, more than the deposit cap ${maxDeposit}`);
+    await assertBudget(price);
+    const salt = randomBytes32();
+    const channelId = computeChannelId({ chainId: chain.id, escrow, payer: account.address, payee: request.recipient, token: request.currency, salt, authorizedSigner: zeroAddress });
+    const relayed = request.methodDetails.feePayer === true && (request.methodDetails.credentialTypes ?? ["hash"]).includes("authorization");
+    let channel: ClientChannel = {
+      key: offer.key,
+      channelId,
+      chainId: chain.id,
+      escrow,
+      payee: request.recipient,
+      token: request.currency,
+      salt,
+      deposit,
+      cumulativeAmount: price,
+      signature: null,
+      spent: 0n,
+      url,
+      status: "open",
+      closeRequestedAt: 0n,
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    };
+    const signature = await signVoucher({ account, chainId: chain.id, escrow, channelId, cumulativeAmount: price });
+    channel = await save({ ...channel, signature });
+    if (relayed) {
+      const authorization = await signOpenAuthorization({
+        account,
+        tokenDomain: await getTokenDomain({ client: publicClient, token: request.currency }),
+        escrow,
+        payee: request.recipient,
+        deposit,
+        salt,
+        validBefore: BigInt(Math.floor(Date.now() / 1000) + authorizationTtl),
+      });
+      const { signature: authorizationSignature, ...fields } = authorization;
+      return {
+        channel,
+        payload: { action: "open", type: "authorization", channelId, authorization: fields, signature: authorizationSignature, cumulativeAmount: price, voucherSignature: signature, salt },
+      };
+    }
+    const { hash } = await openChannel({ ...transactionOptions, escrow, payee: request.recipient, token: request.currency, deposit, salt });
+    return {
+      channel,
+      payload: { action: "open", type: "hash", channelId, hash, cumulativeAmount: price, signature, salt },
+      source: `did:pkh:eip155:${chain.id}:${account.address}`,
+    };
+  }
+
+  /** Adds funds so that the deposit covers `needed`, by the configured top-up or more, within the cap. */
+  async function topUp(channel: ClientChannel, needed: bigint, offer: Offer): Promise<{ channel: ClientChannel; deposit?: SessionPayload }> {
+    const configured = parameters.topUpAmount ?? channel.deposit;
+    const shortfall = needed - channel.deposit;
+    const amount = configured > shortfall ? configured : shortfall;
+    if (amount > maxDeposit) throw new PaymentCapError("maxDeposit", `A top-up of ${amount} would pass the deposit cap ${maxDeposit}`);
+    const relayed = offer.request.methodDetails.feePayer === true && (offer.request.methodDetails.credentialTypes ?? ["hash"]).includes("authorization");
+    if (relayed) {
+      const topUpSalt = randomBytes32();
+      const { signature, ...authorization } = await signTopUpAuthorization({
+        account,
+        tokenDomain: await getTokenDomain({ client: publicClient, token: channel.token }),
+        escrow: channel.escrow,
+        channelId: channel.channelId,
+        additionalDeposit: amount,
+        topUpSalt,
+        validBefore: BigInt(Math.floor(Date.now() / 1000) + authorizationTtl),
+      });
+      // The server submits it together with the next voucher (the draft's deposit extension).
+      return {
+        channel: { ...channel, deposit: channel.deposit + amount },
+        deposit: { action: "topUp", type: "authorization", channelId: channel.channelId, salt: topUpSalt, authorization, signature, additionalDeposit: amount },
+      };
+    }
+    await topUpChannel({ ...transactionOptions, escrow: channel.escrow, channelId: channel.channelId, additionalDeposit: amount });
+    return { channel: await save({ ...channel, deposit: channel.deposit + amount, closeRequestedAt: 0n }) };
+  }
+
+  /**
+   * The credential for the next request on an offer's channel: a voucher covering what the seller has
+   * charged plus `cost` (or what it asked for), reusing the last voucher when that already covers it.
+   */
+  async function credentialFor(offer: Offer, url: string, required: bigint | undefined): Promise<string> {
+    let channel = await store.get(offer.key);
+    if (!channel || channel.status !== "open") {
+      const opened = await open(offer, url);
+      return formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(opened.payload), ...(opened.source ? { source: opened.source } : {}) });
+    }
+    const target = max(required ?? 0n, channel.spent + offer.request.amount);
+    let deposit: SessionPayload | undefined;
+    if (target > channel.deposit) ({ channel, deposit } = await topUp(channel, target, offer));
+    if (target > channel.cumulativeAmount || channel.signature === null) {
+      await assertBudget(target - channel.cumulativeAmount);
+      const signature = await signVoucher({ account, chainId: chain.id, escrow: channel.escrow, channelId: channel.channelId, cumulativeAmount: target });
+      // Stored before it is sent: a restarted client never forgets what it authorized.
+      channel = await save({ ...channel, cumulativeAmount: target, signature, url });
+    } else if (channel.url !== url) {
+      channel = await save({ ...channel, url });
+    }
+    const voucher = { action: "voucher", channelId: channel.channelId, cumulativeAmount: channel.cumulativeAmount, signature: channel.signature! } as const;
+    const payload = deposit?.action === "topUp" && deposit.type === "authorization"
+      ? { ...voucher, deposit: { action: "topUp" as const, type: "authorization" as const, authorization: deposit.authorization, signature: deposit.signature, salt: deposit.salt } }
+      : voucher;
+    if (deposit) await save(channel);
+    return formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(payload) });
+  }
+
+  /** Takes the seller's receipt into the channel, refusing one that claims more than was signed. */
+  async function acceptReceipt(offer: Offer, response: Response): Promise<ClientChannel | undefined> {
+    const header = response.headers.get("payment-receipt");
+    const channel = await store.get(offer.key);
+    if (header === null || !channel) return channel;
+    const receipt = parseReceipt(header);
+    if (receipt.channelId !== channel.channelId) return channel;
+    const accepted = BigInt(String(receipt.acceptedCumulative));
+    const spent = BigInt(String(receipt.spent));
+    if (accepted > channel.cumulativeAmount || spent > accepted) {
+      throw new UntrustedServerError(`The receipt claims ${accepted} accepted and ${spent} spent; this client signed at most ${channel.cumulativeAmount}`);
+    }
+    return spent === channel.spent ? channel : save({ ...channel, spent });
+  }
+
+  async function payingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const original = new Request(input, init);
+    // Read once, so that every retry sends the same body.
+    const body = original.body === null ? undefined : await original.arrayBuffer();
+    const url = new URL(original.url);
+    const route = `${url.origin}${url.pathname}`;
+    const send = (authorization?: string) => {
+      const headers = new Headers(original.headers);
+      if (authorization) headers.set("authorization", authorization);
+      return baseFetch(new Request(original.url, { method: original.method, headers, body: body ?? null, signal: original.signal, redirect: original.redirect }));
+    };
+
+    let offer = offers.get(route);
+    let response: Response | undefined;
+    if (!offer) {
+      response = await send();
+      if (response.status !== 402) return response;
+      offer = readOffer(response);
+      if (!offer) return response;
+      offers.set(route, offer);
+    }
+    let required: bigint | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current: Offer = offer;
+      const paid = await exclusive(current.key, async () => {
+        const authorization = await credentialFor(current, url.href, required);
+        const answer = await send(authorization);
+        await acceptReceipt(current, answer);
+        return answer;
+      });
+      if (paid.status !== 402 && paid.status !== 410) return followPaymentEvents({ response: paid, onNeedVoucher: (needed) => payMidStream(current, url.href, needed) });
+      const problem = (await paid.clone().json().catch(() => ({}))) as Problem;
+      const fresh = readOffer(paid);
+      if (fresh) offers.set(route, (offer = fresh));
+      if (problem.type === `${PROBLEMS}session/insufficient-balance` && problem.requiredCumulative !== undefined) {
+        required = BigInt(problem.requiredCumulative);
+      } else if (problem.type === `${PROBLEMS}session/channel-finalized` || problem.type === `${PROBLEMS}session/channel-not-found`) {
+        // The seller will not take vouchers on this channel any more: the next attempt opens a new one.
+        const stale = await store.get(current.key);
+        if (stale) await save({ ...stale, status: "closed" });
+        required = undefined;
+      } else if (problem.type !== `${PROBLEMS}session/challenge-not-found` && problem.type !== `${PROBLEMS}payment-required`) {
+        return paid;
+      }
+      if (!fresh && problem.type === `${PROBLEMS}session/challenge-not-found`) return paid;
+      response = paid;
+    }
+    return response!;
+  }
+
+  /** A voucher sent with HEAD to the stream's URL when the seller asks for more mid-stream. */
+  async function payMidStream(offer: Offer, url: string, required: bigint) {
+    await exclusive(offer.key, async () => {
+      const authorization = await credentialFor(offer, url, required);
+      const answer = await baseFetch(url, { method: "HEAD", headers: { authorization } });
+      await acceptReceipt(offer, answer);
+    });
+  }
+
+  async function channelById(channelId: Hex): Promise<ClientChannel> {
+    const channel = (await store.list()).find((candidate) => candidate.channelId === channelId);
+    if (!channel) throw new Error(`No channel ${channelId} in this client's store`);
+    return channel;
+  }
+
+  async function close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult> {
+    const channel =
+      "channelId" in target
+        ? await channelById(target.channelId)
+        : (await store.list()).find((candidate) => candidate.status === "open" && new URL(candidate.url).origin === new URL(target.url).origin);
+    if (!channel) throw new Error("No open channel for that seller");
+    const url = "url" in target ? new URL(target.url).href : channel.url;
+    const routeUrl = new URL(url);
+    let offer = offers.get(`${routeUrl.origin}${routeUrl.pathname}`);
+    if (!offer) {
+      const unpaid = await baseFetch(url);
+      offer = readOffer(unpaid);
+      if (!offer) throw new Error(`${url} did not answer with a payment challenge`);
+    }
+    const closeOffer = offer;
+    return exclusive(channel.key, async () => {
+      const current = (await store.get(channel.key)) ?? channel;
+      const authorization = formatCredential({
+        challenge: closeOffer.challenge,
+        payload: formatSessionPayload({ action: "close", channelId: current.channelId, cumulativeAmount: current.cumulativeAmount, signature: current.signature! }),
+      });
+      const response = await baseFetch(url, { method: "POST", headers: { authorization } });
+      if (!response.ok) throw new Error(`The seller refused to close: ${response.status} ${await response.text()}`);
+      const result = (await response.json()) as { txHash: Hex | null; settled: string; refund: string };
+      await acceptReceipt(closeOffer, response);
+      const settled = BigInt(result.settled);
+      await save({ ...((await store.get(channel.key)) ?? current), status: "closed", spent: settled });
+      return { channelId: current.channelId, txHash: result.txHash, settled, refund: BigInt(result.refund) };
+    });
+  }
+
+  async function requestClose(channelId: Hex): Promise<Hex> {
+    const channel = await channelById(channelId);
+    const { hash, receipt } = await requestChannelClose({ ...transactionOptions, escrow: channel.escrow, channelId });
+    const block = await publicClient.getBlock({ blockNumber: receipt.blockNumber });
+    await save({ ...channel, closeRequestedAt: block.timestamp });
+    return hash;
+  }
+
+  async function withdraw(channelId: Hex): Promise<Hex> {
+    const channel = await channelById(channelId);
+    const { hash } = await withdrawChannel({ ...transactionOptions, escrow: channel.escrow, channelId });
+    await save({ ...channel, status: "closed" });
+    return hash;
+  }
+
+  return Object.assign(payingFetch, {
+    channels: () => store.list(),
+    totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n),
+    totalAuthorized,
+    close,
+    requestClose,
+    withdraw,
+  });
+}
+
+function max(a: bigint, b: bigint) {
+  return a > b ? a : b;
+}
+
+function randomBytes32(): Hex {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `0x${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}

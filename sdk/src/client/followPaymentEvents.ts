@@ -1,0 +1,42 @@
+export type FollowPaymentEventsParameters = {
+  response: Response;
+  /** Called with `requiredCumulative` when the seller pauses a stream for a higher voucher. */
+  onNeedVoucher: (requiredCumulative: bigint) => Promise<void>;
+  /** Receives failures to pay mid-stream; the stream then ends as the seller decides. */
+  onError?: (error: unknown) => void;
+};
+
+/**
+ * Passes a response through unchanged; when it is an event stream, it also watches for the seller's
+ * `payment-need-voucher` events and pays them, so the stream resumes without the caller's help.
+ */
+export function followPaymentEvents({ response, onNeedVoucher, onError = () => {} }: FollowPaymentEventsParameters): Response {
+  if (response.body === null || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return response;
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const watch = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      controller.enqueue(chunk);
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.search(/\r?\n\r?\n/)) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
+        const event = /^event: ?(.*)$/m.exec(block)?.[1];
+        if (event !== "payment-need-voucher") continue;
+        const data = block
+          .split(/\r?\n/)
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.replace(/^data: ?/, ""))
+          .join("\n");
+        try {
+          const { requiredCumulative } = JSON.parse(data) as { requiredCumulative: string };
+          onNeedVoucher(BigInt(requiredCumulative)).catch(onError);
+        } catch (error) {
+          onError(error);
+        }
+      }
+    },
+  });
+  return new Response(response.body.pipeThrough(watch), { status: response.status, statusText: response.statusText, headers: response.headers });
+}

@@ -1,0 +1,7 @@
+// tollgate/client: a fetch that pays for `evm` session-metered APIs.
+export { createPayingFetch, type CloseResult, type PayingFetch, type PayingFetchParameters } from "./createPayingFetch.js";
+export { channelKey, createMemoryChannelStore, type ClientChannel, type ClientChannelStore } from "./ClientChannel.js";
+export { createFileChannelStore, type CreateFileChannelStoreParameters } from "./createFileChannelStore.js";
+export { followPaymentEvents, type FollowPaymentEventsParameters } from "./followPaymentEvents.js";
+export { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
+export { UntrustedServerError } from "../errors/UntrustedServerError.js";
