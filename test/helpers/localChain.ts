@@ -1,0 +1,133 @@
+// A real chain for end-to-end tests: `hardhat node` on a loopback port, with the escrow and the mock
+// stablecoin deployed by the same code as scripts/deploy.ts.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import hre from "hardhat";
+import {
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  type LocalAccount,
+  type PublicClient,
+} from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { deployTollgate } from "../../scripts/deployment.js";
+
+/** Hardhat's and Anvil's well-known public test mnemonic: its keys hold only local test ether. */
+const TEST_MNEMONIC = "test test test test test test test test test test test junk";
+
+export type LocalChain = {
+  rpcUrl: string;
+  chain: Chain;
+  publicClient: PublicClient;
+  escrow: Address;
+  token: Address;
+  /** Test account `index` of the well-known mnemonic. */
+  account(index: number): LocalAccount;
+  /** Mints mock USDC (6 decimals) to `to`. */
+  mint(to: Address, amount: bigint): Promise<void>;
+  balanceOf(owner: Address): Promise<bigint>;
+  /** Moves the chain's clock forward and mines a block. */
+  increaseTime(seconds: number): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/** Hardhat's CLI entry (its `bin`), which the package's `exports` do not expose by subpath. */
+const HARDHAT_CLI = join(dirname(createRequire(import.meta.url).resolve("hardhat/package.json")), "dist/src/cli.js");
+
+export async function startLocalChain(): Promise<LocalChain> {
+  const port = await freePort();
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const node = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: hre.config.paths.root,
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  node.stderr?.on("data", (chunk) => (stderr += chunk));
+  const chain = defineChain({
+    id: 31337,
+    name: "Hardhat (loopback)",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+  const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 50 });
+  await waitUntilServing(publicClient, node, () => stderr);
+
+  const account = (index: number) => mnemonicToAccount(TEST_MNEMONIC, { addressIndex: index });
+  const deployer = createWalletClient({ chain, transport: http(rpcUrl), account: account(0) });
+  const deployment = await deployTollgate({
+    publicClient,
+    walletClient: deployer,
+    networkName: "e2e",
+    readArtifact: (name) => hre.artifacts.readArtifact(name) as never,
+  });
+  const escrow = deployment.contracts.TollgateEscrow!.address;
+  const token = deployment.contracts.MockStablecoin!.address;
+  const tokenAbi = (await hre.artifacts.readArtifact("MockStablecoin")).abi;
+
+  return {
+    rpcUrl,
+    chain,
+    publicClient,
+    escrow,
+    token,
+    account,
+    async mint(to, amount) {
+      const hash = await deployer.writeContract({ address: token, abi: tokenAbi, functionName: "mint", args: [to, amount] });
+      await publicClient.waitForTransactionReceipt({ hash });
+    },
+    balanceOf: (owner) => publicClient.readContract({ address: token, abi: tokenAbi, functionName: "balanceOf", args: [owner] }) as Promise<bigint>,
+    async increaseTime(seconds) {
+      await publicClient.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
+      await publicClient.request({ method: "evm_mine" as never, params: [] as never });
+    },
+    async stop() {
+      await stopProcessGroup(node);
+    },
+  };
+}
+
+async function waitUntilServing(client: PublicClient, node: ChildProcess, stderr: () => string) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (node.exitCode !== null) throw new Error(`hardhat node exited: ${stderr()}`);
+    try {
+      await client.getChainId();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await stopProcessGroup(node);
+  throw new Error(`hardhat node did not answer within 30 s: ${stderr()}`);
+}
+
+function stopProcessGroup(node: ChildProcess): Promise<void> {
+  if (node.exitCode !== null || node.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    node.once("exit", () => resolve());
+    try {
+      process.kill(-node.pid!, "SIGTERM");
+    } catch {
+      resolve();
+    }
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
