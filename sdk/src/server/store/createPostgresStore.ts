@@ -1,0 +1,352 @@
+import pg from "pg";
+import type { Hex } from "viem";
+import { parseBytes32 } from "../../encoding/parseBytes32.js";
+import { StoreError } from "../../errors/StoreError.js";
+import { assertUsagePeriod, compareUsageRows } from "./aggregateUsage.js";
+import { createChannelScope } from "./channelScope.js";
+import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
+import { createKeyedMutex } from "./createKeyedMutex.js";
+import { postgresMigrations } from "./postgresMigrations.js";
+import type { ChannelTransaction, ChargeRecord, SessionStore, UsageRow } from "./SessionStore.js";
+import { CHANNEL_COLUMNS, CHARGE_COLUMNS, channelFromRow, channelParams, chargeFromRow, chargeParams } from "./sqlRecordCodec.js";
+
+export type CreatePostgresStoreParameters = {
+  /**
+   * Schema holding the store's tables, created when missing. Default `"tollgate"`. Letters, digits and
+   * underscores; tests use a throwaway one per run.
+   */
+  schema?: string;
+} & (
+  | {
+      /** `postgres://user@host:port/database`; the store opens its own pool and ends it on `close()`. */
+      connectionString: string;
+      /** Most connections the store's pool opens. Default 10. */
+      maxConnections?: number;
+      pool?: undefined;
+    }
+  | {
+      /** A pool the caller owns: the store does not end it on `close()`. */
+      pool: pg.Pool;
+      connectionString?: undefined;
+      maxConnections?: undefined;
+    }
+);
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+// Two-key advisory locks: the first key names the purpose, so channel locks of one schema never meet
+// migrations' or another schema's.
+const MIGRATION_LOCK = "tollgate.migrate";
+
+function describe(error: unknown): string {
+  return (error as Error | null)?.message ?? String(error);
+}
+
+function databaseError(what: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError("database", `PostgreSQL ${what} failed: ${describe(error)}`, { cause: error });
+}
+
+/** FNV-1a, to give each schema its own prepared-statement names on a shared pool (names are capped at 63 bytes). */
+function shortHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(36);
+}
+
+async function migrate(pool: pg.Pool, schema: string, S: string): Promise<void> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw new StoreError("unavailable", `Cannot connect to PostgreSQL: ${describe(error)}`, { cause: error });
+  }
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    try {
+      // Two instances starting together would otherwise both see version 0 and both create the tables.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", [MIGRATION_LOCK, schema]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${S}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${S}.schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${S}.schema_migrations`);
+      const applied = new Set(rows.map((row) => row.version));
+      const migrations = postgresMigrations(S);
+      const known = migrations.at(-1)?.version ?? 0;
+      const newest = Math.max(0, ...applied);
+      if (newest > known) {
+        throw new StoreError("schema", `Schema ${schema} has version ${newest}; this version of tollgate knows up to ${known}`);
+      }
+      for (const migration of migrations) {
+        if (applied.has(migration.version)) continue;
+        await client.query(migration.sql);
+        await client.query(`INSERT INTO ${S}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+      throw databaseError("migration", error);
+    }
+  } catch (error) {
+    throw databaseError("migration", error);
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * A `SessionStore` in PostgreSQL through `pg`, shared by any number of server instances. Migrations
+ * run on start, under an advisory lock. `withChannel` is one transaction on one pooled connection: it
+ * locks the channel's row (`SELECT … FOR UPDATE`), or, while the channel is not stored yet, an advisory
+ * lock on its id, so instances creating the same channel queue too. Within one instance, calls on the
+ * same channel also queue before taking a connection, so waiting for a busy channel does not drain the
+ * pool.
+ *
+ * A callback holds its connection until it returns: do reads inside it through `tx`, not through this
+ * store, or enough concurrent callbacks waiting for a second connection would exhaust the pool.
+ * Channel ids are keyed lowercase; usage counts committed charges by their `createdAt`.
+ */
+export async function createPostgresStore(parameters: CreatePostgresStoreParameters): Promise<SessionStore> {
+  const schema = parameters.schema ?? "tollgate";
+  if (!SCHEMA_NAME.test(schema)) throw new StoreError("misuse", `Invalid schema name ${JSON.stringify(schema)}`);
+  const S = pg.escapeIdentifier(schema);
+
+  const ownsPool = parameters.pool === undefined;
+  const pool =
+    parameters.pool ?? new pg.Pool({ connectionString: parameters.connectionString, max: parameters.maxConnections ?? 10 });
+  // An idle connection that dies (server restart) emits 'error' on the pool, which would crash the
+  // process without a listener; the pool drops that connection and opens another when needed.
+  if (ownsPool) pool.on("error", () => undefined);
+
+  try {
+    await migrate(pool, schema, S);
+  } catch (error) {
+    if (ownsPool) await pool.end().catch(() => undefined);
+    throw error;
+  }
+
+  const prefix = `tollgate_${shortHash(schema)}`;
+  const channelList = CHANNEL_COLUMNS.join(", ");
+  const chargeList = CHARGE_COLUMNS.join(", ");
+  const placeholders = (from: number, count: number) => Array.from({ length: count }, (_, i) => `$${from + i}`).join(", ");
+  const updateAll = (columns: readonly string[], key: readonly string[]) =>
+    columns
+      .filter((column) => !key.includes(column))
+      .map((column) => `${column} = excluded.${column}`)
+      .join(", ");
+  const channelUpsert = (from: number) =>
+    `INSERT INTO ${S}.channels (${channelList}) VALUES (${placeholders(from, CHANNEL_COLUMNS.length)})
+     ON CONFLICT (channel_id) DO UPDATE SET ${updateAll(CHANNEL_COLUMNS, ["channel_id"])}`;
+  const chargeUpsert = (from: number) =>
+    `INSERT INTO ${S}.charges (${chargeList}) VALUES (${placeholders(from, CHARGE_COLUMNS.length)})
+     ON CONFLICT (channel_id, key) DO UPDATE SET ${updateAll(CHARGE_COLUMNS, ["channel_id", "key"])}`;
+
+  // Named statements are parsed and planned once per connection, then only bound and executed.
+  const sql = {
+    lockChannel: { name: `${prefix}_lock_channel`, text: `SELECT ${channelList} FROM ${S}.channels WHERE channel_id = $1 FOR UPDATE` },
+    lockNewChannel: { name: `${prefix}_lock_new`, text: "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))" },
+    selectCharge: { name: `${prefix}_select_charge`, text: `SELECT ${chargeList} FROM ${S}.charges WHERE channel_id = $1 AND key = $2` },
+    upsertChannel: { name: `${prefix}_upsert_channel`, text: channelUpsert(1) },
+    upsertCharge: { name: `${prefix}_upsert_charge`, text: chargeUpsert(1) },
+    // The common write of a request, the channel and its charge, in one round trip.
+    upsertBoth: {
+      name: `${prefix}_upsert_both`,
+      text: `WITH channel AS (${channelUpsert(1)}) ${chargeUpsert(CHANNEL_COLUMNS.length + 1)}`,
+    },
+    selectChannel: { name: `${prefix}_select_channel`, text: `SELECT ${channelList} FROM ${S}.channels WHERE channel_id = $1` },
+  };
+
+  const mutex = createKeyedMutex();
+  const scope = createChannelScope();
+  let closed = false;
+  function assertOpen(): void {
+    if (closed) throw new StoreError("closed", "The session store is closed");
+  }
+
+  async function query<R extends pg.QueryResultRow>(config: pg.QueryConfig | string, values?: unknown[]): Promise<R[]> {
+    assertOpen();
+    try {
+      const result = await pool.query<R>(typeof config === "string" ? { text: config, values } : { ...config, values });
+      return result.rows;
+    } catch (error) {
+      throw databaseError("query", error);
+    }
+  }
+
+  async function flush(client: pg.PoolClient, { channel, charges }: ChannelTransactionWrites): Promise<void> {
+    if (channel !== undefined && charges.length === 1) {
+      await client.query({ ...sql.upsertBoth, values: [...channelParams(channel), ...chargeParams(charges[0]!)] });
+      return;
+    }
+    if (channel !== undefined) await client.query({ ...sql.upsertChannel, values: channelParams(channel) });
+    for (const charge of charges) await client.query({ ...sql.upsertCharge, values: chargeParams(charge) });
+  }
+
+  async function transact<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
+    assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new StoreError("unavailable", `Cannot connect to PostgreSQL: ${describe(error)}`, { cause: error });
+    }
+    // Set when the connection is in an unknown state: release() then destroys it instead of pooling it.
+    let broken: Error | undefined;
+    async function rollback(): Promise<void> {
+      try {
+        await client.query("ROLLBACK");
+      } catch (error) {
+        broken = error as Error;
+      }
+    }
+
+    try {
+      let transaction;
+      // A failed read inside the callback aborts the PostgreSQL transaction; if the callback swallows
+      // it, the commit must still fail, with that error rather than "transaction is aborted".
+      let readError: StoreError | undefined;
+      try {
+        await client.query("BEGIN");
+        let row = (await client.query({ ...sql.lockChannel, values: [channelId] })).rows[0];
+        if (row === undefined) {
+          // No row to lock yet. Another instance may be creating it: queue on the id, then look again
+          // (READ COMMITTED gives the new statement a fresh snapshot that sees its commit).
+          await client.query({ ...sql.lockNewChannel, values: [schema, channelId] });
+          row = (await client.query({ ...sql.lockChannel, values: [channelId] })).rows[0];
+        }
+        transaction = createChannelTransaction({
+          channelId,
+          channel: row && channelFromRow(row),
+          async loadCharge(key): Promise<ChargeRecord | undefined> {
+            try {
+              const charge = (await client.query({ ...sql.selectCharge, values: [channelId, key] })).rows[0];
+              return charge && chargeFromRow(charge);
+            } catch (error) {
+              readError ??= databaseError("read", error);
+              throw readError;
+            }
+          },
+        });
+      } catch (error) {
+        await rollback();
+        throw databaseError("lock", error);
+      }
+
+      let result: T;
+      try {
+        result = await scope.run(() => fn(transaction.tx));
+      } catch (error) {
+        transaction.finish();
+        await rollback();
+        throw error;
+      }
+
+      try {
+        if (readError !== undefined) throw readError;
+        await flush(client, transaction.finish());
+      } catch (error) {
+        await rollback();
+        throw databaseError("write", error);
+      }
+
+      let commit: pg.QueryResult;
+      try {
+        commit = await client.query("COMMIT");
+      } catch (error) {
+        if (error instanceof pg.DatabaseError) throw databaseError("commit", error);
+        broken = error as Error;
+        throw new StoreError("commit-unknown", `The connection failed during COMMIT; the writes may or may not have landed: ${describe(error)}`, {
+          cause: error,
+        });
+      }
+      // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
+      if (commit.command !== "COMMIT") throw new StoreError("database", "PostgreSQL rolled the transaction back");
+      return result;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  return {
+    async withChannel<T>(rawChannelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
+      assertOpen();
+      scope.assertOutside();
+      const channelId = parseBytes32(rawChannelId);
+      const unlock = await mutex.lock(channelId);
+      try {
+        return await transact(channelId, fn);
+      } finally {
+        unlock();
+      }
+    },
+
+    async getChannel(channelId) {
+      const rows = await query(sql.selectChannel, [parseBytes32(channelId)]);
+      return rows[0] && channelFromRow(rows[0]);
+    },
+
+    async listChannels(filter = {}) {
+      const where: string[] = [];
+      const values: string[] = [];
+      if (filter.status !== undefined) (values.push(filter.status), where.push(`status = $${values.length}`));
+      if (filter.payee !== undefined) (values.push(filter.payee), where.push(`payee = $${values.length}`));
+      if (filter.payer !== undefined) (values.push(filter.payer), where.push(`payer = $${values.length}`));
+      const rows = await query(
+        `SELECT ${channelList} FROM ${S}.channels ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, channel_id`,
+        values,
+      );
+      return rows.map(channelFromRow);
+    },
+
+    async listCharges(filter) {
+      const values: (string | number)[] = [filter.status];
+      const where = ["status = $1"];
+      if (filter.updatedBefore !== undefined) (values.push(filter.updatedBefore), where.push(`updated_at < $${values.length}`));
+      if (filter.channelId !== undefined) (values.push(parseBytes32(filter.channelId)), where.push(`channel_id = $${values.length}`));
+      const rows = await query(
+        `SELECT ${chargeList} FROM ${S}.charges WHERE ${where.join(" AND ")} ORDER BY updated_at, channel_id, key`,
+        values,
+      );
+      return rows.map(chargeFromRow);
+    },
+
+    async usage({ from, to, period, payer }) {
+      assertUsagePeriod(period);
+      const values: (string | number)[] = [period];
+      const where = ["status = 'committed'"];
+      if (from !== undefined) (values.push(from), where.push(`created_at >= $${values.length}`));
+      if (to !== undefined) (values.push(to), where.push(`created_at < $${values.length}`));
+      if (payer !== undefined) (values.push(payer), where.push(`payer = $${values.length}`));
+      // Periods are computed on a timestamp without time zone built from the epoch, so the session's
+      // TimeZone setting cannot shift them; SUM over NUMERIC is exact at any size.
+      const rows = await query<{ payer: string; start: string; amount: string; units: string; charges: number }>(
+        `SELECT payer,
+                (extract(epoch FROM date_trunc($1, timestamp 'epoch' + created_at * interval '1 millisecond')) * 1000)::bigint AS start,
+                sum(amount)::text AS amount, sum(units)::text AS units, count(*)::integer AS charges
+           FROM ${S}.charges WHERE ${where.join(" AND ")}
+          GROUP BY payer, start`,
+        values,
+      );
+      return rows
+        .map(
+          (row): UsageRow => ({
+            payer: row.payer as UsageRow["payer"],
+            period: new Date(Number(row.start)).toISOString(),
+            amount: BigInt(row.amount),
+            units: BigInt(row.units),
+            charges: row.charges,
+          }),
+        )
+        .sort(compareUsageRows);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await mutex.idle();
+      if (ownsPool) await pool.end();
+    },
+  };
+}

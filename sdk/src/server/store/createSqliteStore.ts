@@ -1,0 +1,360 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Hex } from "viem";
+import { parseBytes32 } from "../../encoding/parseBytes32.js";
+import { StoreError } from "../../errors/StoreError.js";
+import { aggregateUsage, type UsageCharge } from "./aggregateUsage.js";
+import { createChannelScope } from "./channelScope.js";
+import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
+import type { ChannelTransaction, ChargeRecord, SessionStore } from "./SessionStore.js";
+import { CHANNEL_COLUMNS, CHARGE_COLUMNS, channelFromRow, channelParams, chargeFromRow, chargeParams } from "./sqlRecordCodec.js";
+import { sqliteMigrations } from "./sqliteMigrations.js";
+
+export type CreateSqliteStoreParameters = {
+  /** Database file, created when missing (its directory must exist); `":memory:"` for a private in-memory database. */
+  path: string;
+  /**
+   * How long `withChannel` waits for the database while another process holds its write lock before
+   * failing with a `busy` StoreError. Default 5000 ms.
+   */
+  busyTimeout?: number;
+  /**
+   * `"normal"` (default) survives the process crashing or being killed at any instant: a committed
+   * transaction is in the WAL file and reopening replays it. An OS crash or power loss may lose the last
+   * transactions (never corrupt the file). `"full"` also survives those, at an fsync per commit.
+   */
+  synchronous?: "normal" | "full";
+};
+
+const SQLITE_BUSY = 5;
+const MAX_BACKOFF_MS = 25;
+
+let sqliteModule: typeof import("node:sqlite") | undefined;
+
+/**
+ * Loads `node:sqlite` on first use, so that importing the SDK works on runtimes without it. Node 22
+ * prints an ExperimentalWarning when the module loads; choosing this store is not opting into an
+ * experiment, so exactly that warning is dropped while the module loads. Any other warning, then or
+ * later, goes through untouched.
+ */
+function loadSqlite(): typeof import("node:sqlite") {
+  if (sqliteModule !== undefined) return sqliteModule;
+  const proc = globalThis.process;
+  if (typeof proc?.getBuiltinModule !== "function") {
+    throw new StoreError("unavailable", "The SQLite session store needs Node.js 22.13 or later (node:sqlite)");
+  }
+  const emitWarning = proc.emitWarning;
+  proc.emitWarning = function filterSqliteWarning(this: unknown, warning: string | Error, ...rest: unknown[]) {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: unknown } | undefined)?.type;
+    const message = typeof warning === "string" ? warning : warning?.message;
+    const isSqliteExperimental =
+      (type === "ExperimentalWarning" || (warning instanceof Error && warning.name === "ExperimentalWarning")) &&
+      typeof message === "string" &&
+      message.startsWith("SQLite is an experimental feature");
+    if (isSqliteExperimental) return;
+    return (emitWarning as (...args: unknown[]) => void).call(proc, warning, ...rest);
+  } as typeof proc.emitWarning;
+  try {
+    sqliteModule = proc.getBuiltinModule("node:sqlite") as typeof import("node:sqlite") | undefined;
+  } catch (error) {
+    throw new StoreError("unavailable", "node:sqlite failed to load", { cause: error });
+  } finally {
+    proc.emitWarning = emitWarning;
+  }
+  if (sqliteModule === undefined) {
+    throw new StoreError("unavailable", "The SQLite session store needs Node.js 22.13 or later (node:sqlite)");
+  }
+  return sqliteModule;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" && (code & 0xff) === SQLITE_BUSY;
+}
+
+function databaseError(what: string, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError("database", `SQLite ${what} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs the migrations this file's version does not have yet, in one transaction, under the write lock. */
+function migrate(db: DatabaseSync): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const applied = new Set(db.prepare("SELECT version FROM schema_migrations").all().map((row) => Number(row.version)));
+    const known = sqliteMigrations.at(-1)?.version ?? 0;
+    const newest = Math.max(0, ...applied);
+    if (newest > known) {
+      throw new StoreError("schema", `The database has schema version ${newest}; this version of tollgate knows up to ${known}`);
+    }
+    const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    for (const migration of sqliteMigrations) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, Date.now());
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/**
+ * A `SessionStore` in one SQLite file, through Node's built-in `node:sqlite` (Node 22.13 or later).
+ * Several processes may share the file: `withChannel` takes the database write lock (`BEGIN
+ * IMMEDIATE`), so transactions on any channel run one at a time across them all. Hold it briefly: a
+ * callback that awaits slow I/O stalls every other channel too. Reads go through a second connection
+ * and see the last committed state, never a transaction in flight.
+ *
+ * The database is in WAL mode with `synchronous = NORMAL` by default: a committed `withChannel`
+ * survives the process being killed at any moment (see `synchronous` for power loss). Migrations run
+ * on open. Channel ids are keyed lowercase; usage counts committed charges by their `createdAt`.
+ */
+export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "normal" }: CreateSqliteStoreParameters): SessionStore {
+  const { DatabaseSync } = loadSqlite();
+  if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) throw new StoreError("misuse", "busyTimeout must be a non-negative integer");
+  const inMemory = path === ":memory:" || path === "";
+
+  let writer: DatabaseSync;
+  let reader: DatabaseSync | undefined;
+  try {
+    writer = new DatabaseSync(path);
+  } catch (error) {
+    throw new StoreError("unavailable", `Cannot open SQLite database ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    // Opening may wait for another process (switching to WAL, migrating): block here, at start-up.
+    writer.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+    writer.exec("PRAGMA journal_mode = WAL");
+    writer.exec(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
+    migrate(writer);
+    // From here on the writer never blocks the event loop: BEGIN IMMEDIATE fails at once when another
+    // process holds the lock and withChannel retries on a timer. Once the lock is held, WAL commits do
+    // not wait for anything else.
+    writer.exec("PRAGMA busy_timeout = 0");
+    if (!inMemory) {
+      // A ":memory:" database is private to its connection, so there the writer serves reads too.
+      reader = new DatabaseSync(path, { readOnly: true });
+      reader.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+    }
+  } catch (error) {
+    writer.close();
+    throw databaseError("open", error);
+  }
+
+  const channelList = CHANNEL_COLUMNS.join(", ");
+  const chargeList = CHARGE_COLUMNS.join(", ");
+  const placeholders = (count: number) => Array.from({ length: count }, () => "?").join(", ");
+  const updateAll = (columns: readonly string[], key: readonly string[]) =>
+    columns
+      .filter((column) => !key.includes(column))
+      .map((column) => `${column} = excluded.${column}`)
+      .join(", ");
+
+  const tx = {
+    begin: writer.prepare("BEGIN IMMEDIATE"),
+    commit: writer.prepare("COMMIT"),
+    rollback: writer.prepare("ROLLBACK"),
+    selectChannel: writer.prepare(`SELECT ${channelList} FROM channels WHERE channel_id = ?`),
+    selectCharge: writer.prepare(`SELECT ${chargeList} FROM charges WHERE channel_id = ? AND key = ?`),
+    upsertChannel: writer.prepare(
+      `INSERT INTO channels (${channelList}) VALUES (${placeholders(CHANNEL_COLUMNS.length)})
+       ON CONFLICT (channel_id) DO UPDATE SET ${updateAll(CHANNEL_COLUMNS, ["channel_id"])}`,
+    ),
+    upsertCharge: writer.prepare(
+      `INSERT INTO charges (${chargeList}) VALUES (${placeholders(CHARGE_COLUMNS.length)})
+       ON CONFLICT (channel_id, key) DO UPDATE SET ${updateAll(CHARGE_COLUMNS, ["channel_id", "key"])}`,
+    ),
+  };
+  const readDb = reader ?? writer;
+  const readStatements = new Map<string, StatementSync>();
+  function readStatement(sql: string): StatementSync {
+    let statement = readStatements.get(sql);
+    if (statement === undefined) readStatements.set(sql, (statement = readDb.prepare(sql)));
+    return statement;
+  }
+
+  // node:sqlite is synchronous on one connection, so the transactions of this process must not
+  // interleave at their awaits: they queue here, in arrival order, whatever their channel.
+  let tail: Promise<unknown> = Promise.resolve();
+  function enqueue<T>(job: () => Promise<T> | T): Promise<T> {
+    const run = tail.then(job);
+    tail = run.catch(() => undefined);
+    return run;
+  }
+  // With a reader connection, reads need no queue: they see committed data only.
+  function read<T>(query: () => T): Promise<T> {
+    assertOpen();
+    if (reader !== undefined) {
+      try {
+        return Promise.resolve(query());
+      } catch (error) {
+        return Promise.reject(databaseError("read", error));
+      }
+    }
+    return enqueue(() => {
+      assertOpen();
+      try {
+        return query();
+      } catch (error) {
+        throw databaseError("read", error);
+      }
+    });
+  }
+
+  const scope = createChannelScope();
+  let closed = false;
+  function assertOpen(): void {
+    if (closed) throw new StoreError("closed", "The session store is closed");
+  }
+
+  function rollback(): void {
+    try {
+      tx.rollback.run();
+    } catch {
+      // No transaction left to roll back (SQLite ends some on error by itself).
+    }
+  }
+
+  async function beginImmediate(): Promise<void> {
+    const deadline = Date.now() + busyTimeout;
+    for (let delay = 1; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
+      try {
+        tx.begin.run();
+        return;
+      } catch (error) {
+        if (!isBusy(error)) throw databaseError("BEGIN", error);
+        if (Date.now() >= deadline) {
+          throw new StoreError("busy", `SQLite database ${path} stayed locked by another connection for ${busyTimeout} ms`, {
+            cause: error,
+          });
+        }
+      }
+      // Jitter keeps two processes from retrying in lockstep.
+      await sleep(delay * (0.5 + Math.random()));
+    }
+  }
+
+  function apply({ channel, charges }: ChannelTransactionWrites): void {
+    if (channel !== undefined) tx.upsertChannel.run(...channelParams(channel));
+    for (const charge of charges) tx.upsertCharge.run(...chargeParams(charge));
+  }
+
+  async function transact<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
+    assertOpen();
+    await beginImmediate();
+    let transaction;
+    try {
+      const row = tx.selectChannel.get(channelId);
+      transaction = createChannelTransaction({
+        channelId,
+        channel: row && channelFromRow(row),
+        loadCharge(key) {
+          try {
+            const charge = tx.selectCharge.get(channelId, key);
+            return charge && chargeFromRow(charge);
+          } catch (error) {
+            throw databaseError("read", error);
+          }
+        },
+      });
+    } catch (error) {
+      rollback();
+      throw databaseError("read", error);
+    }
+
+    let result: T;
+    try {
+      result = await scope.run(() => fn(transaction.tx));
+    } catch (error) {
+      transaction.finish();
+      rollback();
+      throw error;
+    }
+    try {
+      apply(transaction.finish());
+      tx.commit.run();
+    } catch (error) {
+      rollback();
+      throw databaseError("commit", error);
+    }
+    return result;
+  }
+
+  return {
+    withChannel<T>(rawChannelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
+      try {
+        assertOpen();
+        scope.assertOutside();
+        const channelId = parseBytes32(rawChannelId);
+        return enqueue(() => transact(channelId, fn));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    async getChannel(channelId) {
+      const id = parseBytes32(channelId);
+      return read(() => {
+        const row = readStatement(`SELECT ${channelList} FROM channels WHERE channel_id = ?`).get(id);
+        return row && channelFromRow(row);
+      });
+    },
+
+    async listChannels(query = {}) {
+      const where: string[] = [];
+      const params: string[] = [];
+      if (query.status !== undefined) (where.push("status = ?"), params.push(query.status));
+      if (query.payee !== undefined) (where.push("payee = ?"), params.push(query.payee));
+      if (query.payer !== undefined) (where.push("payer = ?"), params.push(query.payer));
+      const sql = `SELECT ${channelList} FROM channels ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY created_at, channel_id`;
+      return read(() => readStatement(sql).all(...params).map(channelFromRow));
+    },
+
+    async listCharges(query) {
+      const where = ["status = ?"];
+      const params: (string | number)[] = [query.status];
+      if (query.updatedBefore !== undefined) (where.push("updated_at < ?"), params.push(query.updatedBefore));
+      if (query.channelId !== undefined) (where.push("channel_id = ?"), params.push(parseBytes32(query.channelId)));
+      const sql = `SELECT ${chargeList} FROM charges WHERE ${where.join(" AND ")} ORDER BY updated_at, channel_id, key`;
+      return read(() => readStatement(sql).all(...params).map(chargeFromRow));
+    },
+
+    async usage({ from, to, period, payer }) {
+      const where = ["status = 'committed'"];
+      const params: (string | number)[] = [];
+      if (from !== undefined) (where.push("created_at >= ?"), params.push(from));
+      if (to !== undefined) (where.push("created_at < ?"), params.push(to));
+      if (payer !== undefined) (where.push("payer = ?"), params.push(payer));
+      const sql = `SELECT payer, created_at, amount, units FROM charges WHERE ${where.join(" AND ")}`;
+      return read(() => {
+        function* rows(): Generator<UsageCharge> {
+          for (const row of readStatement(sql).iterate(...params)) {
+            yield {
+              payer: row.payer as ChargeRecord["payer"],
+              createdAt: Number(row.created_at),
+              amount: BigInt(row.amount as string),
+              units: BigInt(row.units as string),
+            };
+          }
+        }
+        return aggregateUsage(rows(), period);
+      });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await tail;
+      reader?.close();
+      writer.close();
+    },
+  };
+}
+

@@ -1,0 +1,58 @@
+/**
+ * Schema of the PostgreSQL store, one entry per version, applied in order on start and recorded in
+ * `schema_migrations`. `S` stands for the quoted schema name. Never edit an entry that has shipped:
+ * add the next version instead.
+ *
+ * Amounts are NUMERIC(78,0), wide enough for any uint256 and summed exactly by SUM(). Text columns that
+ * are compared or sorted use the "C" collation, so order is by byte like the other stores, whatever
+ * the database's locale.
+ */
+export function postgresMigrations(S: string): readonly { version: number; sql: string }[] {
+  return [
+    {
+      version: 1,
+      sql: `
+        CREATE TABLE ${S}.channels (
+          channel_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+          chain_id BIGINT NOT NULL,
+          escrow TEXT NOT NULL,
+          payer TEXT COLLATE "C" NOT NULL,
+          payee TEXT COLLATE "C" NOT NULL,
+          token TEXT NOT NULL,
+          authorized_signer TEXT NOT NULL,
+          deposit NUMERIC(78, 0) NOT NULL,
+          settled_on_chain NUMERIC(78, 0) NOT NULL,
+          accepted_cumulative NUMERIC(78, 0) NOT NULL,
+          accepted_signature TEXT,
+          spent NUMERIC(78, 0) NOT NULL,
+          reserved NUMERIC(78, 0) NOT NULL,
+          units NUMERIC(78, 0) NOT NULL,
+          close_requested_at NUMERIC(78, 0) NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('open', 'closing', 'closed')),
+          last_tx_hash TEXT,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX channels_status ON ${S}.channels (status);
+        CREATE INDEX channels_payer ON ${S}.channels (payer);
+        CREATE INDEX channels_payee ON ${S}.channels (payee);
+
+        CREATE TABLE ${S}.charges (
+          channel_id TEXT COLLATE "C" NOT NULL,
+          key TEXT COLLATE "C" NOT NULL,
+          payer TEXT COLLATE "C" NOT NULL,
+          amount NUMERIC(78, 0) NOT NULL,
+          units NUMERIC(78, 0) NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('reserved', 'committed', 'released')),
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL,
+          PRIMARY KEY (channel_id, key)
+        );
+        -- Sweeping stale reservations: listCharges({ status, updatedBefore }).
+        CREATE INDEX charges_status_updated ON ${S}.charges (status, updated_at);
+        -- usage(): committed charges by creation time.
+        CREATE INDEX charges_committed_created ON ${S}.charges (created_at) WHERE status = 'committed';
+      `,
+    },
+  ];
+}

@@ -1,0 +1,109 @@
+import type { Address, Hex } from "viem";
+import type { ChannelRecord, ChargeRecord } from "./SessionStore.js";
+
+// Column order of both SQL stores' tables; the *Params functions below follow it. Amounts travel as
+// decimal text in both directions: SQLite has no integer wider than 64 bits and node-postgres returns
+// NUMERIC as text, and a JS number would round anything above 2^53.
+
+export const CHANNEL_COLUMNS = [
+  "channel_id",
+  "chain_id",
+  "escrow",
+  "payer",
+  "payee",
+  "token",
+  "authorized_signer",
+  "deposit",
+  "settled_on_chain",
+  "accepted_cumulative",
+  "accepted_signature",
+  "spent",
+  "reserved",
+  "units",
+  "close_requested_at",
+  "status",
+  "last_tx_hash",
+  "created_at",
+  "updated_at",
+] as const;
+
+export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "created_at", "updated_at"] as const;
+
+export type SqlValue = string | number | null;
+
+export function channelParams(channel: ChannelRecord): SqlValue[] {
+  return [
+    channel.channelId,
+    channel.chainId,
+    channel.escrow,
+    channel.payer,
+    channel.payee,
+    channel.token,
+    channel.authorizedSigner,
+    channel.deposit.toString(),
+    channel.settledOnChain.toString(),
+    channel.acceptedCumulative.toString(),
+    channel.acceptedSignature,
+    channel.spent.toString(),
+    channel.reserved.toString(),
+    channel.units.toString(),
+    channel.closeRequestedAt.toString(),
+    channel.status,
+    channel.lastTxHash,
+    channel.createdAt,
+    channel.updatedAt,
+  ];
+}
+
+export function chargeParams(charge: ChargeRecord): SqlValue[] {
+  return [
+    charge.channelId,
+    charge.key,
+    charge.payer,
+    charge.amount.toString(),
+    charge.units.toString(),
+    charge.status,
+    charge.createdAt,
+    charge.updatedAt,
+  ];
+}
+
+type Row = Record<string, unknown>;
+
+// BIGINT columns come back as text from node-postgres and as numbers from SQLite; Number() takes both.
+export function channelFromRow(row: Row): ChannelRecord {
+  return {
+    channelId: row.channel_id as Hex,
+    chainId: Number(row.chain_id),
+    escrow: row.escrow as Address,
+    payer: row.payer as Address,
+    payee: row.payee as Address,
+    token: row.token as Address,
+    authorizedSigner: row.authorized_signer as Address,
+    deposit: BigInt(row.deposit as string),
+    settledOnChain: BigInt(row.settled_on_chain as string),
+    acceptedCumulative: BigInt(row.accepted_cumulative as string),
+    acceptedSignature: (row.accepted_signature as Hex | null) ?? null,
+    spent: BigInt(row.spent as string),
+    reserved: BigInt(row.reserved as string),
+    units: BigInt(row.units as string),
+    closeRequestedAt: BigInt(row.close_requested_at as string),
+    status: row.status as ChannelRecord["status"],
+    lastTxHash: (row.last_tx_hash as Hex | null) ?? null,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function chargeFromRow(row: Row): ChargeRecord {
+  return {
+    channelId: row.channel_id as Hex,
+    key: row.key as string,
+    payer: row.payer as Address,
+    amount: BigInt(row.amount as string),
+    units: BigInt(row.units as string),
+    status: row.status as ChargeRecord["status"],
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Schema of the SQLite store, one entry per version, applied in order on open and recorded in
+ * `schema_migrations`. Never edit an entry that has shipped: add the next version instead.
+ *
+ * Amounts are TEXT holding decimal digits, not INTEGER: they are uint128 and SQLite integers stop at
+ * 2^63. Columns are declared TEXT (not NUMERIC) on purpose, because NUMERIC affinity would turn a long
+ * digit string into a lossy REAL.
+ */
+export const sqliteMigrations: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE channels (
+        channel_id TEXT NOT NULL PRIMARY KEY,
+        chain_id INTEGER NOT NULL,
+        escrow TEXT NOT NULL,
+        payer TEXT NOT NULL,
+        payee TEXT NOT NULL,
+        token TEXT NOT NULL,
+        authorized_signer TEXT NOT NULL,
+        deposit TEXT NOT NULL,
+        settled_on_chain TEXT NOT NULL,
+        accepted_cumulative TEXT NOT NULL,
+        accepted_signature TEXT,
+        spent TEXT NOT NULL,
+        reserved TEXT NOT NULL,
+        units TEXT NOT NULL,
+        close_requested_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'closing', 'closed')),
+        last_tx_hash TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX channels_status ON channels (status);
+      CREATE INDEX channels_payer ON channels (payer);
+      CREATE INDEX channels_payee ON channels (payee);
+
+      CREATE TABLE charges (
+        channel_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        payer TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        units TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('reserved', 'committed', 'released')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (channel_id, key)
+      );
+      -- Sweeping stale reservations: listCharges({ status, updatedBefore }).
+      CREATE INDEX charges_status_updated ON charges (status, updated_at);
+      -- usage(): committed charges by creation time.
+      CREATE INDEX charges_committed_created ON charges (created_at) WHERE status = 'committed';
+    `,
+  },
+];
