@@ -2,7 +2,7 @@
 // local-key accounts whose wallet clients sign transactions themselves, as an SDK user's would.
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { HardhatViemHelpers } from "@nomicfoundation/hardhat-viem/types";
-import { type Account, type Chain, type Client, createWalletClient, custom, type Hex, keccak256, type LocalAccount, toHex, type Transport } from "viem";
+import { type Chain, createWalletClient, custom, type Hex, keccak256, type LocalAccount, toHex, type Transport, type WalletClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 export const USDC = 1_000_000n;
@@ -25,7 +25,7 @@ export async function deployTollgate(viem: HardhatViemHelpers) {
   return { publicClient, escrow, token, chainId: await publicClient.getChainId() };
 }
 
-export type FundedAccount = { account: LocalAccount; client: Client<Transport, Chain, Account> };
+export type FundedAccount = { account: LocalAccount; client: WalletClient<Transport, Chain, LocalAccount> };
 
 /** A local-key account with ether for gas, and a wallet client that signs its transactions locally. */
 export async function fundedAccount({
@@ -41,5 +41,5 @@ export async function fundedAccount({
 }): Promise<FundedAccount> {
   const account = testAccount(label);
   await networkHelpers.setBalance(account.address, 10n ** 20n);
-  return { account, client: createWalletClient({ account, chain, transport: custom(provider) }) };
+  return { account, client: createWalletClient({ account, chain, transport: custom(provider, { retryCount: 0 }), pollingInterval: 50 }) };
 }

@@ -140,6 +140,18 @@ describe("vouchers", () => {
       }
     });
 
+    it("remembers a signer's key without trusting other keys for that signer", async () => {
+      const { account, voucher } = randomVoucher(400);
+      const signature = await signVoucher({ account, ...voucher });
+      const impostor = await signVoucher({ account: testAccount("impostor"), ...voucher });
+      for (const secp256k1 of BACKENDS) {
+        assert.equal(await verifyVoucher({ ...voucher, signature, signer: account.address, secp256k1 }), true);
+        assert.equal(await verifyVoucher({ ...voucher, signature: impostor, signer: account.address, secp256k1 }), false);
+        assert.equal(await verifyVoucher({ ...voucher, signature, signer: account.address.toLowerCase() as Hex, secp256k1 }), true);
+      }
+      await assert.rejects(verifyVoucher({ ...voucher, signature, signer: "0x1234" }), InvalidValueError);
+    });
+
     it("puts the low-s boundary exactly at n/2, like the escrow's MAX_S", async () => {
       const { voucher } = randomVoucher(3);
       const hash = getVoucherDigest(voucher);

@@ -1,4 +1,4 @@
-import { resolveSecp256k1Backend } from "./recoverAddress.js";
+import { resolveSecp256k1Backend } from "./recoverPublicKey.js";
 
 export type GetSecp256k1BackendReturnType = "native" | "js";
 

@@ -40,7 +40,8 @@ function recoveryBit(signature: Uint8Array): number {
   return v - 27;
 }
 
-function addressOf(uncompressedPublicKey: Uint8Array): Uint8Array {
+/** The address of a 65-byte uncompressed public key: the last 20 bytes of keccak256(x || y). */
+export function addressOf(uncompressedPublicKey: Uint8Array): Uint8Array {
   return keccak_256(uncompressedPublicKey.subarray(1)).subarray(12);
 }
 
@@ -48,7 +49,7 @@ function recoverWithNative(hash: Uint8Array, signature: Uint8Array, bit: number)
   const native = loadNativeSecp256k1();
   if (native === null) throw new TollgateError("NATIVE_UNAVAILABLE", "The native secp256k1 backend is not available");
   try {
-    return addressOf(native.ecdsaRecover(signature.subarray(0, 64), bit, hash, false));
+    return native.ecdsaRecover(signature.subarray(0, 64), bit, hash, false);
   } catch {
     // libsecp256k1 throws when r is not the x coordinate of a curve point.
     return null;
@@ -59,8 +60,7 @@ function recoverWithNoble(hash: Uint8Array, signature: Uint8Array, bit: number):
   try {
     const r = bytesToNumberBE(signature.subarray(0, 32));
     const s = bytesToNumberBE(signature.subarray(32, 64));
-    const point = new secp256k1.Signature(r, s).addRecoveryBit(bit).recoverPublicKey(hash);
-    return addressOf(point.toRawBytes(false));
+    return new secp256k1.Signature(r, s).addRecoveryBit(bit).recoverPublicKey(hash).toRawBytes(false);
   } catch {
     return null;
   }
@@ -73,10 +73,10 @@ export function resolveSecp256k1Backend(backend: Secp256k1Backend = "auto"): "na
 }
 
 /**
- * Recovers the 20-byte address that signed the 32-byte `hash`, applying exactly the escrow's rules;
- * null for any signature the escrow's ECDSA path would not accept.
+ * Recovers the uncompressed public key (65 bytes) that signed the 32-byte `hash`, applying exactly
+ * the escrow's rules; null for any signature the escrow's ECDSA path would not accept.
  */
-export function recoverAddress(hash: Uint8Array, signature: Uint8Array, backend?: Secp256k1Backend): Uint8Array | null {
+export function recoverPublicKey(hash: Uint8Array, signature: Uint8Array, backend?: Secp256k1Backend): Uint8Array | null {
   const bit = recoveryBit(signature);
   if (bit < 0) return null;
   return resolveSecp256k1Backend(backend) === "native"

@@ -1,5 +1,5 @@
 import { type Address, bytesToHex, getAddress, type Hex } from "viem";
-import { recoverAddress } from "../crypto/recoverAddress.js";
+import { addressOf, recoverPublicKey } from "../crypto/recoverPublicKey.js";
 import type { Secp256k1Backend } from "../crypto/Secp256k1Backend.js";
 import { signatureBytes } from "./signatureBytes.js";
 import { type VoucherFields, voucherDigestBytes } from "./voucherDigestBytes.js";
@@ -24,6 +24,6 @@ export function recoverVoucherSigner({
 }: RecoverVoucherSignerParameters): RecoverVoucherSignerReturnType {
   const digest = voucherDigestBytes(voucher);
   const bytes = signatureBytes(signature);
-  const address = bytes === null ? null : recoverAddress(digest, bytes, secp256k1);
-  return address === null ? null : getAddress(bytesToHex(address));
+  const publicKey = bytes === null ? null : recoverPublicKey(digest, bytes, secp256k1);
+  return publicKey === null ? null : getAddress(bytesToHex(addressOf(publicKey)));
 }

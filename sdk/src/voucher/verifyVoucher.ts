@@ -1,8 +1,8 @@
 import { type Address, bytesToHex, type Client, type Hex } from "viem";
+import { isSignedBy } from "../crypto/isSignedBy.js";
 import { isValidErc1271Signature } from "../crypto/isValidErc1271Signature.js";
-import { recoverAddress } from "../crypto/recoverAddress.js";
 import type { Secp256k1Backend } from "../crypto/Secp256k1Backend.js";
-import { hexToFixedBytes } from "../encoding/hexToFixedBytes.js";
+import { InvalidValueError } from "../errors/InvalidValueError.js";
 import { signatureBytes } from "./signatureBytes.js";
 import { type VoucherFields, voucherDigestBytes } from "./voucherDigestBytes.js";
 
@@ -16,17 +16,13 @@ export type VerifyVoucherParameters = VoucherFields & {
   secp256k1?: Secp256k1Backend | undefined;
 };
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
 /**
  * Whether the escrow would accept `signature` for this voucher from `signer`: ECDSA first (65 bytes,
  * v 27/28, low s, recovering to `signer`), then, given a `client`, ERC-1271 `isValidSignature` on the
  * signer. Resolves false for any signature that does not verify; throws InvalidValueError for
- * malformed voucher fields and RpcError when the wallet could not be asked.
+ * malformed voucher fields or signer and RpcError when the wallet could not be asked.
  */
 export async function verifyVoucher({
   signature,
@@ -36,10 +32,9 @@ export async function verifyVoucher({
   ...voucher
 }: VerifyVoucherParameters): Promise<boolean> {
   const digest = voucherDigestBytes(voucher);
-  const expected = hexToFixedBytes(signer, 20, "address");
+  if (typeof signer !== "string" || !ADDRESS.test(signer)) throw new InvalidValueError("address", "Expected the signer's address");
   const bytes = signatureBytes(signature);
-  const recovered = bytes === null ? null : recoverAddress(digest, bytes, secp256k1);
-  if (recovered !== null && equalBytes(recovered, expected)) return true;
+  if (bytes !== null && isSignedBy(digest, bytes, signer, secp256k1)) return true;
   if (client === undefined) return false;
   return isValidErc1271Signature({ client, signer, hash: bytesToHex(digest), signature });
 }
