@@ -1,4 +1,4 @@
-// A real chain for end-to-end tests: `hardhat node` on a loopback port, with the escrow and the mock
+// A real local chain for the demo and the end-to-end tests: `hardhat node` on a loopback port, with the escrow and the mock
 // stablecoin deployed by the same code as scripts/deploy.ts.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -16,7 +16,7 @@ import {
   type PublicClient,
 } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { deployTollgate } from "../../scripts/deployment.js";
+import { deployTollgate } from "./deployment.js";
 
 /** Hardhat's and Anvil's well-known public test mnemonic: its keys hold only local test ether. */
 const TEST_MNEMONIC = "test test test test test test test test test test test junk";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { http } from "viem";
 import { createPayingFetch } from "../../sdk/src/client/index.js";
 import { createPaymentGate, createSqliteStore, toNodeHandler } from "../../sdk/src/server/index.js";
-import { startLocalChain, type LocalChain } from "../helpers/localChain.js";
+import { startLocalChain, type LocalChain } from "../../scripts/localChain.js";
 
 const PHOTO_PRICE = 10_000n; // $0.01 in 6-decimal USDC
 

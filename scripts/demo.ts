@@ -1,0 +1,165 @@
+// npm run demo            — a paid photo gallery on a local chain, bought from by a paying client
+// npm run demo -- --serve — the chain and the gallery only, kept running; prints one JSON line
+// Add --picsum to hand out Picsum photo URLs instead of locally generated images (needs the internet).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import hre from "hardhat";
+import { decodeFunctionData, formatUnits, type Hex, http } from "viem";
+import { createPayingFetch } from "../sdk/src/client/index.js";
+import { parseReceipt } from "../sdk/src/protocol/receipt.js";
+import { createPaymentGate, createSettlementService, createSqliteStore } from "../sdk/src/server/index.js";
+import { PHOTO_PATH, PHOTO_PRICE, startGallery } from "./demo/gallery.js";
+import { startLocalChain } from "./localChain.js";
+
+const serve = process.argv.includes("--serve");
+const photos = process.argv.includes("--picsum") ? "picsum" : "local";
+const PHOTOS_TO_BUY = 5;
+const USDC = 1_000_000n;
+/** Well-known local test keys (Hardhat's default mnemonic): account 1 sells, 2 buys here, 3 buys in the page. */
+const SELLER = 1;
+const BUYER = 2;
+const BROWSER_BUYER = 3;
+
+const usd = (amount: bigint) => `$${formatUnits(amount, 6)}`;
+const log = (line = "") => {
+  if (!serve) console.log(line);
+};
+
+log("tollgate demo: a photo gallery that charges $0.01 per photo through a payment channel\n");
+log("• Starting a local chain (hardhat node on 127.0.0.1) and deploying the escrow and a mock USDC…");
+const chain = await startLocalChain();
+const seller = chain.account(SELLER);
+const buyer = chain.account(BUYER);
+log(`  chain ${chain.chain.id} at ${chain.rpcUrl}`);
+log(`  escrow ${chain.escrow}`);
+log(`  mock USDC ${chain.token}`);
+
+const funded = serve ? [2, 3, 4, 5, 6, 7, 8, 9] : [BUYER, BROWSER_BUYER];
+for (const index of funded) await chain.mint(chain.account(index).address, 1_000n * USDC);
+
+const store = createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), "tollgate-demo-")), "gallery.db") });
+const gate = createPaymentGate({
+  chain: chain.chain,
+  transport: http(chain.rpcUrl),
+  escrow: chain.escrow,
+  currency: chain.token,
+  account: seller,
+  store,
+  secret: crypto.randomUUID() + crypto.randomUUID(),
+});
+const settlement = createSettlementService({ gate, policy: { amount: 1n * USDC } });
+settlement.start();
+const gallery = await startGallery({
+  gate,
+  rpcUrl: chain.rpcUrl,
+  escrow: chain.escrow,
+  currency: chain.token,
+  browserKey: privateKeyOf(BROWSER_BUYER),
+  photos,
+});
+const photoUrl = `${gallery.url}${PHOTO_PATH}`;
+
+if (serve) {
+  console.log(
+    JSON.stringify({ url: photoUrl, page: `${gallery.url}/`, rpcUrl: chain.rpcUrl, chainId: chain.chain.id, escrow: chain.escrow, currency: chain.token, recipient: seller.address }),
+  );
+  const shutdown = async () => {
+    await settlement.stop();
+    await gallery.close();
+    await store.close();
+    await chain.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+} else {
+  await buyPhotos();
+}
+
+async function buyPhotos() {
+  log(`• Gallery API at ${photoUrl} (web page: ${gallery.url}/)`);
+  const startBlock = await chain.publicClient.getBlockNumber();
+  const before = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
+  log(`  seller ${seller.address} holds ${usd(before.seller)}, buyer ${buyer.address} holds ${usd(before.buyer)}\n`);
+
+  let announced = false;
+  const pay = createPayingFetch({
+    account: buyer,
+    chain: chain.chain,
+    transport: http(chain.rpcUrl),
+    maxDeposit: 5n * USDC,
+    escrows: [chain.escrow],
+    onChannelUpdate(channel) {
+      if (announced) return;
+      announced = true;
+      log(`• The first request got a 402 challenge; opening channel ${channel.channelId}`);
+      log(`  with a deposit of ${usd(channel.deposit)} (approve + open on-chain, waiting for the receipts…)`);
+    },
+  });
+
+  for (let i = 1; i <= PHOTOS_TO_BUY; i++) {
+    const response = await pay(photoUrl);
+    if (!response.ok) throw new Error(`photo request failed: ${response.status} ${await response.text()}`);
+    const photo = (await response.json()) as { id: number; title: string };
+    const receipt = parseReceipt(response.headers.get("payment-receipt")!);
+    const [channel] = await pay.channels();
+    log(
+      `  photo #${photo.id} ${JSON.stringify(photo.title).padEnd(18)} voucher for ${usd(channel!.cumulativeAmount)} cumulative; ` +
+        `receipt: ${usd(BigInt(String(receipt.spent)))} spent of ${usd(BigInt(String(receipt.acceptedCumulative)))} accepted`,
+    );
+  }
+
+  log(`\n• Closing: the seller settles the last voucher on-chain and the escrow refunds the rest…`);
+  const closed = await pay.close({ url: photoUrl });
+  log(`  settled ${usd(closed.settled)} to the seller, refunded ${usd(closed.refund)} to the buyer (tx ${closed.txHash})`);
+
+  log(`\n• On-chain transactions of the whole session (none per photo):`);
+  for (const line of await describeTransactions(startBlock + 1n)) log(`  ${line}`);
+
+  const after = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
+  log(`\n• Balances`);
+  log(`  seller ${usd(before.seller)} → ${usd(after.seller)} (+${usd(after.seller - before.seller)})`);
+  log(`  buyer  ${usd(before.buyer)} → ${usd(after.buyer)} (−${usd(before.buyer - after.buyer)}: ${PHOTOS_TO_BUY} photos × ${usd(PHOTO_PRICE)}; the refund of ${usd(closed.refund)} came back)`);
+
+  await settlement.stop();
+  await gallery.close();
+  await store.close();
+  await chain.stop();
+}
+
+/** Every transaction mined since `fromBlock`, named by the escrow or token function it called. */
+async function describeTransactions(fromBlock: bigint): Promise<string[]> {
+  const abis = [(await hre.artifacts.readArtifact("TollgateEscrow")).abi, (await hre.artifacts.readArtifact("MockStablecoin")).abi];
+  const names = new Map<string, string>([
+    [seller.address.toLowerCase(), "seller"],
+    [buyer.address.toLowerCase(), "buyer"],
+  ]);
+  const lines: string[] = [];
+  const latest = await chain.publicClient.getBlockNumber();
+  for (let number = fromBlock; number <= latest; number++) {
+    const block = await chain.publicClient.getBlock({ blockNumber: number, includeTransactions: true });
+    for (const transaction of block.transactions) {
+      const receipt = await chain.publicClient.getTransactionReceipt({ hash: transaction.hash as Hex });
+      lines.push(`${callName(transaction.input, abis).padEnd(8)} by the ${names.get(transaction.from.toLowerCase()) ?? transaction.from}, ${receipt.gasUsed.toLocaleString("en-US")} gas  ${transaction.hash}`);
+    }
+  }
+  return lines;
+}
+
+function callName(input: Hex, abis: readonly (readonly unknown[])[]): string {
+  for (const abi of abis) {
+    try {
+      return decodeFunctionData({ abi: abi as never, data: input }).functionName;
+    } catch {
+      // not this contract
+    }
+  }
+  return "call";
+}
+
+function privateKeyOf(index: number): Hex {
+  const key = chain.account(index).getHdKey().privateKey!;
+  return `0x${Buffer.from(key).toString("hex")}`;
+}
+
