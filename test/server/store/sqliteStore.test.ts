@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createSqliteStore, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { describeStoreConformance } from "./storeConformance.js";
+import { incrementSpent, makeChannel, newChannelId, sleep } from "./storeFixtures.js";
+import { startWorker, stopWorker } from "./storeProcesses.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tollgate-sqlite-"));
+let files = 0;
+const newPath = () => join(dir, `store-${++files}.db`);
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describeStoreConformance("sqlite file", { create: async () => createSqliteStore({ path: newPath() }) });
+describeStoreConformance("sqlite :memory:", { create: async () => createSqliteStore({ path: ":memory:" }) });
+
+/** The invariant every crash must preserve: spent = number of committed charges, and they are 1..spent. */
+async function assertConsistent(store: SessionStore, channelId: `0x${string}`): Promise<bigint> {
+  const spent = (await store.getChannel(channelId))?.spent ?? 0n;
+  const charges = await store.listCharges({ status: "committed", channelId });
+  assert.equal(BigInt(charges.length), spent, "a transaction was torn: spent and its charges disagree");
+  assert.deepEqual(
+    charges.map((charge) => charge.units).sort((a, b) => Number(a - b)),
+    Array.from({ length: charges.length }, (_, i) => BigInt(i + 1)),
+  );
+  return spent;
+}
+
+describe("SQLite session store on disk", function () {
+  this.timeout(30_000);
+
+  it("keeps committed transactions across close and reopen, and migrates once", async () => {
+    const path = newPath();
+    const id = newChannelId();
+    const first = createSqliteStore({ path });
+    await first.withChannel(id, (tx) => tx.putChannel(makeChannel(id, { spent: 3n })));
+    await first.close();
+
+    const second = createSqliteStore({ path, synchronous: "full" });
+    assert.equal((await second.getChannel(id))?.spent, 3n);
+    await second.close();
+
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const db = new DatabaseSync(path);
+    try {
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1]);
+      assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
+      // Amounts are stored as decimal text, so nothing above 2^63 is lost.
+      assert.equal(db.prepare("SELECT typeof(spent) AS type FROM channels").get()?.type, "text");
+      db.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)");
+    } finally {
+      db.close();
+    }
+    assert.throws(
+      () => createSqliteStore({ path }),
+      (error: unknown) => error instanceof StoreError && error.reason === "schema" && /999/.test(error.message),
+    );
+  });
+
+  it("reads committed state only, while a transaction is in flight", async () => {
+    const store = createSqliteStore({ path: newPath() });
+    const id = newChannelId();
+    await incrementSpent(store, id, "a");
+    let inside!: () => void;
+    const reached = new Promise<void>((resolve) => (inside = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const running = store.withChannel(id, async (tx) => {
+      await tx.putChannel({ ...tx.channel!, spent: 100n });
+      inside();
+      await held;
+    });
+    await reached;
+    assert.equal((await store.getChannel(id))?.spent, 1n);
+    assert.equal((await store.listChannels())[0]?.spent, 1n);
+    release();
+    await running;
+    assert.equal((await store.getChannel(id))?.spent, 100n);
+    await store.close();
+  });
+
+  it("fails with `busy` when another connection holds the write lock past busyTimeout", async () => {
+    const path = newPath();
+    const store = createSqliteStore({ path, busyTimeout: 50 });
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const other = new DatabaseSync(path);
+    other.exec("BEGIN IMMEDIATE");
+    const started = Date.now();
+    const id = newChannelId();
+    await assert.rejects(incrementSpent(store, id, "a"), (error: unknown) => error instanceof StoreError && error.reason === "busy");
+    assert.ok(Date.now() - started >= 45);
+    // The event loop stayed free while waiting, and the store works once the lock is gone.
+    other.exec("ROLLBACK");
+    other.close();
+    assert.equal(await incrementSpent(store, id, "b"), 1n);
+    await store.close();
+  });
+
+  it("serializes two processes incrementing one channel in one file: exact total, interleaved", async () => {
+    const path = newPath();
+    const id = newChannelId();
+    await createSqliteStore({ path }).close(); // migrate before the race, so both workers start the same way
+    const count = 120;
+    const workers = ["p", "q"].map((label) =>
+      startWorker({ store: { kind: "sqlite", path }, channelId: id, label, mode: "count", count }),
+    );
+    try {
+      await Promise.all(workers.map((worker) => worker.waitFor("ready")));
+      for (const worker of workers) worker.child.stdin!.write("go\n");
+      await Promise.all(workers.map((worker) => worker.waitFor("done", 25_000)));
+      for (const worker of workers) {
+        assert.equal((await worker.exited).code, 0, worker.stderr());
+        assert.doesNotMatch(worker.stderr(), /SQLite is an experimental feature/);
+        assert.match(worker.stderr(), /tollgate-worker-probe/, "other warnings must still print");
+      }
+    } finally {
+      await Promise.all(workers.map(stopWorker));
+    }
+    const store = createSqliteStore({ path });
+    assert.equal(await assertConsistent(store, id), BigInt(2 * count));
+    // Ordered by the sequence number each transaction wrote, the writers alternate at least a few times.
+    const order = (await store.listCharges({ status: "committed", channelId: id }))
+      .sort((a, b) => Number(a.units - b.units))
+      .map((charge) => charge.key[0]);
+    const switches = order.filter((label, i) => i > 0 && label !== order[i - 1]).length;
+    assert.ok(switches >= 2, `the two processes never interleaved (${switches} switches)`);
+    await store.close();
+  });
+
+  it("stays consistent when a writer is killed with SIGKILL at a random moment", async () => {
+    const path = newPath();
+    const id = newChannelId();
+    await createSqliteStore({ path }).close();
+    let total = 0n;
+    for (let round = 0; round < 3; round++) {
+      const worker = startWorker({ store: { kind: "sqlite", path }, channelId: id, label: `r${round}`, mode: "forever" });
+      try {
+        await worker.waitFor("committed");
+        await sleep(20 + Math.random() * 150);
+      } finally {
+        await stopWorker(worker);
+      }
+      assert.equal((await worker.exited).signal, "SIGKILL");
+      const store = createSqliteStore({ path });
+      const spent = await assertConsistent(store, id);
+      assert.ok(spent > total, "the worker committed nothing in this round");
+      total = spent;
+      await store.close();
+    }
+  });
+});
