@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import pg from "pg";
+import { createPostgresStore, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { describeStoreConformance } from "./storeConformance.js";
+import { incrementSpent, makeChannel, newChannelId, sleep } from "./storeFixtures.js";
+import { startWorker, stopWorker } from "./storeProcesses.js";
+
+// These tests run wherever the suite runs: PostgreSQL is part of the test environment. When it cannot
+// be reached they fail, loudly, rather than skip.
+const connectionString = process.env.TOLLGATE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const admin = new pg.Pool({ connectionString, max: 2 });
+admin.on("error", () => undefined);
+const schemas = new Set<string>();
+let schemaCounter = 0;
+
+function newSchema(): string {
+  const schema = `tollgate_test_${process.pid}_${Date.now().toString(36)}_${++schemaCounter}`;
+  schemas.add(schema);
+  return schema;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+  schemas.delete(schema);
+}
+
+before(async function () {
+  this.timeout(10_000);
+  try {
+    await admin.query("SELECT 1");
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${connectionString} (${(error as Error).message}). ` +
+        "The PostgreSQL store tests need it: start PostgreSQL or point TOLLGATE_TEST_POSTGRES_URL at one.",
+    );
+  }
+});
+
+after(async () => {
+  for (const schema of [...schemas]) await dropSchema(schema).catch(() => undefined);
+  await admin.end();
+});
+
+const storeSchemas = new WeakMap<SessionStore, string>();
+describeStoreConformance("postgres", {
+  async create() {
+    const schema = newSchema();
+    const store = await createPostgresStore({ connectionString, schema, maxConnections: 4 });
+    storeSchemas.set(store, schema);
+    return store;
+  },
+  async dispose(store) {
+    await dropSchema(storeSchemas.get(store)!);
+  },
+});
+
+async function assertConsistent(store: SessionStore, channelId: `0x${string}`): Promise<bigint> {
+  const spent = (await store.getChannel(channelId))?.spent ?? 0n;
+  const charges = await store.listCharges({ status: "committed", channelId });
+  assert.equal(BigInt(charges.length), spent, "a transaction was torn: spent and its charges disagree");
+  assert.deepEqual(
+    charges.map((charge) => charge.units).sort((a, b) => Number(a - b)),
+    Array.from({ length: charges.length }, (_, i) => BigInt(i + 1)),
+  );
+  return spent;
+}
+
+describe("PostgreSQL session store across instances", function () {
+  this.timeout(30_000);
+  let schema: string;
+  let first: SessionStore;
+  let second: SessionStore;
+
+  beforeEach(async () => {
+    schema = newSchema();
+    // Two instances migrating the same new schema at once: the advisory lock makes one wait.
+    [first, second] = await Promise.all([
+      createPostgresStore({ connectionString, schema, maxConnections: 5 }),
+      createPostgresStore({ connectionString, schema, maxConnections: 5 }),
+    ]);
+  });
+  afterEach(async () => {
+    await Promise.all([first.close(), second.close()]);
+    await dropSchema(schema);
+  });
+
+  it("migrates once, records the version, and refuses a schema from a newer version", async () => {
+    const { rows } = await admin.query(`SELECT version FROM ${pg.escapeIdentifier(schema)}.schema_migrations`);
+    assert.deepEqual(rows, [{ version: 1 }]);
+    const { rows: types } = await admin.query(
+      "SELECT data_type, numeric_precision FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'charges' AND column_name = 'amount'",
+      [schema],
+    );
+    assert.deepEqual(types, [{ data_type: "numeric", numeric_precision: 78 }]);
+    await admin.query(`INSERT INTO ${pg.escapeIdentifier(schema)}.schema_migrations (version) VALUES (999)`);
+    await assert.rejects(
+      createPostgresStore({ connectionString, schema }),
+      (error: unknown) => error instanceof StoreError && error.reason === "schema",
+    );
+  });
+
+  it("loses no update when two instances (two pools) interleave increments on one channel", async () => {
+    const id = newChannelId();
+    await incrementSpent(first, id, "seed");
+    const pause = () => sleep(Math.random() < 0.5 ? 0 : 2);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => incrementSpent(i % 2 === 0 ? first : second, id, `k${i}`, { pause })),
+    );
+    assert.equal(await assertConsistent(first, id), 41n);
+    assert.equal(new Set(results).size, 40, "two transactions read the same spent");
+  });
+
+  it("serializes two instances creating the same new channel: one record, both increments", async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = newChannelId();
+      // Each callback lingers while the channel is still missing, so the other instance arrives before
+      // the row exists and can only wait on the advisory lock.
+      const pause = () => sleep(15);
+      const results = await Promise.all([incrementSpent(first, id, "a", { pause }), incrementSpent(second, id, "b", { pause })]);
+      assert.deepEqual(results.sort(), [1n, 2n]);
+      assert.equal(await assertConsistent(second, id), 2n);
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(schema)}.channels WHERE channel_id = $1`, [id]);
+      assert.equal(rows[0].n, 1);
+    }
+  });
+
+  it("does not let a waiting instance see a channel that the creator rolled back", async () => {
+    const id = newChannelId();
+    let inside!: () => void;
+    const reached = new Promise<void>((resolve) => (inside = resolve));
+    const failing = first.withChannel(id, async (tx) => {
+      await tx.putChannel(makeChannel(id, { spent: 9n }));
+      inside();
+      await sleep(30);
+      throw new Error("abandon");
+    });
+    const failed = assert.rejects(failing, /abandon/);
+    await reached;
+    const seen = await second.withChannel(id, async (tx) => tx.channel);
+    await failed;
+    assert.equal(seen, undefined);
+    assert.equal(await first.getChannel(id), undefined);
+  });
+
+  it("stays consistent when a writer process is killed with SIGKILL at a random moment", async () => {
+    const id = newChannelId();
+    let total = 0n;
+    for (let round = 0; round < 2; round++) {
+      const worker = startWorker({
+        store: { kind: "postgres", connectionString, schema },
+        channelId: id,
+        label: `r${round}`,
+        mode: "forever",
+      });
+      try {
+        await worker.waitFor("committed");
+        await sleep(20 + Math.random() * 150);
+      } finally {
+        await stopWorker(worker);
+      }
+      assert.equal((await worker.exited).signal, "SIGKILL");
+      // The server notices the dropped connection and rolls back its open transaction; the row lock goes
+      // with it, so this increment must neither hang nor be lost.
+      const spent = await assertConsistent(first, id);
+      assert.ok(spent > total, "the worker committed nothing in this round");
+      assert.equal(await incrementSpent(first, id, `after-${round}`), spent + 1n);
+      total = spent + 1n;
+    }
+  });
+});
+
+describe("PostgreSQL session store connection failures", () => {
+  it("fails with a StoreError naming the cause when PostgreSQL cannot be reached", async () => {
+    await assert.rejects(
+      createPostgresStore({ connectionString: "postgres://postgres@127.0.0.1:1/none", schema: newSchema() }),
+      (error: unknown) => error instanceof StoreError && error.reason === "unavailable" && /ECONNREFUSED|connect/.test(error.message),
+    );
+  });
+
+  it("rejects schema names it would have to quote creatively", async () => {
+    await assert.rejects(createPostgresStore({ connectionString, schema: 'x"; DROP TABLE y; --' }), /Invalid schema name/);
+  });
+
+  it("leaves a caller's pool open on close", async () => {
+    const pool = new pg.Pool({ connectionString, max: 2 });
+    const schema = newSchema();
+    const store = await createPostgresStore({ pool, schema });
+    await store.close();
+    assert.deepEqual((await pool.query("SELECT 1 AS one")).rows, [{ one: 1 }]);
+    await pool.end();
+    await dropSchema(schema);
+  });
+});
