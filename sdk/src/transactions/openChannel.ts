@@ -24,7 +24,8 @@ export type OpenChannelReturnType = TransactionResult & {
 
 /**
  * Opens a channel funded by the client's account (the payer), first approving exactly `deposit` when
- * the escrow's allowance is short (see ensureAllowance).
+ * the escrow's allowance is short (see ensureAllowance). The open cannot be simulated before the
+ * approval exists, so if it then reverts (say ChannelAlreadyExists) the approval stays in place.
  */
 export async function openChannel({
   escrow,
