@@ -33,7 +33,7 @@ async function withdrawnWorld() {
   return { ...w, c, how: "withdraw" as const };
 }
 
-type FinalWorld = Awaited<ReturnType<typeof closedWorld>>;
+type FinalWorld = Awaited<ReturnType<typeof closedWorld>> | Awaited<ReturnType<typeof withdrawnWorld>>;
 
 /** Every mutating call on the finalized channel, each by the party that could otherwise make it. */
 async function mutatingCalls(w: FinalWorld): Promise<Array<[string, () => Promise<Hex>]>> {

@@ -26,10 +26,11 @@ async function hostileWorld() {
   const falsy = await viem.deployContract("FalseReturningToken");
   const noop = await viem.deployContract("NoopTransferToken");
   const reentrant = await viem.deployContract("ReentrantToken");
-  for (const t of [fee, feeStable, falsy, noop, reentrant]) {
+  const fund = async (t: { write: { mint: Function; approve: Function } }) => {
     await t.write.mint([w.payer.account.address, 1_000_000n * USDC]);
     await t.write.approve([w.escrow.address, maxUint256], { account: w.payer.account });
-  }
+  };
+  for (const t of [fee, feeStable, falsy, noop, reentrant]) await fund(t);
   return { ...w, fee, feeStable, falsy, noop, reentrant };
 }
 

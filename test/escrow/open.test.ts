@@ -42,7 +42,7 @@ describe("TollgateEscrow.open", () => {
     const salt = nextSalt();
     const signer = w.sessionKeyHolder.account.address;
     const { result } = await w.escrow.simulate.open([w.payee.account.address, w.token.address, 5n, salt, signer], {
-      account: w.payer.account,
+      account: w.payer.account.address,
     });
     const viewed = await w.escrow.read.computeChannelId([
       w.payer.account.address,

@@ -88,7 +88,7 @@ describe("test/vectors/escrow.json", () => {
       assert.equal(getAddress(verifyingContract), getAddress(v.escrow));
       assert.equal(
         hashDomain({
-          domain: { name, version, chainId: v.chainId, verifyingContract: v.escrow },
+          domain: { name, version, chainId: BigInt(v.chainId), verifyingContract: v.escrow },
           types: {
             EIP712Domain: [
               { name: "name", type: "string" },

@@ -90,7 +90,7 @@ describe("TollgateEscrow views", () => {
     assert.equal(
       await w.escrow.read.domainSeparator(),
       hashDomain({
-        domain: voucherDomain(w.escrow.address),
+        domain: { ...voucherDomain(w.escrow.address), chainId: BigInt(CHAIN_ID) },
         types: {
           EIP712Domain: [
             { name: "name", type: "string" },
