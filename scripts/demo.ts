@@ -1,25 +1,16 @@
 // npm run demo            — a paid photo gallery on a local chain, bought from by a paying client
 // npm run demo -- --serve — the chain and the gallery only, kept running; prints one JSON line
 // Add --picsum to hand out Picsum photo URLs instead of locally generated images (needs the internet).
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import hre from "hardhat";
 import { decodeFunctionData, formatUnits, type Hex, http } from "viem";
 import { createPayingFetch } from "../sdk/src/client/index.js";
 import { parseReceipt } from "../sdk/src/protocol/receipt.js";
-import { createPaymentGate, createSettlementService, createSqliteStore } from "../sdk/src/server/index.js";
-import { PHOTO_PATH, PHOTO_PRICE, startGallery } from "./demo/gallery.js";
-import { startLocalChain } from "./localChain.js";
+import { PHOTO_PRICE } from "./demo/gallery.js";
+import { BROWSER_BUYER, BUYER, startDemo, USDC } from "./demo/startDemo.js";
 
 const serve = process.argv.includes("--serve");
 const photos = process.argv.includes("--picsum") ? "picsum" : "local";
 const PHOTOS_TO_BUY = 5;
-const USDC = 1_000_000n;
-/** Well-known local test keys (Hardhat's default mnemonic): account 1 sells, 2 buys here, 3 buys in the page. */
-const SELLER = 1;
-const BUYER = 2;
-const BROWSER_BUYER = 3;
 
 const usd = (amount: bigint) => `$${formatUnits(amount, 6)}`;
 const log = (line = "") => {
@@ -27,48 +18,23 @@ const log = (line = "") => {
 };
 
 log("tollgate demo: a photo gallery that charges $0.01 per photo through a payment channel\n");
-log("• Starting a local chain (hardhat node on 127.0.0.1) and deploying the escrow and a mock USDC…");
-const chain = await startLocalChain();
-const seller = chain.account(SELLER);
+const demo = await startDemo({
+  fund: serve ? [2, 3, 4, 5, 6, 7, 8, 9] : [BUYER, BROWSER_BUYER],
+  photos,
+  onStep: (step) => log(`• ${step}`),
+});
+const { chain, gallery, seller, photoUrl } = demo;
 const buyer = chain.account(BUYER);
 log(`  chain ${chain.chain.id} at ${chain.rpcUrl}`);
 log(`  escrow ${chain.escrow}`);
 log(`  mock USDC ${chain.token}`);
-
-const funded = serve ? [2, 3, 4, 5, 6, 7, 8, 9] : [BUYER, BROWSER_BUYER];
-for (const index of funded) await chain.mint(chain.account(index).address, 1_000n * USDC);
-
-const store = createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), "tollgate-demo-")), "gallery.db") });
-const gate = createPaymentGate({
-  chain: chain.chain,
-  transport: http(chain.rpcUrl),
-  escrow: chain.escrow,
-  currency: chain.token,
-  account: seller,
-  store,
-  secret: crypto.randomUUID() + crypto.randomUUID(),
-});
-const settlement = createSettlementService({ gate, policy: { amount: 1n * USDC } });
-settlement.start();
-const gallery = await startGallery({
-  gate,
-  rpcUrl: chain.rpcUrl,
-  escrow: chain.escrow,
-  currency: chain.token,
-  browserKey: privateKeyOf(BROWSER_BUYER),
-  photos,
-});
-const photoUrl = `${gallery.url}${PHOTO_PATH}`;
 
 if (serve) {
   console.log(
     JSON.stringify({ url: photoUrl, page: `${gallery.url}/`, rpcUrl: chain.rpcUrl, chainId: chain.chain.id, escrow: chain.escrow, currency: chain.token, recipient: seller.address }),
   );
   const shutdown = async () => {
-    await settlement.stop();
-    await gallery.close();
-    await store.close();
-    await chain.stop();
+    await demo.stop();
     process.exit(0);
   };
   process.once("SIGINT", shutdown);
@@ -122,10 +88,7 @@ async function buyPhotos() {
   log(`  seller ${usd(before.seller)} → ${usd(after.seller)} (+${usd(after.seller - before.seller)})`);
   log(`  buyer  ${usd(before.buyer)} → ${usd(after.buyer)} (−${usd(before.buyer - after.buyer)}: ${PHOTOS_TO_BUY} photos × ${usd(PHOTO_PRICE)}; the refund of ${usd(closed.refund)} came back)`);
 
-  await settlement.stop();
-  await gallery.close();
-  await store.close();
-  await chain.stop();
+  await demo.stop();
 }
 
 /** Every transaction mined since `fromBlock`, named by the escrow or token function it called. */
@@ -157,9 +120,3 @@ function callName(input: Hex, abis: readonly (readonly unknown[])[]): string {
   }
   return "call";
 }
-
-function privateKeyOf(index: number): Hex {
-  const key = chain.account(index).getHdKey().privateKey!;
-  return `0x${Buffer.from(key).toString("hex")}`;
-}
-

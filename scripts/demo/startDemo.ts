@@ -1,0 +1,79 @@
+// Everything the demo runs, started in one call: the local chain with the contracts, funded test
+// accounts, the seller's gate with its SQLite store and settlement service, and the gallery.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Hex, http, type LocalAccount } from "viem";
+import { createPaymentGate, createSettlementService, createSqliteStore, type PaymentGate } from "../../sdk/src/server/index.js";
+import { startLocalChain, type LocalChain } from "../localChain.js";
+import { type Gallery, PHOTO_PATH, startGallery } from "./gallery.js";
+
+export const USDC = 1_000_000n;
+/** Well-known local test accounts (Hardhat's default mnemonic): 1 sells; 2 buys from the terminal, 3 from the page. */
+export const SELLER = 1;
+export const BUYER = 2;
+export const BROWSER_BUYER = 3;
+
+export type Demo = {
+  chain: LocalChain;
+  gate: PaymentGate;
+  gallery: Gallery;
+  seller: LocalAccount;
+  /** The paid photo endpoint. */
+  photoUrl: string;
+  stop(): Promise<void>;
+};
+
+export type StartDemoParameters = {
+  /** Test accounts that get 1,000 mock USDC each. */
+  fund: number[];
+  photos?: "local" | "picsum";
+  /** Called before each slow step, for progress output. */
+  onStep?: (step: string) => void;
+};
+
+export async function startDemo({ fund, photos = "local", onStep = () => {} }: StartDemoParameters): Promise<Demo> {
+  onStep("Starting a local chain (hardhat node on 127.0.0.1) and deploying the escrow and a mock USDC…");
+  const chain = await startLocalChain();
+  const seller = chain.account(SELLER);
+  for (const index of fund) await chain.mint(chain.account(index).address, 1_000n * USDC);
+
+  const store = createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), "tollgate-demo-")), "gallery.db") });
+  const gate = createPaymentGate({
+    chain: chain.chain,
+    transport: http(chain.rpcUrl),
+    escrow: chain.escrow,
+    currency: chain.token,
+    account: seller,
+    store,
+    secret: crypto.randomUUID() + crypto.randomUUID(),
+  });
+  const settlement = createSettlementService({ gate, policy: { amount: 1n * USDC } });
+  settlement.start();
+  const gallery = await startGallery({
+    gate,
+    rpcUrl: chain.rpcUrl,
+    escrow: chain.escrow,
+    currency: chain.token,
+    browserKey: privateKeyOf(chain.account(BROWSER_BUYER)),
+    photos,
+  });
+  return {
+    chain,
+    gate,
+    gallery,
+    seller,
+    photoUrl: `${gallery.url}${PHOTO_PATH}`,
+    async stop() {
+      await settlement.stop();
+      await gallery.close();
+      await store.close();
+      await chain.stop();
+    },
+  };
+}
+
+function privateKeyOf(account: LocalAccount): Hex {
+  const key = (account as LocalAccount & { getHdKey(): { privateKey: Uint8Array | null } }).getHdKey().privateKey!;
+  return `0x${Buffer.from(key).toString("hex")}`;
+}
