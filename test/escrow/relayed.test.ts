@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import type { Address, Hex } from "viem";
-import { getAddress, maxUint256 } from "viem";
+import { BaseError, ContractFunctionRevertedError, getAddress, maxUint256 } from "viem";
 import {
   MAX_DEPOSIT,
   USDC,
@@ -367,6 +367,37 @@ describe("TollgateEscrow.topUpWithAuthorization", () => {
       [c.channelId],
     );
     assert.equal((await w.escrow.read.getChannel([c.channelId])).closeRequestedAt, 0n);
+  });
+
+  it("test_topUpWithAuthorization_from_third_party_cannot_cancel_payers_pending_close", async () => {
+    // The payer starts a forced close because the payee stopped answering. If anyone else's top-up could
+    // reset closeRequestedAt, the payee could keep the payer's deposit locked for ever at the cost of one
+    // base unit per request (top up 1 from its own balance each time the payer asks to close).
+    // Either outcome is acceptable here: the third-party top-up reverts, or it lands without cancelling.
+    const w = await networkHelpers.loadFixture(escrowWorld);
+    const c = await w.openChannel({ deposit: 100n });
+    await w.token.write.mint([w.payee.account.address, 1n]);
+    const requestedAt = BigInt(await networkHelpers.time.latest()) + 5n;
+    await networkHelpers.time.setNextBlockTimestamp(requestedAt);
+    await w.escrow.write.requestClose([c.channelId], { account: w.payer.account });
+
+    const griefing = await signTopUp(w, c.channelId, 1n, w.payee.account.address);
+    try {
+      await w.escrow.write.topUpWithAuthorization(topUpArgs(griefing), { account: w.payee.account });
+      assert.equal((await w.escrow.read.getChannel([c.channelId])).deposit, 101n);
+    } catch (error) {
+      // A fix that rejects such top-ups must do so with one of the escrow's own errors.
+      const reverted = error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null;
+      assert.ok(reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName !== undefined, String(error));
+    }
+
+    assert.equal(
+      (await w.escrow.read.getChannel([c.channelId])).closeRequestedAt,
+      requestedAt,
+      "a top-up funded by someone other than the payer cancelled the payer's forced close",
+    );
+    await networkHelpers.time.setNextBlockTimestamp(requestedAt + 900n);
+    await w.escrow.write.withdraw([c.channelId], { account: w.payer.account });
   });
 
   for (const field of ["amount", "topUpSalt", "from", "channelId"] as const) {
