@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { erc20Abi, getAddress, type Hex, zeroAddress } from "viem";
+import { createPublicClient, erc20Abi, getAddress, type Hex, http, zeroAddress } from "viem";
 import {
   closeChannel,
   closeChannelWithAuthorization,
@@ -300,6 +300,23 @@ describe("escrow transactions", () => {
         chainId,
         verifyingContract: getAddress(token.address),
       });
+    });
+
+    it("falls back to name() and USDC's version 2 for a token without eip712Domain() or version()", async () => {
+      const { publicClient, chainId } = await networkHelpers.loadFixture(setUp);
+      const plain = await viem.deployContract("FalseReturningToken");
+      assert.deepEqual(await getTokenDomain({ client: publicClient, token: plain.address }), {
+        name: "False Token",
+        version: "2",
+        chainId,
+        verifyingContract: getAddress(plain.address),
+      });
+    });
+
+    it("does not guess a token domain when the node cannot be reached", async () => {
+      const { token } = await networkHelpers.loadFixture(setUp);
+      const unreachable = createPublicClient({ transport: http("http://127.0.0.1:9", { retryCount: 0, timeout: 2_000 }) });
+      await assert.rejects(getTokenDomain({ client: unreachable, token: token.address }), /HTTP request failed|fetch failed/);
     });
 
     it("openChannelWithAuthorization: the payer signs, the relayer pays the gas; the derived nonce binds the parameters", async () => {
