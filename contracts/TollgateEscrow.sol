@@ -55,7 +55,7 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
     function topUp(bytes32 channelId, uint128 additionalDeposit) external {
         ChannelRecord storage channel = _liveChannel(channelId);
         _requirePayer(channel.payer);
-        address token = _addDeposit(channelId, channel, additionalDeposit);
+        address token = _addDeposit(channelId, channel, additionalDeposit, true);
         _receiveFrom(token, msg.sender, additionalDeposit);
     }
 
@@ -142,7 +142,10 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
     ) external nonReentrant {
         bytes32 expectedNonce = EscrowHashes.topUpNonce(channelId, additionalDeposit, from, topUpSalt);
         if (nonce != expectedNonce) revert NonceMismatch(expectedNonce, nonce);
-        address token = _addDeposit(channelId, _liveChannel(channelId), additionalDeposit);
+        ChannelRecord storage channel = _liveChannel(channelId);
+        // Anyone may add funds, but only the payer's own money withdraws the payer's forced close: a
+        // payee able to cancel it with a one-unit top-up could keep the deposit locked for ever.
+        address token = _addDeposit(channelId, channel, additionalDeposit, from == channel.payer);
         _receiveWithAuthorization(token, from, additionalDeposit, validAfter, validBefore, nonce, signature);
     }
 
@@ -239,8 +242,8 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         emit ChannelOpened(channelId, payer, payee, token, authorizedSigner, deposit);
     }
 
-    /// @dev Records a top-up and cancels a pending close; returns the channel's token for the transfer.
-    function _addDeposit(bytes32 channelId, ChannelRecord storage channel, uint128 additionalDeposit)
+    /// @dev Records a top-up, cancelling a pending close when `cancelsClose`; returns the channel's token.
+    function _addDeposit(bytes32 channelId, ChannelRecord storage channel, uint128 additionalDeposit, bool cancelsClose)
         private
         returns (address token)
     {
@@ -248,7 +251,7 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         uint256 deposit = uint256(channel.deposit) + additionalDeposit;
         if (deposit > MAX_DEPOSIT) revert DepositOverflow(deposit, MAX_DEPOSIT);
         channel.deposit = uint96(deposit);
-        if (channel.closeRequestedAt != 0) {
+        if (cancelsClose && channel.closeRequestedAt != 0) {
             channel.closeRequestedAt = 0;
             emit CloseRequestCancelled(channelId);
         }

@@ -148,7 +148,8 @@ interface ITollgateEscrow {
     ) external returns (bytes32 channelId);
 
     /// @notice Adds funds from `from` to a channel with EIP-3009 `receiveWithAuthorization`; the refund of
-    /// a close still goes to the channel's payer.
+    /// a close still goes to the channel's payer. It cancels a pending forced close only when `from` is the
+    /// payer: anyone else's top-up adds funds and nothing more.
     /// @param nonce Must equal `keccak256(abi.encode(channelId, additionalDeposit, from, topUpSalt))`.
     function topUpWithAuthorization(
         bytes32 channelId,
