@@ -124,6 +124,37 @@ describe("PostgreSQL session store across instances", function () {
     }
   });
 
+  it("makes the second creator wait on the advisory lock while the first holds the missing channel", async () => {
+    const id = newChannelId();
+    let inside!: () => void;
+    const reached = new Promise<void>((resolve) => (inside = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const creating = incrementSpent(first, id, "a", { pause: () => (inside(), held) });
+    await reached;
+    const waiting = incrementSpent(second, id, "b");
+    // The second instance found no row to lock, so it must be queued on the channel's advisory lock.
+    const deadline = Date.now() + 3_000;
+    try {
+      for (;;) {
+        const { rows } = await admin.query(
+          `SELECT count(*)::int AS n FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2
+              AND classid::text::bigint = hashtext($1)::bigint & 4294967295 AND objid::text::bigint = hashtext($2)::bigint & 4294967295`,
+          [schema, id],
+        );
+        if (rows[0].n > 0) break;
+        assert.ok(Date.now() < deadline, "the second instance never waited on the advisory lock");
+        await sleep(10);
+      }
+    } finally {
+      // Even when the check fails: a lock left held would hang both instances.
+      release();
+    }
+    assert.deepEqual(await Promise.all([creating, waiting]), [1n, 2n]);
+    assert.equal(await assertConsistent(first, id), 2n);
+  });
+
   it("does not let a waiting instance see a channel that the creator rolled back", async () => {
     const id = newChannelId();
     let inside!: () => void;

@@ -268,6 +268,15 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       assert.deepEqual(await store.listChannels({ status: "closed", payer: PAYER_A }), []);
       const [first] = await store.listChannels({ payee: PAYEE_A, payer: PAYER_B });
       assert.deepEqual(first, makeChannel(ids[1]!, specs[1]));
+
+      // Filtered columns change too (the SQL stores index them): the lists follow.
+      await store.withChannel(ids[1]!, async (tx) => tx.putChannel({ ...tx.channel!, status: "closed", payer: PAYER_A, spent: 4n }));
+      assert.deepEqual(idsOf(await store.listChannels({ status: "open" })), [ids[0]]);
+      assert.deepEqual(idsOf(await store.listChannels({ status: "closed" })), [ids[1], ids[3]]);
+      assert.deepEqual(idsOf(await store.listChannels({ payer: PAYER_A })), [ids[1], ids[2], ids[0]]);
+      await store.withChannel(ids[1]!, async (tx) => tx.putChannel({ ...tx.channel!, payee: PAYEE_B }));
+      assert.deepEqual(idsOf(await store.listChannels({ payee: PAYEE_B })), [ids[1], ids[3], ids[2]]);
+      assert.equal((await store.getChannel(ids[1]!))?.spent, 4n);
     });
 
     it("lists charges by status, updatedBefore (exclusive) and channel, least recently updated first", async () => {

@@ -158,6 +158,8 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
     selectChannel: { name: `${prefix}_select_channel`, text: `SELECT ${channelList} FROM ${S}.channels WHERE channel_id = $1` },
   };
 
+  const beginAndLock = (channelId: Hex) => `BEGIN; ${sql.lockChannel.text.replace("$1", `'${channelId}'`)}`;
+
   const mutex = createKeyedMutex();
   const scope = createChannelScope();
   let closed = false;
@@ -208,8 +210,11 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
       // it, the commit must still fail, with that error rather than "transaction is aborted".
       let readError: StoreError | undefined;
       try {
-        await client.query("BEGIN");
-        let row = (await client.query({ ...sql.lockChannel, values: [channelId] })).rows[0];
+        // BEGIN and the row lock travel in one simple-protocol round trip, which cannot carry
+        // parameters; the id is inlined, and is safe to inline because parseBytes32 let through only
+        // "0x" and 64 lowercase hex digits.
+        const opened = (await client.query(beginAndLock(channelId))) as unknown as pg.QueryResult[];
+        let row = opened[1]?.rows[0];
         if (row === undefined) {
           // No row to lock yet. Another instance may be creating it: queue on the id, then look again
           // (READ COMMITTED gives the new statement a fresh snapshot that sees its commit).
