@@ -40,6 +40,7 @@ contract EscrowHandler is CheatBase {
     uint256[ACTORS] internal payerKeys;
     address[ACTORS] public payers;
     address[ACTORS] public payees;
+    uint256[ACTORS] internal payeeKeys;
     uint256[2] internal delegateKeys;
     uint256 internal walletOwnerKey;
     uint256 internal strangerKey;
@@ -118,7 +119,8 @@ contract EscrowHandler is CheatBase {
         for (uint256 i; i < ACTORS; ++i) {
             payerKeys[i] = 0xA11CE0 + i;
             payers[i] = vm.addr(payerKeys[i]);
-            payees[i] = vm.addr(0xB0B0 + i);
+            payeeKeys[i] = 0xB0B0 + i;
+            payees[i] = vm.addr(payeeKeys[i]);
             vm.label(payers[i], string.concat("payer", i.toString()));
             vm.label(payees[i], string.concat("payee", i.toString()));
         }
@@ -134,11 +136,17 @@ contract EscrowHandler is CheatBase {
     }
 
     modifier action(Action a) {
+        ++_actionCalls[uint256(a)];
+        _beginAction();
+        _;
+    }
+
+    /// @dev Every action starts at the handler's clock (the runner may reset the block between calls) and
+    /// with at least one channel to act on.
+    function _beginAction() internal {
         vm.warp(ghostTime);
         ++totalCalls;
-        ++_actionCalls[uint256(a)];
         if (_channels.length == 0) _openChannel(0, 0, 0, 1e6);
-        _;
     }
 
     // ================================================================== actions
