@@ -143,6 +143,9 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     // Opening may wait for another process (switching to WAL, migrating): block here, at start-up.
     writer.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
     writer.exec("PRAGMA journal_mode = WAL");
+    // WAL + NORMAL: COMMIT appends to the WAL with write() and returns; a process crash or kill -9
+    // after that loses nothing (the OS holds the data), and one before it leaves an incomplete WAL
+    // tail that the next open ignores. Only an OS crash or power cut can lose the latest commits.
     writer.exec(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
     migrate(writer);
     // From here on the writer never blocks the event loop: BEGIN IMMEDIATE fails at once when another
