@@ -39,7 +39,7 @@ export type PayingFetchParameters = {
   transport?: Transport;
   /** Most that one deposit (an open or a top-up) may escrow, in base units. */
   maxDeposit: bigint;
-  /** Most a server may ask per unit; defaults to `maxDeposit`. */
+  /** Most a server may ask per unit; unlimited when omitted, though a unit above `maxDeposit` is always refused (as `maxDeposit`). */
   maxPricePerUnit?: bigint;
   /** Most this client may authorize in vouchers across all channels; unlimited when omitted. */
   totalBudget?: bigint;
@@ -89,7 +89,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     account,
     chain,
     maxDeposit,
-    maxPricePerUnit = maxDeposit,
+    maxPricePerUnit,
     totalBudget,
     store = createMemoryChannelStore(),
     onChannelUpdate = () => {},
@@ -148,8 +148,12 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       if (!escrows.some((escrow) => isAddressEqual(escrow, request.methodDetails.escrowContract))) {
         throw new PaymentCapError("escrow", `Escrow ${request.methodDetails.escrowContract} is not one this client trusts`);
       }
-      if (request.amount > maxPricePerUnit) {
+      if (maxPricePerUnit !== undefined && request.amount > maxPricePerUnit) {
         throw new PaymentCapError("maxPricePerUnit", `The price ${request.amount} per unit exceeds the cap ${maxPricePerUnit}`);
+      }
+      // A unit the deposit cap cannot escrow can never be paid; named after the cap the buyer set.
+      if (request.amount > maxDeposit) {
+        throw new PaymentCapError("maxDeposit", `One unit costs ${request.amount}, more than the deposit cap ${maxDeposit}`);
       }
       const key = channelKey({ chainId: chain.id, escrow: request.methodDetails.escrowContract, payee: request.recipient, token: request.currency });
       return { challenge, request, key };

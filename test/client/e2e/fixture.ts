@@ -1,0 +1,179 @@
+// Shared set-up of the paying client's end-to-end tests: a real gate served over HTTP on 127.0.0.1 in
+// front of the real local chain (scripts/localChain.ts), and instruments that watch what the client
+// signs, sends and puts on-chain.
+import { mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Chain, type Hex, http, type LocalAccount } from "viem";
+import { createPayingFetch, type PayingFetch, type PayingFetchParameters } from "../../../sdk/src/client/index.js";
+import { parseCredential } from "../../../sdk/src/protocol/credential.js";
+import {
+  createPaymentGate,
+  createSqliteStore,
+  type PaidHandler,
+  type PaymentGate,
+  type PaymentGateParameters,
+  type SessionRoute,
+  type SessionRouteParameters,
+  type SessionStore,
+  toNodeHandler,
+} from "../../../sdk/src/server/index.js";
+import type { LocalChain } from "../../../scripts/localChain.js";
+
+export const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC
+export const USDC = 1_000_000n;
+export const SECRET = "the client e2e tests' gate secret, 32+ bytes long";
+export const SELLER = 1;
+
+export type Seller = {
+  gate: PaymentGate;
+  route: SessionRoute;
+  store: SessionStore;
+  server: Server;
+  url: string;
+  /** Requests the handler served (after payment), with their bodies. */
+  served: { method: string; body: string; channelId: Hex }[];
+  stop(): Promise<void>;
+};
+
+export type StartSellerParameters = {
+  chain: LocalChain;
+  route?: Partial<SessionRouteParameters>;
+  gate?: Partial<PaymentGateParameters>;
+  /** The paid handler; defaults to a JSON photo. */
+  handler?: PaidHandler;
+  path?: string;
+};
+
+/** A real gate (SQLite store in a temp dir) behind node:http on a loopback port. */
+export async function startSeller({ chain, route = {}, gate: gateOptions = {}, handler, path = "/api/photo" }: StartSellerParameters): Promise<Seller> {
+  const store = createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), "tollgate-client-e2e-")), "gate.db") });
+  const gate = createPaymentGate({
+    chain: chain.chain,
+    transport: http(chain.rpcUrl),
+    escrow: chain.escrow,
+    currency: chain.token,
+    account: chain.account(SELLER),
+    store,
+    secret: SECRET,
+    ...gateOptions,
+  });
+  const session = gate.session({ amount: PRICE, unitType: "photo", suggestedDeposit: 100n * PRICE, ...route });
+  const served: Seller["served"] = [];
+  const paid: PaidHandler =
+    handler ??
+    (async (request, payment) => {
+      const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+      served.push({ method: request.method, body, channelId: payment.channelId });
+      return Response.json({ photo: served.length, body });
+    });
+  const server = createServer(toNodeHandler((request) => session.handle(request, paid)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  let stopped = false;
+  return {
+    gate,
+    route: session,
+    store,
+    server,
+    url: `http://127.0.0.1:${port}${path}`,
+    served,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
+
+/** A buyer's paying fetch on the local chain, paying into its escrow only. */
+export function buyer(chain: LocalChain, account: LocalAccount, options: Partial<PayingFetchParameters> = {}): PayingFetch {
+  return createPayingFetch({ account, chain: chain.chain, transport: http(chain.rpcUrl), maxDeposit: 10n * USDC, escrows: [chain.escrow], ...options });
+}
+
+/** Wraps an account and counts what it signs (typed data: vouchers and EIP-3009 authorizations; transactions). */
+export function countingAccount(account: LocalAccount): LocalAccount & { signed: { typedData: string[]; transactions: number; messages: number } } {
+  const signed = { typedData: [] as string[], transactions: 0, messages: 0 };
+  return {
+    ...account,
+    signed,
+    async signTypedData(parameters) {
+      signed.typedData.push(String((parameters as { primaryType: string }).primaryType));
+      return account.signTypedData(parameters);
+    },
+    async signTransaction(...args: Parameters<LocalAccount["signTransaction"]>) {
+      signed.transactions++;
+      return account.signTransaction(...args);
+    },
+    async signMessage(parameters) {
+      signed.messages++;
+      return account.signMessage(parameters);
+    },
+  } as LocalAccount & { signed: typeof signed };
+}
+
+export type SentCredential = { method: string; url: string; action: string; type?: string; cumulativeAmount?: bigint; deposit?: boolean; challengeId: string; status?: number };
+
+/** A fetch that records every Payment credential it carries (decoded) and the response status. */
+export function recordingFetch(): typeof fetch & { sent: SentCredential[]; requests: number } {
+  const sent: SentCredential[] = [];
+  const recorder = Object.assign(
+    async (input: string | URL | Request, init?: RequestInit) => {
+      recorder.requests++;
+      const request = new Request(input, init);
+      const authorization = request.headers.get("authorization");
+      let entry: SentCredential | undefined;
+      if (authorization !== null) {
+        const { challenge, payload } = parseCredential(authorization);
+        entry = {
+          method: request.method,
+          url: request.url,
+          action: String(payload.action),
+          ...(payload.type === undefined ? {} : { type: String(payload.type) }),
+          ...(payload.cumulativeAmount === undefined ? {} : { cumulativeAmount: BigInt(String(payload.cumulativeAmount)) }),
+          deposit: payload.deposit !== undefined,
+          challengeId: challenge.id,
+        };
+        sent.push(entry);
+      }
+      const response = await fetch(request);
+      if (entry) entry.status = response.status;
+      return response;
+    },
+    { sent, requests: 0 },
+  );
+  return recorder as typeof fetch & { sent: SentCredential[]; requests: number };
+}
+
+/** Transactions mined since block `from` (exclusive), counted block by block. */
+export async function transactionsSince(chain: LocalChain, from: bigint): Promise<number> {
+  const latest = await chain.publicClient.getBlockNumber();
+  let count = 0;
+  for (let block = from + 1n; block <= latest; block++) count += await chain.publicClient.getBlockTransactionCount({ blockNumber: block });
+  return count;
+}
+
+/** Reads a whole SSE body into its events. */
+export async function readEvents(response: Response): Promise<{ event: string; data: unknown }[]> {
+  const text = await response.text();
+  return text
+    .split(/\r?\n\r?\n/)
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
+      const data = block
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.replace(/^data: ?/, ""))
+        .join("\n");
+      return { event, data: JSON.parse(data) as unknown };
+    });
+}
+
+export function otherChain(chain: Chain, id: number): Chain {
+  return { ...chain, id };
+}
