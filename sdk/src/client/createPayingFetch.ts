@@ -43,7 +43,7 @@ export type PayingFetchParameters = {
   maxPricePerUnit?: bigint;
   /** Most this client may authorize in vouchers across all channels; unlimited when omitted. */
   totalBudget?: bigint;
-  /** Added when a channel runs low; defaults to the channel's first deposit. */
+  /** Added when a channel runs low; defaults to the deposit a new channel gets (the server's suggestedDeposit, capped at maxDeposit). */
   topUpAmount?: bigint;
   /** Escrows this client pays into; defaults to the known deployment on `chain`. */
   escrows?: readonly Address[];
@@ -173,13 +173,18 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     return (await store.list()).reduce((sum, channel) => sum + channel.cumulativeAmount, 0n);
   }
 
+  /** The deposit a new channel gets: the server's suggestion (one unit without one), capped at maxDeposit. */
+  function openingDeposit(request: SessionRequest): bigint {
+    const wanted = request.suggestedDeposit ?? request.amount;
+    return wanted < maxDeposit ? wanted : maxDeposit;
+  }
+
   /** Opens a channel for an offer: the server's suggested deposit, capped, paying the first unit at once. */
   async function open(offer: Offer, url: string): Promise<{ channel: ClientChannel; payload: SessionPayload; source?: string }> {
     const { request } = offer;
     const escrow = request.methodDetails.escrowContract;
     const price = request.amount;
-    const wanted = request.suggestedDeposit ?? price;
-    const deposit = wanted < maxDeposit ? wanted : maxDeposit;
+    const deposit = openingDeposit(request);
     if (deposit < price) throw new PaymentCapError("maxDeposit", `One unit costs ${price}, more than the deposit cap ${maxDeposit}`);
     await assertBudget(price);
     const salt = randomBytes32();
@@ -231,7 +236,8 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
 
   /** Adds funds so that the deposit covers `needed`, by the configured top-up or more, within the cap. */
   async function topUp(channel: ClientChannel, needed: bigint, offer: Offer): Promise<{ channel: ClientChannel; deposit?: SessionPayload }> {
-    const configured = parameters.topUpAmount ?? channel.deposit;
+    // Not `channel.deposit`: that is the total so far, and top-ups of it would double until they passed maxDeposit.
+    const configured = parameters.topUpAmount ?? openingDeposit(offer.request);
     const shortfall = needed - channel.deposit;
     const amount = configured > shortfall ? configured : shortfall;
     if (amount > maxDeposit) throw new PaymentCapError("maxDeposit", `A top-up of ${amount} would pass the deposit cap ${maxDeposit}`);
@@ -289,16 +295,20 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
   /** Takes the seller's receipt into the channel, refusing one that claims more than was signed. */
   async function acceptReceipt(offer: Offer, response: Response): Promise<ClientChannel | undefined> {
     const header = response.headers.get("payment-receipt");
+    if (header === null) return store.get(offer.key);
+    return takeReceipt(offer, parseReceipt(header));
+  }
+
+  async function takeReceipt(offer: Offer, receipt: Record<string, unknown>): Promise<ClientChannel | undefined> {
     const channel = await store.get(offer.key);
-    if (header === null || !channel) return channel;
-    const receipt = parseReceipt(header);
-    if (receipt.channelId !== channel.channelId) return channel;
+    if (!channel || receipt.channelId !== channel.channelId) return channel;
     const accepted = BigInt(String(receipt.acceptedCumulative));
     const spent = BigInt(String(receipt.spent));
     if (accepted > channel.cumulativeAmount || spent > accepted) {
       throw new UntrustedServerError(`The receipt claims ${accepted} accepted and ${spent} spent; this client signed at most ${channel.cumulativeAmount}`);
     }
-    return spent === channel.spent ? channel : save({ ...channel, spent });
+    // A seller's spent only grows: an older receipt arriving late (a stream's final event) does not lower it.
+    return spent <= channel.spent ? channel : save({ ...channel, spent });
   }
 
   async function payingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
@@ -331,7 +341,14 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
         await acceptReceipt(current, answer);
         return answer;
       });
-      if (paid.status !== 402 && paid.status !== 410) return followPaymentEvents({ response: paid, onNeedVoucher: (needed) => payMidStream(current, url.href, needed) });
+      if (paid.status !== 402 && paid.status !== 410) {
+        return followPaymentEvents({
+          response: paid,
+          onNeedVoucher: (needed) => payMidStream(current, url.href, needed),
+          // The stream's final receipt, checked like a header receipt, under the channel's lock.
+          onReceipt: async (receipt) => void (await exclusive(current.key, () => takeReceipt(current, receipt))),
+        });
+      }
       const problem = (await paid.clone().json().catch(() => ({}))) as Problem;
       const fresh = readOffer(paid);
       if (fresh) offers.set(route, (offer = fresh));

@@ -4,18 +4,20 @@ export type FollowPaymentEventsParameters = {
   onNeedVoucher: (requiredCumulative: bigint) => Promise<void>;
   /** Receives failures to pay mid-stream; the stream then ends as the seller decides. */
   onError?: (error: unknown) => void;
+  /** Called with the data of the seller's final `payment-receipt` event; if it rejects, the stream errors with its reason. */
+  onReceipt?: (receipt: Record<string, unknown>) => Promise<void>;
 };
 
 /**
  * Passes a response through unchanged; when it is an event stream, it also watches for the seller's
  * `payment-need-voucher` events and pays them, so the stream resumes without the caller's help.
  */
-export function followPaymentEvents({ response, onNeedVoucher, onError = () => {} }: FollowPaymentEventsParameters): Response {
+export function followPaymentEvents({ response, onNeedVoucher, onError = () => {}, onReceipt }: FollowPaymentEventsParameters): Response {
   if (response.body === null || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return response;
   const decoder = new TextDecoder();
   let buffer = "";
   const watch = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
+    async transform(chunk, controller) {
       controller.enqueue(chunk);
       buffer += decoder.decode(chunk, { stream: true });
       let end: number;
@@ -23,12 +25,17 @@ export function followPaymentEvents({ response, onNeedVoucher, onError = () => {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
         const event = /^event: ?(.*)$/m.exec(block)?.[1];
-        if (event !== "payment-need-voucher") continue;
+        if (event !== "payment-need-voucher" && (event !== "payment-receipt" || !onReceipt)) continue;
         const data = block
           .split(/\r?\n/)
           .filter((line) => line.startsWith("data:"))
           .map((line) => line.replace(/^data: ?/, ""))
           .join("\n");
+        if (event === "payment-receipt") {
+          // Awaited, so that a receipt the client refuses errors the stream before it ends.
+          await onReceipt!(JSON.parse(data) as Record<string, unknown>);
+          continue;
+        }
         try {
           const { requiredCumulative } = JSON.parse(data) as { requiredCumulative: string };
           onNeedVoucher(BigInt(requiredCumulative)).catch(onError);
