@@ -13,6 +13,8 @@ import {
 import { computeOpenNonce } from "../authorization/computeOpenNonce.js";
 import { computeTopUpNonce } from "../authorization/computeTopUpNonce.js";
 import type { Channel } from "../channel/Channel.js";
+import { computeChannelId } from "../channel/computeChannelId.js";
+import { getChannel } from "../channel/getChannel.js";
 import { parseAddress } from "../encoding/parseAddress.js";
 import { canonicalJson } from "../protocol/canonicalJson.js";
 import {
@@ -28,7 +30,6 @@ import { PaymentProblemError } from "../protocol/problems.js";
 import { formatReceipt } from "../protocol/receipt.js";
 import {
   type ClosePayload,
-  type DepositExtension,
   type Eip3009Authorization,
   type OpenAuthorizationPayload,
   type OpenHashPayload,
@@ -46,7 +47,7 @@ import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithA
 import { acceptVoucher, finishCharge, type VerifiedVoucher, reserve } from "./accounting.js";
 import { assertGracePeriod, confirmFunding, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
 import { problemResponse } from "./problemResponse.js";
-import type { ChannelRecord, SessionStore } from "./store/SessionStore.js";
+import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
 export type PaymentGateParameters = {
   /** The chain the escrow lives on (a viem chain; its id goes into every challenge). */
@@ -127,6 +128,14 @@ export type PaymentGate = {
   publish(channel: ChannelRecord): void;
   /** Current time in milliseconds (the gate's clock). */
   now(): number;
+  /**
+   * Releases reservations that requests left behind when the process died between admitting them and
+   * finishing them (their responses never left: a charge is committed before its response is sent).
+   * Call it once at start-up, before serving. With several instances on one store, pass `olderThan`
+   * (milliseconds) above the longest a request can take, so that other instances' requests in flight
+   * keep theirs. Resolves with the charges released.
+   */
+  recover(options?: { olderThan?: number }): Promise<ChargeRecord[]>;
 };
 
 const DEFAULT_CHALLENGE_TTL = 900;
@@ -232,37 +241,41 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     };
   }
 
-  /** Stores a channel first seen on-chain, unless another request stored it meanwhile. */
-  async function adopt(channelId: Hex, channel: Channel): Promise<ChannelRecord> {
-    return store.withChannel(channelId, async (tx) => {
+  /** Stores a channel first seen on-chain (after its credential verified), unless another request stored it meanwhile. */
+  async function adopt(record: ChannelRecord): Promise<ChannelRecord> {
+    return store.withChannel(record.channelId, async (tx) => {
       if (tx.channel) return tx.channel;
-      const record = newRecord(channelId, channel, now());
       await tx.putChannel(record);
       return record;
     });
   }
 
-  /** The stored channel, or one that exists on-chain for this seller and is stored now. */
+  /**
+   * The stored channel, or one that exists on-chain for this seller. A channel first seen here is not
+   * stored yet: the draft initializes accounting only once the voucher verified, so a request that
+   * fails verification leaves the store as it was.
+   */
   async function knownChannel(channelId: Hex, price: bigint): Promise<ChannelRecord> {
     const stored = await store.getChannel(channelId);
     if (stored) return stored;
     await checkGracePeriod();
     const onChainChannel = await readLiveChannel(chain, channelId);
     assertAcceptable(onChainChannel, channelId, price);
-    return adopt(channelId, onChainChannel);
+    return newRecord(channelId, onChainChannel, now());
   }
 
-  /** Re-reads the deposit when a voucher goes beyond the one on record (a top-up this server missed). */
+  /**
+   * Re-reads the deposit when a verified voucher goes beyond the one on record (a top-up this server
+   * missed). Nothing is stored here: the admission transaction takes the higher deposit.
+   */
   async function refreshDeposit(record: ChannelRecord, cumulativeAmount: bigint): Promise<ChannelRecord> {
     if (cumulativeAmount <= record.deposit) return record;
     const onChainChannel = await readLiveChannel(chain, record.channelId);
+    if (onChainChannel.closeRequestedAt !== 0n) {
+      throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: record.channelId } });
+    }
     if (onChainChannel.deposit <= record.deposit) return record;
-    return store.withChannel(record.channelId, async (tx) => {
-      const current = tx.channel ?? record;
-      const updated = { ...current, deposit: onChainChannel.deposit, closeRequestedAt: onChainChannel.closeRequestedAt, updatedAt: now() };
-      await tx.putChannel(updated);
-      return updated;
-    });
+    return { ...record, deposit: onChainChannel.deposit };
   }
 
   function assertEip3009(authorization: Eip3009Authorization, value: bigint, nonce: Hex) {
@@ -295,6 +308,11 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       authorization.value,
       computeOpenNonce({ from: authorization.from, payee: recipient, token: currency, salt, authorizedSigner }),
     );
+    // The escrow derives the id from the same parameters: a mismatch would spend gas on a channel the
+    // credential does not name.
+    if (channelId !== computeChannelId({ chainId: viemChain.id, escrow, payer: authorization.from, payee: recipient, token: currency, salt, authorizedSigner })) {
+      throw new PaymentProblemError("malformed-credential", { detail: "channelId is not the id of the channel these open parameters create" });
+    }
     // Every relayed open costs the server gas, so tiny deposits are refused (the draft's DoS advice).
     if (authorization.value < minDeposit) {
       throw new PaymentProblemError("verification-failed", { detail: `A deposit of at least ${minDeposit} is required when the server pays gas` });
@@ -302,22 +320,26 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     const existing = await store.getChannel(channelId);
     if (existing) return existing;
     await checkGracePeriod();
-    await onChain("open the channel", () =>
-      openChannelWithAuthorization({
-        client: chain.walletClient,
-        publicClient: chain.publicClient,
-        timeout: chain.timeout,
-        escrow,
-        payee: recipient,
-        token: currency,
-        salt,
-        authorizedSigner,
-        authorization: { ...authorization, signature: payload.signature },
-      }),
-    );
+    // Already open (this credential sent again after a failure or a crash): nothing to submit.
+    const opened = await onChain("read the channel", () => getChannel({ client: chain.publicClient, escrow, channelId }));
+    if (opened === null) {
+      await onChain("open the channel", () =>
+        openChannelWithAuthorization({
+          client: chain.walletClient,
+          publicClient: chain.publicClient,
+          timeout: chain.timeout,
+          escrow,
+          payee: recipient,
+          token: currency,
+          salt,
+          authorizedSigner,
+          authorization: { ...authorization, signature: payload.signature },
+        }),
+      );
+    }
     const onChainChannel = await readLiveChannel(chain, channelId);
     assertAcceptable(onChainChannel, channelId, price);
-    return adopt(channelId, onChainChannel);
+    return newRecord(channelId, onChainChannel, now());
   }
 
   async function topUpWithAuthorization(payload: Pick<TopUpAuthorizationPayload, "channelId" | "authorization" | "signature" | "salt">, record: ChannelRecord) {
@@ -364,24 +386,20 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     if (!sourceNames(source, onChainChannel.payer)) {
       throw new PaymentProblemError("verification-failed", { detail: "source does not name the channel's payer", extensions: { channelId: payload.channelId } });
     }
-    return adopt(payload.channelId, onChainChannel);
+    return newRecord(payload.channelId, onChainChannel, now());
   }
 
+  /** TopUp verification (type hash): the transaction added exactly `additionalDeposit` to this channel; then the deposit is stored. */
   async function topUpWithHash(payload: TopUpHashPayload, record: ChannelRecord): Promise<ChannelRecord> {
-    await confirmFunding(chain, { hash: payload.hash, channelId: payload.channelId, eventName: "ChannelToppedUp" });
-    const updated = await recordFunding(record);
-    if (updated.deposit < record.deposit + payload.additionalDeposit) {
+    const { events } = await confirmFunding(chain, { hash: payload.hash, channelId: payload.channelId, eventName: "ChannelToppedUp" });
+    const added = events.reduce((sum, event) => sum + (event.args as { additionalDeposit: bigint }).additionalDeposit, 0n);
+    if (added !== payload.additionalDeposit) {
       throw new PaymentProblemError("verification-failed", {
-        detail: `The deposit is ${updated.deposit}, not the ${record.deposit + payload.additionalDeposit} this top-up claims`,
+        detail: `Transaction ${payload.hash} added ${added} to the deposit, not the ${payload.additionalDeposit} this top-up claims`,
         extensions: { channelId: record.channelId },
       });
     }
-    return updated;
-  }
-
-  async function processDeposit(deposit: DepositExtension, channelId: Hex, price: bigint, minDeposit: bigint): Promise<ChannelRecord> {
-    if (deposit.action === "open") return openWithAuthorization({ ...deposit, channelId }, price, minDeposit);
-    return topUpWithAuthorization({ ...deposit, channelId }, await knownChannel(channelId, price));
+    return recordFunding(record);
   }
 
   /** The `close` action: the highest voucher held (the client's, if higher and valid) closes on-chain. */
@@ -389,6 +407,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     const record = await knownChannel(payload.channelId, price);
     const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
     await verifySignature(record, voucher);
+    await adopt(record);
     const closed = await closeWithHighestVoucher(payload.channelId, (current) =>
       // A final voucher below what was spent cannot close the session; the highest accepted one does.
       payload.cumulativeAmount >= current.spent ? acceptVoucher(current, voucher, 0n) : current,
@@ -532,13 +551,17 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           return { record };
         }
         case "voucher": {
+          const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
+          // A deposit that opens the channel comes first: there is no channel to look up before it.
+          if (payload.deposit?.action === "open") {
+            return { record: await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, price, suggestedDeposit), voucher };
+          }
           let record = await knownChannel(payload.channelId, price);
           if (record.closeRequestedAt !== 0n) {
             throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: record.channelId } });
           }
-          if (payload.deposit) record = await processDeposit(payload.deposit, payload.channelId, price, suggestedDeposit);
-          record = await refreshDeposit(record, payload.cumulativeAmount);
-          return { record, voucher: { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature } };
+          if (payload.deposit) record = await topUpWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, record);
+          return { record, voucher };
         }
         case "close":
           throw new Error("unreachable: close is answered before admission");
@@ -556,14 +579,21 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         verifyChallenge(credential.challenge);
         if (payload.action === "close") return await closeAction(payload, route.amount, credential.challenge);
 
-        const { record, voucher } = await admit(payload, credential.source);
-        if (voucher) await verifySignature(record, voucher);
+        const admission = await admit(payload, credential.source);
+        const { voucher } = admission;
+        let { record } = admission;
+        if (voucher) {
+          await verifySignature(record, voucher);
+          record = await refreshDeposit(record, voucher.cumulativeAmount);
+        }
         const requested = httpRequest.method === "HEAD" ? 0n : units(httpRequest);
         const cost = route.amount * requested;
         const key = chargeKey(httpRequest);
         const admitted = await store.withChannel(record.channelId, async (tx) => {
           let current = tx.channel ?? record;
           if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
+          // A deposit read from the chain for this voucher (deposits only grow).
+          if (record.deposit > current.deposit) current = { ...current, deposit: record.deposit, updatedAt: now() };
           if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
           let fresh = false;
           if (cost > 0n) ({ channel: current, fresh } = await reserve({ tx, channel: current, key, cost, units: requested, now: now() }));
@@ -620,6 +650,26 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     return { handle, challenge, request };
   }
 
+  async function recover({ olderThan = 0 }: { olderThan?: number } = {}): Promise<ChargeRecord[]> {
+    const stale = await store.listCharges({ status: "reserved", updatedBefore: now() - olderThan + 1 });
+    const released: ChargeRecord[] = [];
+    for (const charge of stale) {
+      const channel = await store.withChannel(charge.channelId, async (tx) => {
+        if (!tx.channel) return undefined;
+        // finishCharge re-reads the charge under the lock: one finished meanwhile is left alone.
+        const updated = await finishCharge(tx, tx.channel, charge.key, "released", now());
+        if (updated === tx.channel) return undefined;
+        await tx.putChannel(updated);
+        return updated;
+      });
+      if (channel) {
+        released.push({ ...charge, status: "released" });
+        publish(channel);
+      }
+    }
+    return released;
+  }
+
   return {
     session,
     store,
@@ -632,6 +682,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     closeChannel: (channelId) => closeWithHighestVoucher(channelId),
     publish,
     now,
+    recover,
   };
 }
 

@@ -1,12 +1,17 @@
+import { InvalidValueError } from "../errors/InvalidValueError.js";
 import { RpcError } from "../errors/RpcError.js";
-import { TollgateError } from "../errors/TollgateError.js";
+import { StoreError } from "../errors/StoreError.js";
 import { TransactionOutcomeUnknownError } from "../errors/TransactionOutcomeUnknownError.js";
+import { TransactionReplacedError } from "../errors/TransactionReplacedError.js";
+import { TransactionSubmissionError } from "../errors/TransactionSubmissionError.js";
 import { PaymentProblemError, type ProblemDetails } from "../protocol/problems.js";
 
 /**
  * The RFC 9457 response for a failed payment. A 402 carries a fresh challenge, as the core draft
- * requires; a chain that cannot be reached is a 503 with Retry-After (the client's voucher or funding
- * was not consumed); any other SDK error thrown while handling bad input is a 400, never a 500.
+ * requires. A value from the wire that does not parse is a 400. When the server's own side fails —
+ * the chain cannot be reached, its transaction could not be sent or has no known outcome yet, the
+ * session store failed — the answer is a 503 with Retry-After: the client's voucher or funding was not
+ * consumed and the same credential can be sent again. Anything else is not answered here (undefined).
  */
 export function problemResponse(error: unknown, freshChallenge: () => string): Response | undefined {
   let problem: ProblemDetails;
@@ -14,14 +19,25 @@ export function problemResponse(error: unknown, freshChallenge: () => string): R
   if (error instanceof PaymentProblemError) {
     problem = error.toProblemDetails();
     if (problem.status === 402) headers.set("www-authenticate", freshChallenge());
-  } else if (error instanceof RpcError || error instanceof TransactionOutcomeUnknownError) {
+  } else if (isServerSideFailure(error)) {
     problem = { type: "about:blank", title: "Service Unavailable", status: 503, detail: error.message };
     if (error instanceof TransactionOutcomeUnknownError) problem.txHash = error.hash;
     headers.set("retry-after", "5");
-  } else if (error instanceof TollgateError) {
+  } else if (error instanceof InvalidValueError) {
     problem = { type: "https://paymentauth.org/problems/malformed-credential", title: "Malformed Credential", status: 400, detail: error.message };
   } else {
     return undefined;
   }
   return new Response(JSON.stringify(problem), { status: problem.status, headers });
+}
+
+function isServerSideFailure(error: unknown): error is Error {
+  return (
+    error instanceof RpcError ||
+    error instanceof TransactionOutcomeUnknownError ||
+    error instanceof TransactionSubmissionError ||
+    error instanceof TransactionReplacedError ||
+    // A record the gate built wrongly, or a nested transaction, is a bug to surface, not a retry.
+    (error instanceof StoreError && error.reason !== "invalid-record" && error.reason !== "misuse")
+  );
 }

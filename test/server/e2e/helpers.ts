@@ -162,11 +162,12 @@ export function receiptOf(response: Response): PaymentReceipt & { acceptedCumula
 }
 
 /** Reads an RFC 9457 problem, asserting its media type, status, type and the 402 headers. */
-export async function expectProblem(response: Response, status: number, type: string): Promise<Record<string, unknown>> {
+export async function expectProblem(response: Response, status: number, type: string, { head = false } = {}): Promise<Record<string, unknown>> {
   const text = await response.text();
   assert.equal(response.status, status, `expected ${status} ${type}, got ${response.status}: ${text}`);
   assert.equal(response.headers.get("content-type"), "application/problem+json");
-  const problem = JSON.parse(text) as Record<string, unknown>;
+  // A response to HEAD has the headers of the GET answer and no body.
+  const problem = head ? { type, status } : (JSON.parse(text) as Record<string, unknown>);
   assert.equal(problem.type, type, text);
   assert.equal(problem.status, status);
   if (status === 402) assertChallengeHeaders(response);
