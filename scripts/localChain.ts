@@ -16,7 +16,7 @@ import {
   type PublicClient,
 } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { deployTollgate } from "./deployment.js";
+import { deployTollgate, MOCK_STABLECOIN_ARGS, predictDeploymentAddress } from "./deployment.js";
 
 /** Hardhat's and Anvil's well-known public test mnemonic: its keys hold only local test ether. */
 const TEST_MNEMONIC = "test test test test test test test test test test test junk";
@@ -40,7 +40,15 @@ export type LocalChain = {
 /** Hardhat's CLI entry (its `bin`), which the package's `exports` do not expose by subpath. */
 const HARDHAT_CLI = join(dirname(createRequire(import.meta.url).resolve("hardhat/package.json")), "dist/src/cli.js");
 
-export async function startLocalChain(): Promise<LocalChain> {
+export type StartLocalChainParameters = {
+  /**
+   * Deploy the escrow and the mock stablecoin (default). With false the chain is bare: `escrow` and
+   * `token` are the CREATE2 addresses a later deployment (e.g. `tollgate deploy`) puts them at.
+   */
+  deploy?: boolean;
+};
+
+export async function startLocalChain({ deploy = true }: StartLocalChainParameters = {}): Promise<LocalChain> {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const node = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
@@ -61,14 +69,17 @@ export async function startLocalChain(): Promise<LocalChain> {
 
   const account = (index: number) => mnemonicToAccount(TEST_MNEMONIC, { addressIndex: index });
   const deployer = createWalletClient({ chain, transport: http(rpcUrl), account: account(0) });
-  const deployment = await deployTollgate({
-    publicClient,
-    walletClient: deployer,
-    networkName: "e2e",
-    readArtifact: (name) => hre.artifacts.readArtifact(name) as never,
-  });
-  const escrow = deployment.contracts.TollgateEscrow!.address;
-  const token = deployment.contracts.MockStablecoin!.address;
+  const readArtifact = (name: string) => hre.artifacts.readArtifact(name) as never;
+  let escrow: Address;
+  let token: Address;
+  if (deploy) {
+    const deployment = await deployTollgate({ publicClient, walletClient: deployer, networkName: "e2e", readArtifact });
+    escrow = deployment.contracts.TollgateEscrow!.address;
+    token = deployment.contracts.MockStablecoin!.address;
+  } else {
+    escrow = predictDeploymentAddress({ artifact: await readArtifact("TollgateEscrow") });
+    token = predictDeploymentAddress({ artifact: await readArtifact("MockStablecoin"), args: MOCK_STABLECOIN_ARGS });
+  }
   const tokenAbi = (await hre.artifacts.readArtifact("MockStablecoin")).abi;
 
   return {

@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import hre from "hardhat";
-import { DEPLOYMENTS_FILE, GENERATED_DIR, renderBindings } from "../../scripts/bindings/renderBindings.js";
+import { BOUND_CONTRACTS, DEPLOYMENTS_FILE, GENERATED_DIR, renderBindings } from "../../scripts/bindings/renderBindings.js";
+import { LOCAL_CHAIN_IDS, MOCK_STABLECOIN_ARGS, predictDeploymentAddress, readBundledArtifact } from "../../sdk/src/deployments/deployTollgate.js";
+import { deployments } from "../../sdk/src/generated/deployments.js";
+import { mockStablecoinBytecode } from "../../sdk/src/generated/mockStablecoinBytecode.js";
+import { tollgateEscrowBytecode } from "../../sdk/src/generated/tollgateEscrowBytecode.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -15,6 +19,39 @@ describe("generated bindings", () => {
     assert.deepEqual((await readdir(directory)).sort(), [...expected.keys()].sort(), "stale or missing files: run npm run generate");
     for (const [name, contents] of expected) {
       assert.equal(await readFile(path.join(directory, name), "utf8"), contents, `${name} is stale: run npm run generate`);
+    }
+  });
+
+  it("bundles each bound contract's creation bytecode exactly as its artifact has it", async () => {
+    const bundled: Record<string, string> = { TollgateEscrow: tollgateEscrowBytecode, MockStablecoin: mockStablecoinBytecode };
+    for (const { contractName } of BOUND_CONTRACTS) {
+      const artifact = await hre.artifacts.readArtifact(contractName);
+      assert.equal(bundled[contractName], artifact.bytecode, `${contractName} bytecode is stale: run npm run generate`);
+      assert.equal((await readBundledArtifact(contractName)).bytecode, artifact.bytecode);
+    }
+  });
+
+  it("refuses an artifact without creation bytecode or with unlinked libraries", async () => {
+    const reader = (override: object) => ({
+      readArtifact: async (name: string) => ({ ...(await hre.artifacts.readArtifact(name)), ...override }),
+    });
+    const deploymentsDir = path.join(root, "deployments");
+    await assert.rejects(renderBindings({ artifacts: reader({ bytecode: "0x" }), deploymentsDir }), /TollgateEscrow: the artifact has no creation bytecode/);
+    await assert.rejects(
+      renderBindings({ artifacts: reader({ linkReferences: { "lib.sol": { Lib: [] } } }), deploymentsDir }),
+      /TollgateEscrow: bytecode with unlinked libraries/,
+    );
+  });
+
+  it("local deployment records hold the CREATE2 addresses of the bundled bytecode (what a fresh local chain gets)", async () => {
+    const local = deployments.filter(({ chainId }) => LOCAL_CHAIN_IDS.has(chainId));
+    assert.ok(local.length > 0, "no local deployment record");
+    const fix = "stale local record: on a fresh `npx hardhat node`, run `npx hardhat run scripts/deploy.ts --network localhost` and `npm run generate`";
+    for (const deployment of local) {
+      const escrow = predictDeploymentAddress({ artifact: await readBundledArtifact("TollgateEscrow") });
+      const token = predictDeploymentAddress({ artifact: await readBundledArtifact("MockStablecoin"), args: MOCK_STABLECOIN_ARGS });
+      assert.equal(deployment.contracts.TollgateEscrow.address, escrow, `${deployment.network}: ${fix}`);
+      assert.equal(deployment.contracts.MockStablecoin?.address, token, `${deployment.network}: ${fix}`);
     }
   });
 

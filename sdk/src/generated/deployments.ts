@@ -10,14 +10,14 @@ export const deployments: readonly Deployment[] = [
     "closeGracePeriod": 900,
     "contracts": {
       "TollgateEscrow": {
-        "address": "0x5B91cea2d4699e53c88bAc8fC786103AA26F4B4B",
+        "address": "0x4F8678681faE560B8C098E03139Ae58f65e94ef1",
         "blockNumber": 1,
-        "transactionHash": "0xe06b25acf470415d36983d8352988d3a207082bfa32e72d1ef840454ed1c96d6"
+        "transactionHash": "0xfefdf0e99ddbd44c030c2795cc53c63aa313b938344cc2084525e32ac58c0781"
       },
       "MockStablecoin": {
         "address": "0x888825723b8422ec705Ccc86Fe33d8Be7AF3C62a",
         "blockNumber": 2,
-        "transactionHash": "0xf47d3ae51a52ab1634eedeaec12e9e780b6092b22faccc4b1323c6f801cb38d0"
+        "transactionHash": "0x8883fe168c9885fb910e42a1617cb8d379acfc3ede558cdefa62138afca00b68"
       }
     }
   }
