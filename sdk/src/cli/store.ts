@@ -1,0 +1,35 @@
+// The seller's session store behind --db: a SQLite file, or a PostgreSQL URL. Loaded on demand, so
+// commands without --db never load node:sqlite or pg.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { SessionStore } from "../server/store/SessionStore.js";
+import { notFound } from "./errors.js";
+
+export const DB_HELP = `  --db <path|url>        the seller's session store: a SQLite file (as given to createSqliteStore)
+                         or a postgres:// URL (createPostgresStore, schema "tollgate")`;
+
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
+/** Opens an existing store; a SQLite path with no file is "not found" rather than a new empty database. */
+export async function openStore(db: string, cwd: string): Promise<SessionStore> {
+  if (isPostgresUrl(db)) {
+    const { createPostgresStore } = await import("../server/store/createPostgresStore.js");
+    return createPostgresStore({ connectionString: db });
+  }
+  const path = db === ":memory:" ? db : resolve(cwd, db);
+  if (path !== ":memory:" && !existsSync(path)) throw notFound(`no database at ${path}`, { db: path });
+  const { createSqliteStore } = await import("../server/store/createSqliteStore.js");
+  return createSqliteStore({ path });
+}
+
+/** Opens the store, runs `fn`, and closes it whatever happens. */
+export async function withStore<T>(db: string, cwd: string, fn: (store: SessionStore) => Promise<T>): Promise<T> {
+  const store = await openStore(db, cwd);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
