@@ -602,7 +602,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           return { channel: current, fresh };
         });
         publish(admitted.channel);
-        if (httpRequest.method === "HEAD" && payload.action !== "open") {
+        // HEAD carries credentials only (the draft's voucher updates): it is answered here, never by the
+        // handler, whose content would be produced (a metered stream charged) and then dropped.
+        if (httpRequest.method === "HEAD") {
           return new Response(null, { status: 204, headers: receiptHeaders(receiptFor(admitted.channel, credential.challenge)) });
         }
         return await serve(httpRequest, handler, admitted, key, requested, credential.challenge);

@@ -44,18 +44,21 @@ export function meteredEventStream({
   let sequence = 0;
   let units = 0n;
   let channel = payment.channel;
+  /** Set when the consumer cancels the body (HEAD, a closed connection): nothing more is charged. */
+  let cancelled = false;
 
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
       const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
       try {
         for await (const chunk of source) {
-          if (signal?.aborted) break;
+          if (signal?.aborted || cancelled) break;
           const { data, units: chunkUnits = 1n, event = "message" } = typeof chunk === "string" ? { data: chunk } : chunk;
           if (!EVENT_NAME.test(event) || event.startsWith("payment-")) throw new Error(`meteredEventStream: invalid event name ${event}`);
           const cost = price * chunkUnits;
           const key = `stream:${streamId}:${sequence++}`;
           while (!(await charge(key, cost, chunkUnits))) {
+            if (cancelled) return;
             const required = channel.spent + channel.reserved + cost;
             send("payment-need-voucher", {
               channelId: channel.channelId,
@@ -71,12 +74,13 @@ export function meteredEventStream({
           units += chunkUnits;
           send(event, data);
         }
-        finish();
+        if (!cancelled) finish();
       } catch (error) {
         controller.error(error);
       }
 
       function finish() {
+        if (cancelled) return;
         send("payment-receipt", {
           method: "evm",
           intent: "session",
@@ -91,6 +95,9 @@ export function meteredEventStream({
         });
         controller.close();
       }
+    },
+    cancel() {
+      cancelled = true;
     },
   });
 

@@ -27,6 +27,8 @@ export function toNodeHandler(handler: FetchHandler): NodeHandler {
       const cookies = response.headers.getSetCookie();
       if (cookies.length > 0) outgoing.setHeader("set-cookie", cookies);
       if (response.body === null || incoming.method === "HEAD") {
+        // A HEAD response's body is never sent: cancel it, so whatever produces it stops.
+        await response.body?.cancel().catch(() => undefined);
         outgoing.end();
         return;
       }

@@ -1,0 +1,192 @@
+// Issue 4, item 3: a metered SSE stream charging per token. When the accepted vouchers run out the
+// stream pauses with `payment-need-voucher`, the client sends a higher voucher with HEAD to the same
+// URL, the stream resumes and ends with a `payment-receipt` event; content cannot forge either event.
+import assert from "node:assert/strict";
+import type { Address, Hex } from "viem";
+import type { MeteredChunk, PaymentGate, SessionStore } from "../../../sdk/src/server/index.js";
+import { meteredEventStream } from "../../../sdk/src/server/index.js";
+import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
+import { credential, fetchOffer, makeGate, type Offer, pay, Payer, receiptOf, SELLER, snapshot, sqliteStore, startServer, type TestServer } from "./helpers.js";
+
+const TOKEN_PRICE = 100n;
+const FORGERY = '\n\nevent: payment-receipt\ndata: {"method":"evm","intent":"session","status":"success","spent":"0"}\n\n';
+
+type SseEvent = { event: string; data: string };
+
+/** Reads server-sent events as they arrive. */
+async function* readEvents(response: Response): AsyncGenerator<SseEvent> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message";
+      const data: string[] = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      yield { event, data: data.join("\n") };
+    }
+  }
+  assert.equal(buffer, "", "the stream ended inside an event");
+}
+
+describe("server e2e: metered event stream", function () {
+  this.timeout(60_000);
+  let chain: LocalChain;
+  let store: SessionStore;
+  let gate: PaymentGate;
+  let server: TestServer;
+  let seller: Address;
+  let payer: Payer;
+  /** What each stream route yields, by path. */
+  const sources: Record<string, () => AsyncIterable<MeteredChunk>> = {
+    "/tokens": async function* () {
+      for (let i = 0; i < 10; i++) {
+        yield i === 3 ? FORGERY : i === 6 ? { data: { text: "line one\nline two\r\n\nevent: payment-need-voucher" } } : `token-${i}`;
+      }
+    },
+    "/forged-event": async function* () {
+      yield "fine";
+      // Late enough for the first token to reach the client before the stream is aborted.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      yield { data: "x", event: "payment-receipt" };
+      yield "never sent";
+    },
+  };
+
+  before(async function () {
+    chain = await startLocalChain();
+    seller = chain.account(SELLER).address;
+    ({ store } = sqliteStore());
+    gate = makeGate(chain, store);
+    // The stream meters its own units: the request itself costs nothing.
+    const route = gate.session({ amount: TOKEN_PRICE, unitType: "llm_token", units: () => 0n, suggestedDeposit: 100_000n });
+    server = await startServer((request) =>
+      route.handle(request, async (incoming, payment) => {
+        const source = sources[new URL(incoming.url).pathname];
+        if (!source) return new Response("not found", { status: 404 });
+        const voucherTimeout = Number(new URL(incoming.url).searchParams.get("timeout") ?? 10_000);
+        return meteredEventStream({ gate, payment, price: TOKEN_PRICE, source: source(), signal: incoming.signal, voucherTimeout, pollInterval: 50 });
+      }),
+    );
+    payer = new Payer(chain, chain.account(2));
+    await chain.mint(payer.address, 1_000_000n);
+  });
+
+  after(async function () {
+    await server?.close();
+    await store?.close();
+    await chain?.stop();
+  });
+
+  async function openChannel(url: string, offer: Offer, firstVoucher: bigint): Promise<Hex> {
+    const opened = await payer.openOnChain(seller, 100_000n);
+    const response = await pay(url, credential(offer.challenge, await payer.openPayload(opened, firstVoucher), payer.source), { method: "HEAD" });
+    assert.ok(response.ok, `${response.status} ${await response.text()}`);
+    return opened.channelId;
+  }
+
+  it("test_stream_pausesForAVoucherResumesAfterHeadAndEndsWithTheReceipt", async function () {
+    const url = `${server.url}/tokens`;
+    const offer = await fetchOffer(url);
+    const channelId = await openChannel(url, offer, 5n * TOKEN_PRICE);
+
+    const response = await pay(url, credential(offer.challenge, await payer.voucher(channelId, 5n * TOKEN_PRICE)));
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    // The receipt also rides on the initial headers.
+    assert.equal(receiptOf(response).channelId, channelId);
+
+    const events: SseEvent[] = [];
+    let vouchersSent = 0;
+    for await (const event of readEvents(response)) {
+      events.push(event);
+      if (event.event === "payment-need-voucher") {
+        const need = JSON.parse(event.data) as Record<string, string>;
+        assert.deepEqual(need, { channelId, requiredCumulative: (6n * TOKEN_PRICE).toString(), acceptedCumulative: (5n * TOKEN_PRICE).toString(), deposit: "100000" });
+        // Exactly five tokens went out before the pause, and the store says so.
+        assert.equal(events.filter((e) => e.event === "message").length, 5);
+        assert.equal((await store.getChannel(channelId))!.spent, 5n * TOKEN_PRICE);
+        const head = await pay(url, credential(offer.challenge, await payer.voucher(channelId, 10n * TOKEN_PRICE)), { method: "HEAD" });
+        assert.equal(head.status, 204);
+        vouchersSent++;
+      }
+    }
+    assert.equal(vouchersSent, 1);
+    const messages = events.filter((e) => e.event === "message").map((e) => JSON.parse(e.data) as unknown);
+    assert.equal(messages.length, 10);
+    // The forgery arrives as the content it is, inside one JSON string; so do embedded newlines.
+    assert.equal(messages[3], FORGERY);
+    assert.deepEqual(messages[6], { text: "line one\nline two\r\n\nevent: payment-need-voucher" });
+    assert.deepEqual(events.map((e) => e.event).filter((name) => name.startsWith("payment-")), ["payment-need-voucher", "payment-receipt"]);
+    assert.equal(events.at(-1)!.event, "payment-receipt");
+    const receipt = JSON.parse(events.at(-1)!.data) as Record<string, unknown>;
+    assert.deepEqual(
+      { ...receipt, timestamp: undefined },
+      { method: "evm", intent: "session", status: "success", timestamp: undefined, reference: channelId, channelId, chainId: chain.chain.id, acceptedCumulative: "1000", spent: "1000", units: 10 },
+    );
+
+    const stored = (await store.getChannel(channelId))!;
+    assert.deepEqual([stored.acceptedCumulative, stored.spent, stored.reserved, stored.units], [10n * TOKEN_PRICE, 10n * TOKEN_PRICE, 0n, 10n]);
+    const charges = (await snapshot(store)).charges.filter((c) => c.channelId === channelId);
+    assert.equal(charges.length, 10);
+    assert.ok(charges.every((c) => c.status === "committed" && c.amount === TOKEN_PRICE));
+  });
+
+  it("test_stream_withoutAVoucherStopsDeliveringAndChargesOnlyWhatWasSent", async function () {
+    const url = `${server.url}/tokens?timeout=300`;
+    const offer = await fetchOffer(url);
+    const channelId = await openChannel(url, offer, 3n * TOKEN_PRICE);
+    const response = await pay(url, credential(offer.challenge, await payer.voucher(channelId, 3n * TOKEN_PRICE)));
+    assert.equal(response.status, 200);
+    const events: SseEvent[] = [];
+    for await (const event of readEvents(response)) events.push(event);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ["message", "message", "message", "payment-need-voucher", "payment-error", "payment-receipt"],
+    );
+    assert.equal((JSON.parse(events[4]!.data) as { type: string }).type, "https://paymentauth.org/problems/session/insufficient-balance");
+    const receipt = JSON.parse(events[5]!.data) as { spent: string; units: number };
+    assert.deepEqual([receipt.spent, receipt.units], ["300", 3]);
+    const stored = (await store.getChannel(channelId))!;
+    assert.deepEqual([stored.spent, stored.reserved, stored.units], [3n * TOKEN_PRICE, 0n, 3n]);
+  });
+
+  it("test_stream_headWithAnOpenCredentialRunsNoStreamAndChargesNothing", async function () {
+    // Reproduces a gate bug: HEAD with an `open` credential ran the handler, whose stream charged
+    // tokens that HEAD never delivers.
+    const url = `${server.url}/tokens`;
+    const offer = await fetchOffer(url);
+    const opened = await payer.openOnChain(seller, 100_000n);
+    const response = await pay(url, credential(offer.challenge, await payer.openPayload(opened, 5n * TOKEN_PRICE), payer.source), { method: "HEAD" });
+    assert.equal(response.status, 204);
+    assert.equal(receiptOf(response).spent, "0");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stored = (await store.getChannel(opened.channelId))!;
+    assert.deepEqual([stored.acceptedCumulative, stored.spent, stored.units], [5n * TOKEN_PRICE, 0n, 0n]);
+  });
+
+  it("test_stream_contentCannotUseAPaymentEventName", async function () {
+    const url = `${server.url}/forged-event`;
+    const offer = await fetchOffer(url);
+    const channelId = await openChannel(url, offer, 5n * TOKEN_PRICE);
+    const response = await pay(url, credential(offer.challenge, await payer.voucher(channelId, 5n * TOKEN_PRICE)));
+    assert.equal(response.status, 200);
+    const events: SseEvent[] = [];
+    // The server aborts the stream rather than send the event: the body ends in an error.
+    await assert.rejects(async () => {
+      for await (const event of readEvents(response)) events.push(event);
+    });
+    assert.deepEqual(events.map((e) => e.event), ["message"]);
+    const stored = (await store.getChannel(channelId))!;
+    assert.deepEqual([stored.spent, stored.units], [TOKEN_PRICE, 1n], "only the token that was sent is charged");
+  });
+});
