@@ -1,0 +1,204 @@
+// tollgate usage (and channels --db) on the seller's SQLite store: one filled by the payment gate while
+// a paying client buys through it, one filled directly through the store API with charges at chosen times.
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Address, type Hex, http, keccak256, stringToHex } from "viem";
+import { type LocalChain, startLocalChain } from "../../scripts/localChain.js";
+import { createPayingFetch } from "../../sdk/src/client/index.js";
+import { createPaymentGate, createSqliteStore, type SessionStore, toNodeHandler } from "../../sdk/src/server/index.js";
+import { cli, cliJson } from "./helpers.js";
+
+const PRICE = 10_000n; // $0.01
+const ALICE: Address = "0x00000000000000000000000000000000000A11cE";
+const BOB: Address = "0x0000000000000000000000000000000000000B0b";
+const SELLER: Address = "0x5E11e75e11E75e11e75E11e75E11E75e11e75E11";
+const TOKEN: Address = "0x888825723b8422ec705Ccc86Fe33d8Be7AF3C62a";
+
+type UsageJson = {
+  period: string;
+  token: { decimals: number; symbol: string | null } | null;
+  rows: { payer: string; period: string; amount: string; units: string; charges: number }[];
+  payers: { payer: string; amount: string; units: string; charges: number }[];
+  total: { amount: string; units: string; charges: number };
+};
+
+describe("tollgate CLI: usage from the seller's session store", function () {
+  this.timeout(90_000);
+  let chain: LocalChain;
+  let scratch: string;
+  let gateDb: string;
+  let directDb: string;
+  let gateStore: SessionStore;
+  let server: Server;
+  let buyer: Address;
+  let seller: Address;
+
+  before(async () => {
+    chain = await startLocalChain();
+    scratch = await mkdtemp(path.join(tmpdir(), "tollgate-cli-usage-"));
+
+    // A gate charging $0.01 per request, and a client buying three times through a channel.
+    gateDb = path.join(scratch, "gate.db");
+    gateStore = createSqliteStore({ path: gateDb });
+    const sellerAccount = chain.account(1);
+    seller = sellerAccount.address;
+    const gate = createPaymentGate({
+      chain: chain.chain,
+      transport: http(chain.rpcUrl),
+      escrow: chain.escrow,
+      currency: chain.token,
+      account: sellerAccount,
+      store: gateStore,
+      secret: "a CLI usage test secret, long enough",
+    });
+    const route = gate.session({ amount: PRICE, unitType: "request", suggestedDeposit: 1_000_000n });
+    server = createServer(toNodeHandler((request) => route.handle(request, async () => Response.json({ ok: true }))));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/paid`;
+    const buyerAccount = chain.account(4);
+    buyer = buyerAccount.address;
+    await chain.mint(buyer, 10_000_000n);
+    const pay = createPayingFetch({ account: buyerAccount, chain: chain.chain, transport: http(chain.rpcUrl), maxDeposit: 1_000_000n, escrows: [chain.escrow] });
+    for (let i = 0; i < 3; i++) assert.equal((await pay(url)).status, 200);
+
+    // Charges at chosen instants, straight through the store API.
+    directDb = path.join(scratch, "direct.db");
+    const store = createSqliteStore({ path: directDb });
+    const charges: [Address, string, bigint][] = [
+      [ALICE, "2025-01-01T09:15:00Z", 1_500_000n],
+      [ALICE, "2025-01-01T23:59:59Z", 250_000n],
+      [BOB, "2025-01-01T10:00:00Z", 10_000n],
+      [ALICE, "2025-01-02T00:00:00Z", 1_000_000n],
+      [BOB, "2025-02-14T12:30:00Z", 2_000_000n],
+    ];
+    for (const [index, [payer, at, amount]] of charges.entries()) {
+      const channelId = keccak256(stringToHex(`channel-${payer}`));
+      const time = Date.parse(at);
+      await store.withChannel(channelId, async (tx) => {
+        if (tx.channel === undefined) {
+          await tx.putChannel({
+            channelId,
+            chainId: 31337,
+            escrow: chain.escrow,
+            payer,
+            payee: SELLER,
+            token: TOKEN,
+            authorizedSigner: "0x0000000000000000000000000000000000000000",
+            deposit: 10_000_000n,
+            settledOnChain: 0n,
+            acceptedCumulative: 0n,
+            acceptedSignature: null,
+            spent: 0n,
+            reserved: 0n,
+            units: 0n,
+            closeRequestedAt: 0n,
+            status: "open",
+            lastTxHash: null,
+            createdAt: time,
+            updatedAt: time,
+          });
+        }
+        await tx.putCharge({ channelId, key: `charge-${index}`, payer, amount, units: 1n, status: "committed", createdAt: time, updatedAt: time });
+      });
+    }
+    // A released charge is no usage.
+    const released = keccak256(stringToHex(`channel-${ALICE}`));
+    await store.withChannel(released, (tx) =>
+      tx.putCharge({ channelId: released, key: "released", payer: ALICE, amount: 99n, units: 1n, status: "released", createdAt: Date.parse("2025-01-01T12:00:00Z"), updatedAt: 0 }),
+    );
+    await store.close();
+  });
+
+  after(async () => {
+    server?.close();
+    await gateStore?.close();
+    await chain?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it("sums what the gate charged per payer and day, in the token of the store's channels", async () => {
+    const env = { TOLLGATE_RPC_URL: chain.rpcUrl };
+    const usage = await cliJson<UsageJson>(["usage", "--db", gateDb], env);
+    assert.deepEqual(usage.token, { address: chain.token, decimals: 6, symbol: "USDC" });
+    assert.equal(usage.rows.length, 1);
+    assert.deepEqual({ ...usage.rows[0], period: undefined }, { payer: buyer, period: undefined, amount: "30000", units: "3", charges: 3 });
+    assert.equal(usage.rows[0]!.period, `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`);
+
+    const human = await cli(["usage", "--db", gateDb], env);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, new RegExp(`${buyer}\\s+0\\.03 USDC\\s+3\\s+3`));
+
+    // The same store through channels --db: the gate's accepted voucher and spending.
+    const channels = await cli(["channels", "--payee", seller, "--db", gateDb], env);
+    assert.equal(channels.code, 0, channels.stderr);
+    assert.match(channels.stdout, /ACCEPTED\s+SPENT/);
+    assert.match(channels.stdout, /open\s+0x[0-9a-fA-F]{40}\s+1 USDC\s+0 USDC\s+0\.03 USDC\s+0\.03 USDC/);
+  });
+
+  it("groups directly stored charges by day, month and hour, filters by time and payer, and totals them", async () => {
+    const byDay = await cliJson<UsageJson>(["usage", "--db", directDb, "--decimals", "6"], {});
+    assert.deepEqual(
+      byDay.rows.map(({ period, payer, amount, charges }) => [period.slice(0, 10), payer, amount, charges]),
+      [
+        ["2025-01-01", BOB, "10000", 1], // payers in code-unit order within a period, as every store sorts
+        ["2025-01-01", ALICE, "1750000", 2],
+        ["2025-01-02", ALICE, "1000000", 1],
+        ["2025-02-14", BOB, "2000000", 1],
+      ],
+    );
+    assert.deepEqual(byDay.total, { amount: "4760000", units: "5", charges: 5 });
+    assert.deepEqual(
+      byDay.payers.map(({ payer, amount }) => [payer, amount]),
+      [
+        [BOB, "2010000"],
+        [ALICE, "2750000"],
+      ],
+    );
+
+    const byMonth = await cliJson<UsageJson>(["usage", "--db", directDb, "--period", "month", "--payer", BOB], {});
+    assert.deepEqual(
+      byMonth.rows.map(({ period, amount }) => [period, amount]),
+      [
+        ["2025-01-01T00:00:00.000Z", "10000"],
+        ["2025-02-01T00:00:00.000Z", "2000000"],
+      ],
+    );
+    assert.equal(byMonth.token, null, "no --decimals and no RPC: base units");
+
+    const window = await cli(["usage", "--db", directDb, "--period", "hour", "--from", "2025-01-01T10:00:00Z", "--to", "2025-01-02", "--decimals", "6"], {});
+    assert.equal(window.code, 0, window.stderr);
+    assert.match(window.stdout, /from 2025-01-01T10:00:00\.000Z until 2025-01-02T00:00:00\.000Z/);
+    assert.match(window.stdout, new RegExp(`2025-01-01T10:00Z\\s+${BOB}\\s+0\\.01\\s+1\\s+1`));
+    assert.match(window.stdout, new RegExp(`2025-01-01T23:00Z\\s+${ALICE}\\s+0\\.25\\s+1\\s+1`));
+    assert.doesNotMatch(window.stdout, /T09:00Z/);
+    assert.match(window.stdout, /total\s+all payers\s+0\.26\s+2\s+2/);
+
+    const baseUnits = await cli(["usage", "--db", directDb, "--period", "month"], {});
+    assert.match(baseUnits.stdout, /amounts in base units/);
+    assert.match(baseUnits.stdout, new RegExp(`2025-02\\s+${BOB}\\s+2000000\\s+1\\s+1`));
+  });
+
+  it("lists the store's channels without a node", async () => {
+    const listed = await cliJson<{ source: string; channels: { payer: string }[] }>(["channels", "--db", directDb, "--payer", ALICE], {});
+    assert.equal(listed.source, "store");
+    assert.deepEqual(listed.channels.map((channel) => channel.payer), [ALICE]);
+  });
+
+  it("exits 2 for bad flags and 5 for a missing database file", async () => {
+    const results = await Promise.all([
+      cli(["usage"]),
+      cli(["usage", "--db", directDb, "--period", "week"]),
+      cli(["usage", "--db", directDb, "--from", "yesterday"]),
+      cli(["usage", "--db", directDb, "--from", "2025-02-01", "--to", "2025-01-01"]),
+      cli(["usage", "--db", directDb, "--decimals", "6.5"]),
+      cli(["usage", "--db", directDb, "--payer", "alice"]),
+    ]);
+    for (const result of results) assert.equal(result.code, 2, result.stderr);
+    const missing = await cli(["usage", "--db", path.join(scratch, "nope.db")]);
+    assert.equal(missing.code, 5);
+    assert.match(missing.stderr, /no database at .*nope\.db/);
+  });
+});
