@@ -104,6 +104,12 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
   /** The latest usable offer per URL (origin and path), so later requests pay without a 402 first. */
   const offers = new Map<string, Offer>();
   const locks = new Map<string, Promise<unknown>>();
+  /**
+   * Open credentials the seller has not taken yet, by channel id: when the open is refused for a stale
+   * challenge or never arrives, the retry sends the same open (a relayed open is not on-chain until the
+   * seller submits it, so a voucher would find no channel, and a new open would sign a second voucher).
+   */
+  const pendingOpens = new Map<Hex, { payload: SessionPayload; source?: string }>();
 
   /** Runs `task` alone for one channel: one voucher in flight per channel. */
   function exclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -271,7 +277,12 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     let channel = await store.get(offer.key);
     if (!channel || channel.status !== "open") {
       const opened = await open(offer, url);
+      pendingOpens.set(opened.channel.channelId, { payload: opened.payload, ...(opened.source ? { source: opened.source } : {}) });
       return formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(opened.payload), ...(opened.source ? { source: opened.source } : {}) });
+    }
+    const pending = pendingOpens.get(channel.channelId);
+    if (pending) {
+      return formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(pending.payload), ...(pending.source ? { source: pending.source } : {}) });
     }
     const target = max(required ?? 0n, channel.spent + offer.request.amount);
     let deposit: SessionPayload | undefined;
@@ -338,6 +349,11 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       const paid = await exclusive(current.key, async () => {
         const authorization = await credentialFor(current, url.href, required);
         const answer = await send(authorization);
+        // Anything but a 402 means the seller took the open (an open is idempotent, so a 402 may resend it).
+        if (answer.status !== 402 && pendingOpens.size > 0) {
+          const channel = await store.get(current.key);
+          if (channel) pendingOpens.delete(channel.channelId);
+        }
         await acceptReceipt(current, answer);
         return answer;
       });
@@ -357,7 +373,10 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       } else if (problem.type === `${PROBLEMS}session/channel-finalized` || problem.type === `${PROBLEMS}session/channel-not-found`) {
         // The seller will not take vouchers on this channel any more: the next attempt opens a new one.
         const stale = await store.get(current.key);
-        if (stale) await save({ ...stale, status: "closed" });
+        if (stale) {
+          pendingOpens.delete(stale.channelId);
+          await save({ ...stale, status: "closed" });
+        }
         required = undefined;
       } else if (problem.type !== `${PROBLEMS}session/challenge-not-found` && problem.type !== `${PROBLEMS}payment-required`) {
         return paid;
@@ -397,14 +416,19 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       offer = readOffer(unpaid);
       if (!offer) throw new Error(`${url} did not answer with a payment challenge`);
     }
-    const closeOffer = offer;
+    let closeOffer = offer;
     return exclusive(channel.key, async () => {
       const current = (await store.get(channel.key)) ?? channel;
-      const authorization = formatCredential({
-        challenge: closeOffer.challenge,
-        payload: formatSessionPayload({ action: "close", channelId: current.channelId, cumulativeAmount: current.cumulativeAmount, signature: current.signature! }),
-      });
-      const response = await baseFetch(url, { method: "POST", headers: { authorization } });
+      const payload = formatSessionPayload({ action: "close", channelId: current.channelId, cumulativeAmount: current.cumulativeAmount, signature: current.signature! });
+      const post = () => baseFetch(url, { method: "POST", headers: { authorization: formatCredential({ challenge: closeOffer.challenge, payload }) } });
+      let response = await post();
+      // The cached challenge may have expired since it was issued: the 402 carries a fresh one to try once.
+      const problem = response.status === 402 ? ((await response.clone().json().catch(() => ({}))) as Problem) : {};
+      const fresh = problem.type === `${PROBLEMS}session/challenge-not-found` ? readOffer(response) : undefined;
+      if (fresh) {
+        offers.set(`${routeUrl.origin}${routeUrl.pathname}`, (closeOffer = fresh));
+        response = await post();
+      }
       if (!response.ok) throw new Error(`The seller refused to close: ${response.status} ${await response.text()}`);
       const result = (await response.json()) as { txHash: Hex | null; settled: string; refund: string };
       await acceptReceipt(closeOffer, response);

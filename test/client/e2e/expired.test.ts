@@ -1,0 +1,110 @@
+// Expired challenges: the gate's clock runs ahead past a challenge's expiry; the client retries with the
+// fresh challenge of the 402 and succeeds, without signing a second voucher for the same request.
+import assert from "node:assert/strict";
+import { parseEventLogs } from "viem";
+import { parseCredential } from "../../../sdk/src/protocol/credential.js";
+import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
+import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
+import { buyer, countingAccount, PRICE, recordingFetch, type Seller, startSeller, USDC } from "./fixture.js";
+
+const CHALLENGE_TTL = 900; // seconds, the gate's default
+
+describe("client e2e: expired challenges", function () {
+  this.timeout(120_000);
+  let chain: LocalChain;
+  const sellers: Seller[] = [];
+  let nextBuyer = 2;
+  /** How far the gates' clock runs ahead of the real one, in milliseconds. */
+  let skew = 0;
+
+  before(async function () {
+    chain = await startLocalChain();
+  });
+
+  after(async function () {
+    for (const seller of sellers) await seller.stop();
+    await chain?.stop();
+  });
+
+  async function seller(feePayer = false) {
+    const started = await startSeller({ chain, gate: { feePayer, challengeTtl: CHALLENGE_TTL, now: () => Date.now() + skew }, route: { suggestedDeposit: 10n * PRICE } });
+    sellers.push(started);
+    return started;
+  }
+
+  async function freshBuyer() {
+    const account = countingAccount(chain.account(nextBuyer++));
+    await chain.mint(account.address, 100n * USDC);
+    return account;
+  }
+
+  const expireChallenges = () => {
+    skew += (CHALLENGE_TTL + 1) * 1000;
+  };
+  const vouchersSigned = (account: ReturnType<typeof countingAccount>) => account.signed.typedData.filter((type) => type === "Voucher").length;
+  const summary = (fetch: ReturnType<typeof recordingFetch>) => fetch.sent.map((sent) => [sent.action, sent.cumulativeAmount, sent.status]);
+
+  it("test_expired_aVoucherOnAnExpiredChallengeIsRetriedWithTheFreshOne", async function () {
+    const shop = await seller();
+    const account = await freshBuyer();
+    const fetch = recordingFetch();
+    const pay = buyer(chain, account, { fetch });
+    assert.equal((await pay(shop.url)).status, 200);
+
+    expireChallenges();
+    const response = await pay(shop.url, { method: "POST", body: "second photo, please" });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.deepEqual(summary(fetch), [
+      ["open", PRICE, 200],
+      ["voucher", 2n * PRICE, 402],
+      ["voucher", 2n * PRICE, 200],
+    ]);
+    assert.notEqual(fetch.sent[2]!.challengeId, fetch.sent[1]!.challengeId, "the retry echoes the fresh challenge");
+    assert.equal(vouchersSigned(account), 2, "one voucher per request");
+    assert.deepEqual(shop.served.map((served) => served.body), ["", "second photo, please"]);
+    assert.equal((await shop.store.listCharges({ status: "committed" })).length, 2);
+    assert.equal(await pay.totalSpent(), 2n * PRICE);
+    assert.equal(await pay.totalAuthorized(), 2n * PRICE);
+  });
+
+  for (const feePayer of [false, true]) {
+    it(`test_expired_theChallengeExpiresWhileTheChannelOpens_${feePayer ? "relayed" : "onChain"}`, async function () {
+      const shop = await seller(feePayer);
+      const account = await freshBuyer();
+      const startBlock = await chain.publicClient.getBlockNumber();
+      const recorder = recordingFetch();
+      // The challenge expires between the 402 and the open credential reaching the gate.
+      const slowOpen: typeof fetch = async (input, init) => {
+        const authorization = new Request(input, init).headers.get("authorization");
+        if (authorization !== null && parseCredential(authorization).payload.action === "open" && recorder.sent.length === 0) expireChallenges();
+        return recorder(input, init);
+      };
+      const pay = buyer(chain, account, { fetch: slowOpen });
+      const response = await pay(shop.url);
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal(vouchersSigned(account), 1, JSON.stringify(summary(recorder), (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+      assert.equal(recorder.sent.length, 2);
+      assert.deepEqual(summary(recorder)[0], ["open", PRICE, 402]);
+      assert.deepEqual(summary(recorder)[1]!.slice(1), [PRICE, 200]);
+      const logs = await chain.publicClient.getLogs({ address: chain.escrow, fromBlock: startBlock + 1n });
+      assert.equal(parseEventLogs({ abi: tollgateEscrowAbi, eventName: "ChannelOpened", logs }).length, 1);
+      const channels = await pay.channels();
+      assert.equal(channels.length, 1, "no second channel");
+      assert.equal(await pay.totalAuthorized(), PRICE);
+      assert.equal(await pay.totalSpent(), PRICE);
+      assert.equal(shop.served.length, 1);
+    });
+  }
+
+  it("test_expired_aCooperativeCloseOnAnExpiredChallengeIsRetriedWithTheFreshOne", async function () {
+    const shop = await seller();
+    const account = await freshBuyer();
+    const pay = buyer(chain, account);
+    for (let i = 0; i < 2; i++) assert.equal((await pay(shop.url)).status, 200);
+    expireChallenges();
+    const closed = await pay.close({ url: shop.url });
+    assert.equal(closed.settled, 2n * PRICE);
+    assert.equal(closed.refund, 8n * PRICE);
+    assert.equal((await pay.channels())[0]!.status, "closed");
+  });
+});
