@@ -64,7 +64,7 @@ describe("client e2e: caps", function () {
   it("test_maxDeposit_aPriceAboveTheDepositCapIsRefusedAsMaxDeposit", async function () {
     const shop = await seller({ route: { amount: 2n * USDC, suggestedDeposit: 10n * USDC } });
     const account = await freshBuyer();
-    const fromBlock = await chain.publicClient.getBlockNumber();
+    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     // maxPricePerUnit left to its default: the only cap the buyer set is maxDeposit, and that is what a price above it breaks.
     await assert.rejects(buyer(chain, account, { maxDeposit: 1n * USDC })(shop.url), capError("maxDeposit"));
     // With a generous per-unit cap, the deposit cap still refuses a unit it cannot escrow.
@@ -78,7 +78,7 @@ describe("client e2e: caps", function () {
     const pay = buyer(chain, account, { maxDeposit: 2n * PRICE, topUpAmount: 3n * PRICE });
     for (let i = 0; i < 2; i++) assert.equal((await pay(shop.url)).status, 200);
     const signed = account.signed.typedData.length;
-    const fromBlock = await chain.publicClient.getBlockNumber();
+    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     await assert.rejects(pay(shop.url), capError("maxDeposit"));
     assert.equal(account.signed.typedData.length, signed, "nothing signed for the refused top-up");
     assert.equal(await transactionsSince(chain, fromBlock), 0);
@@ -88,7 +88,7 @@ describe("client e2e: caps", function () {
   it("test_maxPricePerUnit_refusesAPriceAboveTheCap", async function () {
     const shop = await seller({ route: { amount: 2n * PRICE } });
     const account = await freshBuyer();
-    const fromBlock = await chain.publicClient.getBlockNumber();
+    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     const fetch = recordingFetch();
     await assert.rejects(buyer(chain, account, { maxPricePerUnit: PRICE, fetch })(shop.url), capError("maxPricePerUnit"));
     assert.equal(fetch.requests, 1, "only the unpaid request that drew the 402");
@@ -141,7 +141,7 @@ describe("client e2e: caps", function () {
     const shop = await seller({ gate: { escrow: rogue } });
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const fromBlock = await chain.publicClient.getBlockNumber();
+    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     await assert.rejects(buyer(chain, account, { fetch })(shop.url), capError("escrow"));
     assert.equal(fetch.requests, 1);
     assert.equal(fetch.sent.length, 0);
@@ -152,7 +152,7 @@ describe("client e2e: caps", function () {
     const shop = await seller({ gate: { chain: otherChain(chain.chain, 8453) } });
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const fromBlock = await chain.publicClient.getBlockNumber();
+    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     await assert.rejects(buyer(chain, account, { fetch })(shop.url), capError("chain"));
     assert.equal(fetch.sent.length, 0);
     await assertNothingDone(account, fromBlock, shop);

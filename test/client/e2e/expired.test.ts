@@ -71,7 +71,7 @@ describe("client e2e: expired challenges", function () {
     it(`test_expired_theChallengeExpiresWhileTheChannelOpens_${feePayer ? "relayed" : "onChain"}`, async function () {
       const shop = await seller(feePayer);
       const account = await freshBuyer();
-      const startBlock = await chain.publicClient.getBlockNumber();
+      const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
       const recorder = recordingFetch();
       // The challenge expires between the 402 and the open credential reaching the gate.
       const slowOpen: typeof fetch = async (input, init) => {

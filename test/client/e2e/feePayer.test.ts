@@ -28,7 +28,7 @@ describe("client e2e: feePayer (relayed open and top-up)", function () {
     const ethBefore = await chain.publicClient.getBalance({ address: account.address });
     const tokensBefore = await chain.balanceOf(account.address);
     const sellerEthBefore = await chain.publicClient.getBalance({ address: shop.gate.recipient });
-    const startBlock = await chain.publicClient.getBlockNumber();
+    const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     const fetch = recordingFetch();
     const pay = buyer(chain, account, { fetch });
 

@@ -149,9 +149,12 @@ export function recordingFetch(): typeof fetch & { sent: SentCredential[]; reque
   return recorder as typeof fetch & { sent: SentCredential[]; requests: number };
 }
 
-/** Transactions mined since block `from` (exclusive), counted block by block. */
+/**
+ * Transactions mined since block `from` (exclusive), counted block by block. Block numbers are always
+ * read with `cacheTime: 0`: viem caches them for the polling interval, which would hide a fresh block.
+ */
 export async function transactionsSince(chain: LocalChain, from: bigint): Promise<number> {
-  const latest = await chain.publicClient.getBlockNumber();
+  const latest = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
   let count = 0;
   for (let block = from + 1n; block <= latest; block++) count += await chain.publicClient.getBlockTransactionCount({ blockNumber: block });
   return count;

@@ -102,7 +102,7 @@ describe("client e2e: request bodies and concurrency", function () {
     const account = await freshBuyer();
     const fetch = recordingFetch();
     const pay = buyer(chain, account, { fetch });
-    const startBlock = await chain.publicClient.getBlockNumber();
+    const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
 
     // Cold: all twenty draw a 402 at once; one opens the channel, the others pay on it in turn.
     const cold = await Promise.all(Array.from({ length: 20 }, (_, index) => pay(`${shop.url}?n=${index}`)));

@@ -30,7 +30,7 @@ describe("client e2e: restart and resume from a file store", function () {
     const path = join(mkdtempSync(join(tmpdir(), "tollgate-client-store-")), "channels.json");
     const account = countingAccount(chain.account(2));
     await chain.mint(account.address, 100n * USDC);
-    const startBlock = await chain.publicClient.getBlockNumber();
+    const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
 
     const first = buyer(chain, account, { store: createFileChannelStore({ path }) });
     for (let i = 0; i < 2; i++) assert.equal((await first(shop.url)).status, 200);
@@ -45,7 +45,7 @@ describe("client e2e: restart and resume from a file store", function () {
     assert.equal(onDisk[0]!.cumulativeAmount.$bigint, (2n * PRICE).toString());
 
     // The first client is gone (nothing of it is reused but the file); a new one resumes.
-    const afterFirst = await chain.publicClient.getBlockNumber();
+    const afterFirst = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
     const fetch = recordingFetch();
     const second = buyer(chain, account, { store: createFileChannelStore({ path }), fetch });
     for (let i = 0; i < 3; i++) assert.equal((await second(shop.url)).status, 200);
@@ -92,10 +92,10 @@ describe("client e2e: restart and resume from a file store", function () {
     await chain.mint(account.address, 100n * USDC);
     // The first client's network dies on its third paid request, after it stored the voucher for it.
     let calls = 0;
-    const dying: typeof fetch = async (input, init) => {
+    const dying = (async (input: string | URL | Request, init?: RequestInit) => {
       if (++calls === 4) throw new TypeError("fetch failed (connection reset)");
       return globalThis.fetch(input, init);
-    };
+    }) as typeof fetch;
     const first = buyer(chain, account, { store: createFileChannelStore({ path }), fetch: dying });
     for (let i = 0; i < 2; i++) assert.equal((await first(shop.url)).status, 200);
     await assert.rejects(first(shop.url), /fetch failed/);

@@ -60,7 +60,7 @@ describe("client e2e: metered stream with mid-stream vouchers and top-ups", func
       await chain.mint(account.address, 10n * USDC);
       const tokensBefore = await chain.balanceOf(account.address);
       const ethBefore = await chain.publicClient.getBalance({ address: account.address });
-      const startBlock = await chain.publicClient.getBlockNumber();
+      const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
       const fetch = recordingFetch();
       // The buyer caps a deposit at what the seller suggests: every top-up must fit that cap too.
       const pay = buyer(chain, account, { maxDeposit: DEPOSIT, fetch });
