@@ -16,6 +16,9 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
   let store: SessionStore;
   let server: TestServer;
   let served = 0;
+  let reserveGate: PaymentGate;
+  /** Resolves the handlers of /hang requests. */
+  const hung: (() => void)[] = [];
   /** What the handler does, by path. */
   const behaviours: Record<string, () => Response | Promise<Response>> = {
     "/ok": () => Response.json({ n: ++served }),
@@ -24,6 +27,7 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     "/throw": () => {
       throw new Error("handler bug");
     },
+    "/hang": () => new Promise<Response>((resolve) => hung.push(() => resolve(Response.json({ late: true })))),
   };
 
   before(async function () {
@@ -32,7 +36,7 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     payer = new Payer(chain, chain.account(2));
     await chain.mint(payer.address, 10_000_000n);
     ({ store } = sqliteStore());
-    const reserveGate: PaymentGate = makeGate(chain, store);
+    reserveGate = makeGate(chain, store);
     const chargeGate: PaymentGate = makeGate(chain, store, { chargeMode: "charge" });
     const reserve: SessionRoute = reserveGate.session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
     const charge: SessionRoute = chargeGate.session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
@@ -111,6 +115,31 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     assert.equal(missing.status, 404);
     channel = await spentOf(channelId);
     assert.deepEqual([channel.spent, channel.reserved, channel.units], [2n * PRICE, 0n, 2n]);
+  });
+
+  it("test_idempotency_recoverReleasesOnlyReservationsOlderThanAsked", async function () {
+    const { channelId, offer } = await openWith(10n * PRICE);
+    const voucher = credential(offer.challenge, await payer.voucher(channelId, 10n * PRICE));
+    const inFlight = pay(`${server.url}/hang`, voucher, { headers: { "idempotency-key": "slow-1" } });
+    while (hung.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Another instance starting up must not take a request in flight away from this one.
+    assert.deepEqual(await reserveGate.recover({ olderThan: 60_000 }), []);
+    assert.equal((await spentOf(channelId)).reserved, PRICE);
+    hung.shift()!();
+    assert.equal((await inFlight).status, 200);
+    assert.deepEqual([(await spentOf(channelId)).spent, (await spentOf(channelId)).reserved], [PRICE, 0n]);
+
+    // At start-up (olderThan 0) every reservation is stale: released, the balance whole again.
+    const dying = pay(`${server.url}/hang`, voucher, { headers: { "idempotency-key": "slow-2" } });
+    while (hung.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const released = await reserveGate.recover();
+    assert.deepEqual(released.map((charge) => [charge.key, charge.status]), [["idempotency:slow-2", "released"]]);
+    const after = await spentOf(channelId);
+    assert.deepEqual([after.spent, after.reserved], [PRICE, 0n]);
+    // (Released under a live request, that request is not billed when it finishes.)
+    hung.shift()!();
+    assert.equal((await dying).status, 200);
+    assert.equal((await spentOf(channelId)).spent, PRICE);
   });
 
   it("test_idempotency_chargeModeBillsBeforeTheHandler", async function () {

@@ -1,0 +1,63 @@
+// The paid server of the crash test (crashRestart.test.ts), run as a child process that the test kills
+// with SIGKILL: `node --import tsx crashServer.ts '<config json>'`. On start it recovers the store (stale
+// reservations released), then serves /work (a short paid request) and /hang (a paid request whose
+// handler never answers, so its reservation is held when the process dies). Mocha loads every file
+// under test/, so the server only starts when this file is the process's entry point.
+import { createServer } from "node:http";
+import { pathToFileURL } from "node:url";
+import { type Address, defineChain, type Hex, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { createPaymentGate, createSqliteStore, toNodeHandler } from "../../../sdk/src/server/index.js";
+
+export type CrashServerConfig = {
+  rpcUrl: string;
+  chainId: number;
+  escrow: Address;
+  token: Address;
+  sellerKey: Hex;
+  dbPath: string;
+  secret: string;
+  price: string;
+};
+
+async function main(config: CrashServerConfig) {
+  const chain = defineChain({
+    id: config.chainId,
+    name: "Hardhat (loopback)",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [config.rpcUrl] } },
+  });
+  const store = createSqliteStore({ path: config.dbPath });
+  const gate = createPaymentGate({
+    chain,
+    transport: http(config.rpcUrl),
+    escrow: config.escrow,
+    currency: config.token,
+    account: privateKeyToAccount(config.sellerKey),
+    store,
+    secret: config.secret,
+  });
+  // Before serving: whatever the previous process held for requests it never finished is given back.
+  const released = await gate.recover();
+  const route = gate.session({ amount: BigInt(config.price), suggestedDeposit: 1_000n * BigInt(config.price) });
+  const server = createServer(
+    toNodeHandler((request) =>
+      route.handle(request, async () => {
+        if (new URL(request.url).pathname === "/hang") await new Promise(() => {});
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 4));
+        return Response.json({ ok: true });
+      }),
+    ),
+  );
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as { port: number };
+    process.stdout.write(`${JSON.stringify({ port, released: released.map((charge) => charge.key) })}\n`);
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(JSON.parse(process.argv[2] ?? "{}") as CrashServerConfig).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
