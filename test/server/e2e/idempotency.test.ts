@@ -84,7 +84,7 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     assert.deepEqual(charges.map((charge) => [charge.key, charge.status]).sort(), [["idempotency:order-42", "committed"], ["idempotency:order-43", "committed"]]);
 
     // Without a key, or with one that is not a valid key, every request is its own charge.
-    for (const headers of [{}, { "idempotency-key": "has spaces in it" }, { "idempotency-key": "x".repeat(256) }]) {
+    for (const headers of [{}, { "idempotency-key": "has spaces in it" }, { "idempotency-key": "x".repeat(256) }] as Record<string, string>[]) {
       assert.equal((await pay(`${server.url}/ok`, voucher, { headers })).status, 200);
       assert.equal((await pay(`${server.url}/ok`, voucher, { headers })).status, 200);
     }
