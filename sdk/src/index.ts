@@ -149,7 +149,19 @@ export {
 export type { DeployedContract, Deployment } from "./deployments/Deployment.js";
 export { getDeployment, type GetDeploymentParameters, type GetDeploymentReturnType } from "./deployments/getDeployment.js";
 export { chainPresets, type ChainPreset } from "./deployments/chainPresets.js";
+export {
+  CREATE2_FACTORY,
+  DEPLOYMENT_SALT,
+  deployTollgate,
+  predictDeploymentAddress,
+  type ContractArtifact,
+  type ContractDeployment,
+  type DeployTollgateParameters,
+  type DeploymentFile,
+} from "./deployments/deployTollgate.js";
 
 // Generated bindings
 export { tollgateEscrowAbi } from "./generated/tollgateEscrowAbi.js";
 export { mockStablecoinAbi } from "./generated/mockStablecoinAbi.js";
+export { tollgateEscrowBytecode } from "./generated/tollgateEscrowBytecode.js";
+export { mockStablecoinBytecode } from "./generated/mockStablecoinBytecode.js";

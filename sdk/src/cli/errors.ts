@@ -131,10 +131,7 @@ export function classify(error: unknown): Failure {
   if (error instanceof TransactionOutcomeUnknownError) {
     return failure(EXIT.outcomeUnknown, `${error.message}; look it up later before retrying`, { transactionHash: error.hash });
   }
-  if (error instanceof StoreError) {
-    if (error.reason === "unavailable") return failure(EXIT.unreachable, error.message, { reason: error.reason });
-    return failure(EXIT.unexpected, error.message, { reason: error.reason });
-  }
+  if (error instanceof StoreError) return failure(EXIT.unexpected, error.message, { reason: error.reason });
   if (isUnreachable(error)) {
     const detail = error instanceof BaseError ? error.shortMessage : (error as Error)?.message;
     return failure(EXIT.unreachable, `the RPC node cannot be reached (${firstLine(detail ?? String(error))})`);

@@ -3,7 +3,9 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { SessionStore } from "../server/store/SessionStore.js";
-import { notFound } from "./errors.js";
+import { StoreError } from "../errors/StoreError.js";
+import { redactUrl } from "./context.js";
+import { CliError, EXIT, notFound } from "./errors.js";
 
 export const DB_HELP = `  --db <path|url>        the seller's session store: a SQLite file (as given to createSqliteStore)
                          or a postgres:// URL (createPostgresStore, schema "tollgate")`;
@@ -24,12 +26,19 @@ export async function openStore(db: string, cwd: string): Promise<SessionStore> 
   return createSqliteStore({ path });
 }
 
-/** Opens the store, runs `fn`, and closes it whatever happens. */
+/** Opens the store, runs `fn`, and closes it whatever happens; a PostgreSQL server that cannot be reached is exit 4. */
 export async function withStore<T>(db: string, cwd: string, fn: (store: SessionStore) => Promise<T>): Promise<T> {
-  const store = await openStore(db, cwd);
   try {
-    return await fn(store);
-  } finally {
-    await store.close();
+    const store = await openStore(db, cwd);
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    if (error instanceof StoreError && error.reason === "unavailable" && isPostgresUrl(db)) {
+      throw new CliError(EXIT.unreachable, error.message, { db: redactUrl(db) }, { cause: error });
+    }
+    throw error;
   }
 }

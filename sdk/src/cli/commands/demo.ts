@@ -22,7 +22,7 @@ Options:
                          line with the gallery's URLs, the RPC URL, the escrow and the token; Ctrl-C stops it
   --picsum               hand out Picsum photo URLs instead of generated images (needs the internet)
 
-The exit status is the demo's.`,
+The exit status is the demo's (128 + the signal's number when stopped by SIGINT or SIGTERM).`,
   options: { serve: { type: "boolean" }, picsum: { type: "boolean" } },
   async run(context) {
     noPositionals(context);
