@@ -76,6 +76,10 @@ type Offer = { challenge: PaymentChallenge; request: SessionRequest; key: string
 type Problem = { type?: string; requiredCumulative?: string; channelId?: string };
 
 const MAX_ATTEMPTS = 4;
+/** Lock key of the payer's transactions (channel keys all contain ':', this one cannot clash). */
+const TRANSACTIONS = "transactions";
+/** Lock key of budget checks with the signatures they allow. */
+const BUDGET = "budget";
 const PROBLEMS = "https://paymentauth.org/problems/";
 
 /**
@@ -122,6 +126,13 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     });
     return run;
   }
+
+  /**
+   * Runs the payer's own transactions one at a time: channels are locked separately, but they share the
+   * account's nonce and its token allowance (an approve sets it, so two interleaved approve + open pairs
+   * would spend each other's allowance).
+   */
+  const transacting = <T>(task: () => Promise<T>) => exclusive(TRANSACTIONS, task);
 
   async function save(channel: ClientChannel) {
     const updated = { ...channel, updatedAt: Date.now() };
@@ -175,8 +186,26 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     }
   }
 
+  /**
+   * Checks the budget for `extra` more and then signs and stores the voucher (`signAndSave`), one channel
+   * at a time when a budget is set: two channels could otherwise both pass the check before either
+   * stored its voucher, and together authorize more than the budget.
+   */
+  function withinBudget<T>(extra: bigint, signAndSave: () => Promise<T>): Promise<T> {
+    if (totalBudget === undefined) return signAndSave();
+    return exclusive(BUDGET, async () => {
+      await assertBudget(extra);
+      return signAndSave();
+    });
+  }
+
+  /** Every channel once (a finished channel is briefly stored twice while it moves aside for a new one). */
+  async function listChannels(): Promise<ClientChannel[]> {
+    return [...new Map((await store.list()).map((channel) => [channel.channelId, channel])).values()];
+  }
+
   async function totalAuthorized() {
-    return (await store.list()).reduce((sum, channel) => sum + channel.cumulativeAmount, 0n);
+    return (await listChannels()).reduce((sum, channel) => sum + channel.cumulativeAmount, 0n);
   }
 
   /** The deposit a new channel gets: the server's suggestion (one unit without one), capped at maxDeposit. */
@@ -214,8 +243,12 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       createdAt: Date.now(),
       updatedAt: Date.now(),
     };
-    const signature = await signVoucher({ account, chainId: chain.id, escrow, channelId, cumulativeAmount: price });
-    channel = await save({ ...channel, signature });
+    // The store keeps one channel per key: a finished one moves aside, so what it authorized still counts.
+    const previous = await store.get(offer.key);
+    if (previous) await store.put({ ...previous, key: `${previous.key}:${previous.channelId}` });
+    const unsigned = channel;
+    channel = await withinBudget(price, async () => save({ ...unsigned, signature: await signVoucher({ account, chainId: chain.id, escrow, channelId, cumulativeAmount: price }) }));
+    const { signature } = channel;
     if (relayed) {
       const authorization = await signOpenAuthorization({
         account,
@@ -232,7 +265,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
         payload: { action: "open", type: "authorization", channelId, authorization: fields, signature: authorizationSignature, cumulativeAmount: price, voucherSignature: signature, salt },
       };
     }
-    const { hash } = await openChannel({ ...transactionOptions, escrow, payee: request.recipient, token: request.currency, deposit, salt });
+    const { hash } = await transacting(() => openChannel({ ...transactionOptions, escrow, payee: request.recipient, token: request.currency, deposit, salt }));
     return {
       channel,
       payload: { action: "open", type: "hash", channelId, hash, cumulativeAmount: price, signature, salt },
@@ -265,7 +298,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
         deposit: { action: "topUp", type: "authorization", channelId: channel.channelId, salt: topUpSalt, authorization, signature, additionalDeposit: amount },
       };
     }
-    await topUpChannel({ ...transactionOptions, escrow: channel.escrow, channelId: channel.channelId, additionalDeposit: amount });
+    await transacting(() => topUpChannel({ ...transactionOptions, escrow: channel.escrow, channelId: channel.channelId, additionalDeposit: amount }));
     return { channel: await save({ ...channel, deposit: channel.deposit + amount, closeRequestedAt: 0n }) };
   }
 
@@ -286,12 +319,15 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     }
     const target = max(required ?? 0n, channel.spent + offer.request.amount);
     let deposit: SessionPayload | undefined;
+    // Checked before a top-up too, so that a voucher the budget refuses costs no top-up transaction or authorization.
+    if (target > channel.cumulativeAmount) await assertBudget(target - channel.cumulativeAmount);
     if (target > channel.deposit) ({ channel, deposit } = await topUp(channel, target, offer));
     if (target > channel.cumulativeAmount || channel.signature === null) {
-      await assertBudget(target - channel.cumulativeAmount);
-      const signature = await signVoucher({ account, chainId: chain.id, escrow: channel.escrow, channelId: channel.channelId, cumulativeAmount: target });
+      const current = channel;
       // Stored before it is sent: a restarted client never forgets what it authorized.
-      channel = await save({ ...channel, cumulativeAmount: target, signature, url });
+      channel = await withinBudget(target - current.cumulativeAmount, async () =>
+        save({ ...current, cumulativeAmount: target, signature: await signVoucher({ account, chainId: chain.id, escrow: current.escrow, channelId: current.channelId, cumulativeAmount: target }), url }),
+      );
     } else if (channel.url !== url) {
       channel = await save({ ...channel, url });
     }
@@ -440,7 +476,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
 
   async function requestClose(channelId: Hex): Promise<Hex> {
     const channel = await channelById(channelId);
-    const { hash, receipt } = await requestChannelClose({ ...transactionOptions, escrow: channel.escrow, channelId });
+    const { hash, receipt } = await transacting(() => requestChannelClose({ ...transactionOptions, escrow: channel.escrow, channelId }));
     const block = await publicClient.getBlock({ blockNumber: receipt.blockNumber });
     await save({ ...channel, closeRequestedAt: block.timestamp });
     return hash;
@@ -448,14 +484,14 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
 
   async function withdraw(channelId: Hex): Promise<Hex> {
     const channel = await channelById(channelId);
-    const { hash } = await withdrawChannel({ ...transactionOptions, escrow: channel.escrow, channelId });
+    const { hash } = await transacting(() => withdrawChannel({ ...transactionOptions, escrow: channel.escrow, channelId }));
     await save({ ...channel, status: "closed" });
     return hash;
   }
 
   return Object.assign(payingFetch, {
-    channels: () => store.list(),
-    totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n),
+    channels: listChannels,
+    totalSpent: async () => (await listChannels()).reduce((sum, channel) => sum + channel.spent, 0n),
     totalAuthorized,
     close,
     requestClose,

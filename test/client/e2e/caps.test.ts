@@ -136,6 +136,53 @@ describe("client e2e: caps", function () {
     });
   }
 
+  it("test_totalBudget_countsWhatClosedChannelsAuthorized", async function () {
+    const shop = await seller();
+    const account = await freshBuyer();
+    const pay = buyer(chain, account, { totalBudget: 3n * PRICE });
+    for (let i = 0; i < 2; i++) assert.equal((await pay(shop.url)).status, 200);
+    assert.equal((await pay.close({ url: shop.url })).settled, 2n * PRICE);
+    // A new channel with the same seller: the budget has one photo left, not three.
+    assert.equal((await pay(shop.url)).status, 200);
+    await assert.rejects(pay(shop.url), capError("totalBudget"));
+    assert.equal(shop.served.length, 3);
+    const channels = await pay.channels();
+    assert.deepEqual(channels.map((channel) => [channel.status, channel.cumulativeAmount]).sort(), [["closed", 2n * PRICE], ["open", PRICE]]);
+    assert.equal(await pay.totalAuthorized(), 3n * PRICE);
+    assert.equal(await pay.totalSpent(), 3n * PRICE);
+  });
+
+  it("test_totalBudget_aVoucherTheBudgetRefusesCostsNoTopUp", async function () {
+    const shop = await seller({ route: { suggestedDeposit: 2n * PRICE } });
+    const account = await freshBuyer();
+    const pay = buyer(chain, account, { totalBudget: 2n * PRICE });
+    for (let i = 0; i < 2; i++) assert.equal((await pay(shop.url)).status, 200);
+    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    // The third photo needs both a top-up and a voucher past the budget: neither happens.
+    await assert.rejects(pay(shop.url), capError("totalBudget"));
+    assert.equal(await transactionsSince(chain, fromBlock), 0);
+    assert.equal((await pay.channels())[0]!.deposit, 2n * PRICE);
+  });
+
+  it("test_totalBudget_holdsAcrossChannelsUnderConcurrentRequests", async function () {
+    // Two sellers, so two channels; eight concurrent requests against a budget of five photos.
+    const [first, second] = [await seller(), await seller({ path: "/api/other-photo", gate: { account: chain.account(9) } })];
+    const fast = await freshBuyer();
+    // A signer that takes its time (a remote signer, a hardware wallet): checks and signatures interleave.
+    const account = { ...fast, signTypedData: async (parameters: Parameters<typeof fast.signTypedData>[0]) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return fast.signTypedData(parameters);
+    } } as typeof fast;
+    const pay = buyer(chain, account, { totalBudget: 5n * PRICE });
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, index) => pay(index % 2 === 0 ? first.url : second.url)));
+    const paid = outcomes.filter((outcome) => outcome.status === "fulfilled" && outcome.value.status === 200).length;
+    const refused = outcomes.filter((outcome) => outcome.status === "rejected" && capError("totalBudget")(outcome.reason)).length;
+    assert.equal(paid + refused, 8);
+    assert.equal(paid, 5);
+    assert.equal(await pay.totalAuthorized(), 5n * PRICE);
+    assert.equal(first.served.length + second.served.length, 5);
+  });
+
   it("test_escrow_anUnknownEscrowIsRefusedWithNothingSignedAndNoTransaction", async function () {
     const rogue: Address = `0x${keccak256(toHex("a rogue escrow")).slice(26)}`;
     const shop = await seller({ gate: { escrow: rogue } });

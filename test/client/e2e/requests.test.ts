@@ -21,8 +21,8 @@ describe("client e2e: request bodies and concurrency", function () {
     await chain?.stop();
   });
 
-  async function seller() {
-    const started = await startSeller({ chain, path: "/api/echo" });
+  async function seller(options: Partial<Parameters<typeof startSeller>[0]> = {}) {
+    const started = await startSeller({ chain, path: "/api/echo", ...options });
     sellers.push(started);
     return started;
   }
@@ -132,5 +132,21 @@ describe("client e2e: request bodies and concurrency", function () {
     const logs = await chain.publicClient.getLogs({ address: chain.escrow, fromBlock: startBlock + 1n });
     assert.equal(parseEventLogs({ abi: tollgateEscrowAbi, eventName: "ChannelOpened", logs }).length, 1);
     assert.equal(await transactionsSince(chain, startBlock), 2, "approve + open");
+  });
+  it("test_concurrency_channelsWithThreeSellersOpenAndTopUpConcurrentlyFromOneAccount", async function () {
+    // Three channels from one account at once: their approve/open and approve/topUp pairs share the
+    // account's nonce and its allowance, so the client must send them one after another.
+    const shops = [await seller({ route: { suggestedDeposit: 2n * PRICE } }), await seller({ route: { suggestedDeposit: 2n * PRICE }, gate: { account: chain.account(8) } }), await seller({ route: { suggestedDeposit: 2n * PRICE }, gate: { account: chain.account(9) } })];
+    const account = await freshBuyer();
+    const pay = buyer(chain, account);
+    const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const rounds = await Promise.allSettled(Array.from({ length: 9 }, (_, index) => pay(shops[index % 3]!.url)));
+    assert.deepEqual(rounds.map((outcome) => (outcome.status === "fulfilled" ? outcome.value.status : String(outcome.reason))), Array(9).fill(200));
+    const channels = await pay.channels();
+    assert.equal(channels.length, 3);
+    // Three photos on a deposit of two: each channel opened once and topped up once.
+    assert.ok(channels.every((channel) => channel.deposit === 4n * PRICE && channel.cumulativeAmount === 3n * PRICE && channel.spent === 3n * PRICE));
+    assert.equal(await transactionsSince(chain, startBlock), 12, "approve + open, approve + topUp, for each of three channels");
+    assert.equal(await chain.publicClient.getTransactionCount({ address: account.address }), 12);
   });
 });
