@@ -220,6 +220,23 @@ describe("tollgate CLI: channels of a payer and a payee", function () {
     assert.match(notPayer.stderr, /NotPayer\(caller: 0x[0-9a-fA-F]{40}, payer: 0x[0-9a-fA-F]{40}\)/);
   });
 
+  it("exits 6 with the transaction hash when no receipt arrives within --timeout", async () => {
+    const channelId = await open("1");
+    await chain.publicClient.request({ method: "evm_setAutomine" as never, params: [false] as never });
+    try {
+      const pending = await runJson<{ error: { kind: string; transactionHash: Hex } }>(["request-close", channelId, "--timeout", "1"], payerEnv, 6);
+      assert.equal(pending.error.kind, "outcome-unknown");
+      assert.match(pending.error.transactionHash, /^0x[0-9a-f]{64}$/);
+      await chain.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+      const receipt = await chain.publicClient.getTransactionReceipt({ hash: pending.error.transactionHash });
+      assert.equal(receipt.status, "success", "the transaction was sent and mines later");
+    } finally {
+      await chain.publicClient.request({ method: "evm_setAutomine" as never, params: [true] as never });
+    }
+    const inspected = await runJson<{ channel: ChannelJson }>(["channels", channelId], payerEnv);
+    assert.equal(inspected.channel.status, "closing");
+  });
+
   it("never prints the private keys", () => {
     const secrets = [privateKeyOf(payer()), privateKeyOf(payee())].map((key) => key.slice(2).toLowerCase());
     for (const text of outputs) for (const secret of secrets) assert.ok(!text.toLowerCase().includes(secret));
