@@ -247,8 +247,11 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     const previous = await store.get(offer.key);
     if (previous) await store.put({ ...previous, key: `${previous.key}:${previous.channelId}` });
     const unsigned = channel;
-    channel = await withinBudget(price, async () => save({ ...unsigned, signature: await signVoucher({ account, chainId: chain.id, escrow, channelId, cumulativeAmount: price }) }));
-    const { signature } = channel;
+    const signature = await withinBudget(price, async () => {
+      const signed = await signVoucher({ account, chainId: chain.id, escrow, channelId, cumulativeAmount: price });
+      channel = await save({ ...unsigned, signature: signed });
+      return signed;
+    });
     if (relayed) {
       const authorization = await signOpenAuthorization({
         account,
