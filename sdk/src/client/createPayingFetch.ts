@@ -400,6 +400,8 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
         return followPaymentEvents({
           response: paid,
           onNeedVoucher: (needed) => payMidStream(current, url.href, needed),
+          // A voucher this client will not or cannot send: the reader learns why now, not when the seller gives up.
+          stopOnError: true,
           // The stream's final receipt, checked like a header receipt, under the channel's lock.
           onReceipt: async (receipt) => void (await exclusive(current.key, () => takeReceipt(current, receipt))),
         });

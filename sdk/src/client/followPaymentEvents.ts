@@ -2,8 +2,13 @@ export type FollowPaymentEventsParameters = {
   response: Response;
   /** Called with `requiredCumulative` when the seller pauses a stream for a higher voucher. */
   onNeedVoucher: (requiredCumulative: bigint) => Promise<void>;
-  /** Receives failures to pay mid-stream; the stream then ends as the seller decides. */
+  /** Receives failures to pay mid-stream; the stream then ends as the seller decides, unless `stopOnError`. */
   onError?: (error: unknown) => void;
+  /**
+   * Errors the stream with a failure to pay mid-stream (a cap, an unreachable seller), which also closes
+   * the connection, instead of leaving the reader waiting until the seller gives up on the voucher.
+   */
+  stopOnError?: boolean;
   /** Called with the data of the seller's final `payment-receipt` event; if it rejects, the stream errors with its reason. */
   onReceipt?: (receipt: Record<string, unknown>) => Promise<void>;
 };
@@ -12,7 +17,7 @@ export type FollowPaymentEventsParameters = {
  * Passes a response through unchanged; when it is an event stream, it also watches for the seller's
  * `payment-need-voucher` events and pays them, so the stream resumes without the caller's help.
  */
-export function followPaymentEvents({ response, onNeedVoucher, onError = () => {}, onReceipt }: FollowPaymentEventsParameters): Response {
+export function followPaymentEvents({ response, onNeedVoucher, onError = () => {}, stopOnError = false, onReceipt }: FollowPaymentEventsParameters): Response {
   if (response.body === null || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return response;
   const decoder = new TextDecoder();
   let buffer = "";
@@ -36,11 +41,15 @@ export function followPaymentEvents({ response, onNeedVoucher, onError = () => {
           await onReceipt!(JSON.parse(data) as Record<string, unknown>);
           continue;
         }
+        const fail = (error: unknown) => {
+          onError(error);
+          if (stopOnError) controller.error(error);
+        };
         try {
           const { requiredCumulative } = JSON.parse(data) as { requiredCumulative: string };
-          onNeedVoucher(BigInt(requiredCumulative)).catch(onError);
+          onNeedVoucher(BigInt(requiredCumulative)).catch(fail);
         } catch (error) {
-          onError(error);
+          fail(error);
         }
       }
     },

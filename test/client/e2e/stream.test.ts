@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { parseEventLogs } from "viem";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
+import { PaymentCapError } from "../../../sdk/src/client/index.js";
 import { meteredEventStream } from "../../../sdk/src/server/index.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import { buyer, countingAccount, readEvents, recordingFetch, type Seller, startSeller, transactionsSince, USDC } from "./fixture.js";
@@ -28,7 +29,7 @@ describe("client e2e: metered stream with mid-stream vouchers and top-ups", func
     await chain?.stop();
   });
 
-  async function streamingSeller(feePayer: boolean) {
+  async function streamingSeller(feePayer: boolean, voucherTimeout = 15_000) {
     const seller: Seller = await startSeller({
       chain,
       path: "/v1/completions",
@@ -41,7 +42,7 @@ describe("client e2e: metered stream with mid-stream vouchers and top-ups", func
           payment,
           price: TOKEN_PRICE,
           signal: request.signal,
-          voucherTimeout: 15_000,
+          voucherTimeout,
           pollInterval: 50,
           source: (async function* () {
             for (let token = 1; token <= TOKENS; token++) yield `token-${token}`;
@@ -128,4 +129,27 @@ describe("client e2e: metered stream with mid-stream vouchers and top-ups", func
       assert.equal(await chain.balanceOf(account.address), tokensBefore - BigInt(TOKENS) * TOKEN_PRICE);
     });
   }
+  it("test_stream_aBudgetReachedMidStreamEndsTheStreamAtOnceWithThePaymentCapError", async function () {
+    // The seller would wait 30 s for a voucher the client will never sign; the client ends the stream instead.
+    const seller = await streamingSeller(false, 30_000);
+    const account = countingAccount(chain.account(4));
+    await chain.mint(account.address, 10n * USDC);
+    const fetch = recordingFetch();
+    const pay = buyer(chain, account, { maxDeposit: DEPOSIT, totalBudget: 5n * TOKEN_PRICE, fetch });
+    const response = await pay(seller.url);
+    assert.equal(response.status, 200);
+    const started = Date.now();
+    const read = response.text();
+    await assert.rejects(read, (error: unknown) => error instanceof PaymentCapError && error.cap === "totalBudget");
+    assert.ok(Date.now() - started < 10_000, `the stream ended after ${Date.now() - started} ms`);
+    assert.ok(fetch.sent.every((sent) => (sent.cumulativeAmount ?? 0n) <= 5n * TOKEN_PRICE));
+    assert.equal(await pay.totalAuthorized(), 5n * TOKEN_PRICE);
+    const [channel] = await pay.channels();
+    // The seller charged exactly the five tokens paid for, and nothing is left reserved.
+    const deadline = Date.now() + 5_000;
+    let record = await seller.store.getChannel(channel!.channelId);
+    while (record!.units < 5n && Date.now() < deadline) record = await seller.store.getChannel(channel!.channelId);
+    assert.equal(record!.spent, 5n * TOKEN_PRICE);
+    assert.equal(record!.reserved, 0n);
+  });
 });
