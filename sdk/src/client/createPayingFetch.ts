@@ -14,6 +14,7 @@ import { signOpenAuthorization } from "../authorization/signOpenAuthorization.js
 import { signTopUpAuthorization } from "../authorization/signTopUpAuthorization.js";
 import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import { computeChannelId } from "../channel/computeChannelId.js";
+import { getChannel } from "../channel/getChannel.js";
 import { getDeployment } from "../deployments/getDeployment.js";
 import { PaymentCapError } from "../errors/PaymentCapError.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
@@ -418,6 +419,18 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
           pendingOpens.delete(stale.channelId);
           await save({ ...stale, status: "closed" });
         }
+        required = undefined;
+      } else if (problem.type === `${PROBLEMS}session/amount-exceeds-deposit`) {
+        // The stored deposit is ahead of the chain (a relayed top-up the seller could not submit): take the
+        // chain's, so that the next attempt tops up again.
+        const corrected = await exclusive(current.key, async () => {
+          const stale = await store.get(current.key);
+          const live = stale && (await getChannel({ client: publicClient, escrow: stale.escrow, channelId: stale.channelId }));
+          if (!stale || !live || live.deposit >= stale.deposit) return false;
+          await save({ ...stale, deposit: live.deposit });
+          return true;
+        });
+        if (!corrected) return paid;
         required = undefined;
       } else if (problem.type !== `${PROBLEMS}session/challenge-not-found` && problem.type !== `${PROBLEMS}payment-required`) {
         return paid;

@@ -73,4 +73,26 @@ describe("client e2e: feePayer (relayed open and top-up)", function () {
     assert.equal(await chain.balanceOf(account.address), tokensBefore - 7n * PRICE);
     assert.equal(await chain.publicClient.getBalance({ address: account.address }), ethBefore);
   });
+  it("test_feePayer_aRelayedTopUpThatFailsIsNotCountedAsDeposit", async function () {
+    // The buyer holds exactly the opening deposit: the relayed top-up for the fourth photo cannot be paid.
+    const account = chain.account(3);
+    await chain.mint(account.address, 3n * PRICE);
+    const pay = buyer(chain, account);
+    for (let i = 0; i < 3; i++) assert.equal((await pay(shop.url)).status, 200);
+    const refused = await pay(shop.url);
+    assert.equal(refused.status, 402, await refused.clone().text());
+    const [channel] = await pay.channels();
+    const onChain = await getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId: channel!.channelId });
+    assert.equal(onChain!.deposit, 3n * PRICE);
+
+    // Funded again, the buyer's next request tops up for real and is served.
+    await chain.mint(account.address, 100n * USDC);
+    const response = await pay(shop.url);
+    assert.equal(response.status, 200, await response.clone().text());
+    const [after] = await pay.channels();
+    const onChainAfter = await getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId: after!.channelId });
+    assert.equal(after!.deposit, onChainAfter!.deposit);
+    assert.equal(onChainAfter!.deposit, 6n * PRICE);
+    assert.equal(after!.spent, 4n * PRICE);
+  });
 });
