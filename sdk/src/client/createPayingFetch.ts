@@ -441,12 +441,29 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     return response!;
   }
 
-  /** A voucher sent with HEAD to the stream's URL when the seller asks for more mid-stream. */
+  /**
+   * A voucher sent with HEAD to the stream's URL when the seller asks for more mid-stream. A HEAD answer
+   * has no problem body: a 402 with a fresh challenge (the cached one expired while the stream ran) is
+   * retried once with it, with the same voucher; any other refusal is thrown, which ends the stream.
+   */
   async function payMidStream(offer: Offer, url: string, required: bigint) {
+    const route = new URL(url);
+    const routeKey = `${route.origin}${route.pathname}`;
     await exclusive(offer.key, async () => {
-      const authorization = await credentialFor(offer, url, required);
-      const answer = await baseFetch(url, { method: "HEAD", headers: { authorization } });
-      await acceptReceipt(offer, answer);
+      // The latest challenge for this route, if a retry replaced the one the stream started with.
+      const latest = offers.get(routeKey);
+      let current = latest?.key === offer.key ? latest : offer;
+      for (let attempt = 0; ; attempt++) {
+        const authorization = await credentialFor(current, url, required);
+        const answer = await baseFetch(url, { method: "HEAD", headers: { authorization } });
+        if (answer.ok) {
+          await acceptReceipt(current, answer);
+          return;
+        }
+        const fresh = answer.status === 402 && attempt === 0 ? readOffer(answer) : undefined;
+        if (!fresh || fresh.key !== current.key) throw new Error(`The seller refused the voucher for ${required} mid-stream (${answer.status})`);
+        offers.set(routeKey, (current = fresh));
+      }
     });
   }
 

@@ -5,7 +5,8 @@ import { parseEventLogs } from "viem";
 import { parseCredential } from "../../../sdk/src/protocol/credential.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
-import { buyer, countingAccount, PRICE, recordingFetch, type Seller, startSeller, USDC } from "./fixture.js";
+import { meteredEventStream } from "../../../sdk/src/server/index.js";
+import { buyer, countingAccount, PRICE, readEvents, recordingFetch, type Seller, startSeller, USDC } from "./fixture.js";
 
 const CHALLENGE_TTL = 900; // seconds, the gate's default
 
@@ -106,5 +107,52 @@ describe("client e2e: expired challenges", function () {
     assert.equal(closed.settled, 2n * PRICE);
     assert.equal(closed.refund, 8n * PRICE);
     assert.equal((await pay.channels())[0]!.status, "closed");
+  });
+  it("test_expired_aMidStreamVoucherOnAnExpiredChallengeIsRetriedWithTheFreshOne", async function () {
+    const TOKEN = 1_000n;
+    const seller: Seller = await startSeller({
+      chain,
+      path: "/v1/stream",
+      gate: { challengeTtl: CHALLENGE_TTL, now: () => Date.now() + skew },
+      route: { amount: TOKEN, suggestedDeposit: 100n * TOKEN, units: () => 0n },
+      handler: (request, payment) =>
+        meteredEventStream({
+          gate: seller.gate,
+          payment,
+          price: TOKEN,
+          signal: request.signal,
+          voucherTimeout: 10_000,
+          pollInterval: 50,
+          source: (async function* () {
+            for (let token = 1; token <= 6; token++) {
+              // The stream outlives its challenge: from the third token on, the cached one has expired.
+              if (token === 3) expireChallenges();
+              yield `token-${token}`;
+            }
+          })(),
+        }),
+    });
+    sellers.push(seller);
+    const account = await freshBuyer();
+    const fetch = recordingFetch();
+    const pay = buyer(chain, account, { fetch });
+    const response = await pay(seller.url);
+    const events = await readEvents(response);
+    assert.deepEqual(events.filter((event) => event.event === "message").map((event) => event.data), Array.from({ length: 6 }, (_, index) => `token-${index + 1}`));
+    assert.equal(events.at(-1)!.event, "payment-receipt");
+    assert.equal(BigInt((events.at(-1)!.data as { spent: string }).spent), 6n * TOKEN);
+    // Exactly one HEAD met the expired challenge; it was resent with the same voucher on the fresh one,
+    // and every later voucher used the fresh one.
+    const refused = fetch.sent.findIndex((sent) => sent.status === 402);
+    assert.ok(refused > 0, JSON.stringify(summary(fetch), (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    assert.equal(fetch.sent.filter((sent) => sent.status === 402).length, 1);
+    assert.equal(fetch.sent[refused + 1]!.cumulativeAmount, fetch.sent[refused]!.cumulativeAmount);
+    assert.notEqual(fetch.sent[refused + 1]!.challengeId, fetch.sent[refused]!.challengeId);
+    assert.deepEqual(
+      fetch.sent.filter((sent) => sent.status !== 402).map((sent) => sent.cumulativeAmount),
+      Array.from({ length: 6 }, (_, index) => BigInt(index + 1) * TOKEN),
+    );
+    assert.equal(vouchersSigned(account), 6, "one voucher per token");
+    assert.equal(await pay.totalAuthorized(), 6n * TOKEN);
   });
 });
