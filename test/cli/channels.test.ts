@@ -9,7 +9,7 @@ import type { Hex } from "viem";
 import { type LocalChain, startLocalChain } from "../../scripts/localChain.js";
 import { getChannel, signVoucher } from "../../sdk/src/index.js";
 import { createSqliteStore } from "../../sdk/src/server/index.js";
-import { cli, cliJson, privateKeyOf } from "./helpers.js";
+import { cli, cliJson, privateKeyOf, skipUnderCoverage } from "./helpers.js";
 
 const USDC = 1_000_000n;
 const UNKNOWN_CHANNEL = `0x${"00".repeat(31)}01`;
@@ -41,7 +41,8 @@ describe("tollgate CLI: channels of a payer and a payee", function () {
   const voucher = async (channelId: Hex, cumulativeAmount: bigint) =>
     signVoucher({ account: payer(), chainId: 31337, escrow: chain.escrow, channelId, cumulativeAmount });
 
-  before(async () => {
+  before(async function () {
+    skipUnderCoverage(this);
     chain = await startLocalChain();
     scratch = await mkdtemp(path.join(tmpdir(), "tollgate-cli-channels-"));
     await chain.mint(payer().address, 100n * USDC);

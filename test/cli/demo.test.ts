@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createPublicClient, http } from "viem";
-import { cliJson } from "./helpers.js";
+import { cliJson, skipUnderCoverage } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -13,6 +13,11 @@ type Served = { url: string; page: string; rpcUrl: string; chainId: number; escr
 describe("tollgate CLI: demo", function () {
   this.timeout(90_000);
   let child: ChildProcess | undefined;
+
+  // The demo compiles (plain artifacts) and deploys them: not during a coverage run.
+  before(function () {
+    skipUnderCoverage(this);
+  });
 
   after(() => {
     if (child?.exitCode === null) child.kill("SIGKILL");

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, type LocalChain, startLocalChain } from "../../scripts/localChain.js";
 import { getDeployment } from "../../sdk/src/index.js";
-import { cli, cliJson, privateKeyOf } from "./helpers.js";
+import { cli, cliJson, privateKeyOf, skipUnderCoverage } from "./helpers.js";
 
 type DeploymentJson = {
   network: string;
@@ -22,7 +22,8 @@ describe("tollgate CLI: deploy, help and shared errors", function () {
   let scratch: string;
   let env: Record<string, string>;
 
-  before(async () => {
+  before(async function () {
+    skipUnderCoverage(this);
     chain = await startLocalChain({ deploy: false });
     scratch = await mkdtemp(path.join(tmpdir(), "tollgate-cli-deploy-"));
     env = { TOLLGATE_RPC_URL: chain.rpcUrl, TOLLGATE_PRIVATE_KEY: privateKeyOf(chain.account(0)) };

@@ -1,6 +1,7 @@
 // Runs the CLI as a user does: a child process, `tsx sdk/src/cli/main.ts …`, under this Node (22).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import hre from "hardhat";
 import type { Hex, LocalAccount } from "viem";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -37,4 +38,14 @@ export async function cliJson<T = Record<string, unknown>>(args: readonly string
 export function privateKeyOf(account: LocalAccount): Hex {
   const key = (account as LocalAccount & { getHdKey(): { privateKey: Uint8Array | null } }).getHdKey().privateKey!;
   return `0x${Buffer.from(key).toString("hex")}`;
+}
+
+/**
+ * The CLI deploys and finds the SDK's bundled bytecode, while `hardhat test --coverage` compiles
+ * instrumented contracts into the artifacts that startLocalChain deploys: the addresses differ. The CLI
+ * runs its chain in child processes, which add nothing to the coverage report anyway, so its tests belong
+ * to the plain run of the suite. Call from a `before` hook.
+ */
+export function skipUnderCoverage(context: Mocha.Context): void {
+  if (hre.globalOptions.coverage) context.skip();
 }

@@ -9,7 +9,7 @@ import { type Address, type Hex, http, keccak256, stringToHex } from "viem";
 import { type LocalChain, startLocalChain } from "../../scripts/localChain.js";
 import { createPayingFetch } from "../../sdk/src/client/index.js";
 import { createPaymentGate, createSqliteStore, type SessionStore, toNodeHandler } from "../../sdk/src/server/index.js";
-import { cli, cliJson } from "./helpers.js";
+import { cli, cliJson, skipUnderCoverage } from "./helpers.js";
 
 const PRICE = 10_000n; // $0.01
 const ALICE: Address = "0x00000000000000000000000000000000000A11cE";
@@ -36,7 +36,8 @@ describe("tollgate CLI: usage from the seller's session store", function () {
   let buyer: Address;
   let seller: Address;
 
-  before(async () => {
+  before(async function () {
+    skipUnderCoverage(this);
     chain = await startLocalChain();
     scratch = await mkdtemp(path.join(tmpdir(), "tollgate-cli-usage-"));
 

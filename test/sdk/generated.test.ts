@@ -11,6 +11,10 @@ import { mockStablecoinBytecode } from "../../sdk/src/generated/mockStablecoinBy
 import { tollgateEscrowBytecode } from "../../sdk/src/generated/tollgateEscrowBytecode.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+// `hardhat test --coverage` compiles instrumented contracts into the artifacts: their bytecode is not the
+// deployable one, so the bytecode comparisons belong to the plain run of the suite.
+const instrumented = hre.globalOptions.coverage === true;
+const bytecodeFiles: ReadonlySet<string> = new Set(BOUND_CONTRACTS.map(({ bytecodeFileName }) => bytecodeFileName));
 
 describe("generated bindings", () => {
   it("sdk/src/generated is exactly what npm run generate makes from the artifacts and deployments", async () => {
@@ -18,11 +22,13 @@ describe("generated bindings", () => {
     const directory = path.join(root, GENERATED_DIR);
     assert.deepEqual((await readdir(directory)).sort(), [...expected.keys()].sort(), "stale or missing files: run npm run generate");
     for (const [name, contents] of expected) {
+      if (instrumented && bytecodeFiles.has(name)) continue;
       assert.equal(await readFile(path.join(directory, name), "utf8"), contents, `${name} is stale: run npm run generate`);
     }
   });
 
-  it("bundles each bound contract's creation bytecode exactly as its artifact has it", async () => {
+  it("bundles each bound contract's creation bytecode exactly as its artifact has it", async function () {
+    if (instrumented) this.skip();
     const bundled: Record<string, string> = { TollgateEscrow: tollgateEscrowBytecode, MockStablecoin: mockStablecoinBytecode };
     for (const { contractName } of BOUND_CONTRACTS) {
       const artifact = await hre.artifacts.readArtifact(contractName);
