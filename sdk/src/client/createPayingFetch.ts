@@ -142,7 +142,10 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     return updated;
   }
 
-  /** Picks the `evm` session challenge of a 402 and checks it against the caps; undefined if none fits. */
+  /**
+   * Picks the first `evm` session challenge of a 402 that fits the caps; undefined if there is none.
+   * When there are some but none fits, the first one's refusal is thrown as a PaymentCapError.
+   */
   function readOffer(response: Response): Offer | undefined {
     const header = response.headers.get("www-authenticate");
     if (header === null) return undefined;
@@ -152,6 +155,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     } catch {
       return undefined;
     }
+    let refusal: PaymentCapError | undefined;
     for (const challenge of challenges) {
       if (challenge.method !== "evm" || challenge.intent !== "session") continue;
       let request: SessionRequest;
@@ -160,21 +164,32 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       } catch {
         continue;
       }
-      if (request.methodDetails.chainId !== chain.id) {
-        throw new PaymentCapError("chain", `The server wants payment on chain ${request.methodDetails.chainId}; this client pays on ${chain.id}`);
-      }
-      if (!escrows.some((escrow) => isAddressEqual(escrow, request.methodDetails.escrowContract))) {
-        throw new PaymentCapError("escrow", `Escrow ${request.methodDetails.escrowContract} is not one this client trusts`);
-      }
-      if (maxPricePerUnit !== undefined && request.amount > maxPricePerUnit) {
-        throw new PaymentCapError("maxPricePerUnit", `The price ${request.amount} per unit exceeds the cap ${maxPricePerUnit}`);
-      }
-      // A unit the deposit cap cannot escrow can never be paid; named after the cap the buyer set.
-      if (request.amount > maxDeposit) {
-        throw new PaymentCapError("maxDeposit", `One unit costs ${request.amount}, more than the deposit cap ${maxDeposit}`);
+      const refused = refuse(request);
+      if (refused) {
+        refusal ??= refused;
+        continue;
       }
       const key = channelKey({ chainId: chain.id, escrow: request.methodDetails.escrowContract, payee: request.recipient, token: request.currency });
       return { challenge, request, key };
+    }
+    if (refusal) throw refusal;
+    return undefined;
+  }
+
+  /** Why this client will not pay a challenge's request, or undefined when it fits the caps. */
+  function refuse(request: SessionRequest): PaymentCapError | undefined {
+    if (request.methodDetails.chainId !== chain.id) {
+      return new PaymentCapError("chain", `The server wants payment on chain ${request.methodDetails.chainId}; this client pays on ${chain.id}`);
+    }
+    if (!escrows.some((escrow) => isAddressEqual(escrow, request.methodDetails.escrowContract))) {
+      return new PaymentCapError("escrow", `Escrow ${request.methodDetails.escrowContract} is not one this client trusts`);
+    }
+    if (maxPricePerUnit !== undefined && request.amount > maxPricePerUnit) {
+      return new PaymentCapError("maxPricePerUnit", `The price ${request.amount} per unit exceeds the cap ${maxPricePerUnit}`);
+    }
+    // A unit the deposit cap cannot escrow can never be paid; named after the cap the buyer set.
+    if (request.amount > maxDeposit) {
+      return new PaymentCapError("maxDeposit", `One unit costs ${request.amount}, more than the deposit cap ${maxDeposit}`);
     }
     return undefined;
   }

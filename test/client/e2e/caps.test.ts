@@ -1,7 +1,11 @@
 // The paying client's caps, against a real gate on the local chain: every refusal is a typed
 // PaymentCapError naming the cap, raised before anything is signed or sent on-chain.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Address, keccak256, toHex } from "viem";
+import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
+import { toNodeHandler } from "../../../sdk/src/server/index.js";
 import { PaymentCapError, type PaymentCap } from "../../../sdk/src/client/index.js";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
@@ -203,5 +207,35 @@ describe("client e2e: caps", function () {
     await assert.rejects(buyer(chain, account, { fetch })(shop.url), capError("chain"));
     assert.equal(fetch.sent.length, 0);
     await assertNothingDone(account, fromBlock, shop);
+  });
+  it("test_chainAndEscrow_offersThatDoNotFitAreSkippedWhenAnotherInThe402Fits", async function () {
+    // A seller offering three ways to pay in one 402: another chain, an unknown escrow, then this chain's escrow.
+    const rogue: Address = `0x${keccak256(toHex("another rogue escrow")).slice(26)}`;
+    const [foreign, unknown, local] = [
+      await seller({ gate: { chain: otherChain(chain.chain, 8453) } }),
+      await seller({ gate: { escrow: rogue } }),
+      await seller(),
+    ];
+    const server = createServer(
+      toNodeHandler((request) => {
+        if (request.headers.get("authorization") !== null) return local.route.handle(request, async () => Response.json({ photo: true }));
+        const offers = [foreign, unknown, local].map((shop) => formatChallenge(shop.route.challenge())).join(", ");
+        return new Response(null, { status: 402, headers: { "www-authenticate": offers } });
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const account = await freshBuyer();
+      const pay = buyer(chain, account);
+      const response = await pay(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/photo`);
+      assert.equal(response.status, 200, await response.clone().text());
+      const [channel] = await pay.channels();
+      assert.equal(channel!.escrow, chain.escrow);
+      assert.equal(channel!.chainId, chain.chain.id);
+      assert.equal((await local.store.getChannel(channel!.channelId))!.spent, PRICE);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
