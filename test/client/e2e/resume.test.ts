@@ -114,4 +114,29 @@ describe("client e2e: restart and resume from a file store", function () {
     assert.equal(await second.totalSpent(), 3n * PRICE);
     assert.equal((await shop.store.getChannel(stored!.channelId))!.spent, 3n * PRICE);
   });
+  it("test_resume_aChannelOpenedOnChainButNeverAnnouncedIsAdoptedAfterRestart", async function () {
+    const path = join(mkdtempSync(join(tmpdir(), "tollgate-client-store-")), "channels.json");
+    const account = countingAccount(chain.account(4));
+    await chain.mint(account.address, 100n * USDC);
+    const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    // The network dies when the open credential is sent, after the open is mined and the voucher stored.
+    let calls = 0;
+    const dying = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (++calls === 2) throw new TypeError("fetch failed (connection reset)");
+      return globalThis.fetch(input, init);
+    }) as typeof fetch;
+    await assert.rejects(buyer(chain, account, { store: createFileChannelStore({ path }), fetch: dying })(shop.url), /fetch failed/);
+    assert.equal(await transactionsSince(chain, startBlock), 2, "approve + open were mined");
+
+    const signedBefore = account.signed.typedData.length;
+    const fetch = recordingFetch();
+    const second = buyer(chain, account, { store: createFileChannelStore({ path }), fetch });
+    for (let i = 0; i < 2; i++) assert.equal((await second(shop.url)).status, 200);
+    // The seller adopts the channel from the chain on the stored first voucher; no second open.
+    assert.deepEqual(fetch.sent.map((sent) => [sent.action, sent.cumulativeAmount, sent.status]), [["voucher", PRICE, 200], ["voucher", 2n * PRICE, 200]]);
+    assert.equal(account.signed.typedData.length, signedBefore + 1);
+    assert.equal(await transactionsSince(chain, startBlock), 2);
+    const [channel] = await second.channels();
+    assert.equal((await shop.store.getChannel(channel!.channelId))!.spent, 2n * PRICE);
+  });
 });
