@@ -137,7 +137,8 @@ const result = {
   command: "npm run bench:e2e",
   description:
     "Paid requests through createPayingFetch and the session gate (SQLite store, node:http on 127.0.0.1) on a local hardhat node (automine); " +
-    "one fresh buyer per run, requests sequential; the first request draws the 402 and opens the channel (approve + open); then a cooperative close.",
+    "one fresh buyer per run, requests sequential; the first request draws the 402 and opens the channel (approve + open), each top-up is approve + topUp; " +
+    "then a cooperative close (the seller's transaction). Machines shared with other work: see loadAverage.",
   machine: {
     cpu: cpus[0]?.model.trim() ?? "unknown",
     cores: cpus.length,
