@@ -17,6 +17,14 @@ export function toNodeHandler(handler: FetchHandler): NodeHandler {
     outgoing.on("close", () => {
       if (!outgoing.writableFinished) controller.abort();
     });
+    // A response sent without reading the whole request body (every 402 does) must still drain it:
+    // the body stream paused on backpressure would otherwise stall the next request on the connection.
+    outgoing.on("finish", () => {
+      if (!incoming.complete) {
+        incoming.removeAllListeners("data");
+        incoming.resume();
+      }
+    });
     void (async () => {
       const response = await handler(toRequest(incoming, controller.signal));
       outgoing.statusCode = response.status;
