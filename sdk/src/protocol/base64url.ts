@@ -3,9 +3,16 @@ import { InvalidValueError } from "../errors/InvalidValueError.js";
 const ALPHABET = /^[A-Za-z0-9_-]*$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+// Node's Buffer has native base64url (several times faster on a server's hot path); browsers use the
+// portable code below, which produces and accepts exactly the same strings.
+const NodeBuffer = (globalThis as { Buffer?: typeof import("node:buffer").Buffer }).Buffer;
 
 /** Base64url without padding (RFC 4648 §5) of a UTF-8 string or of bytes. */
 export function encodeBase64url(value: string | Uint8Array): string {
+  if (NodeBuffer !== undefined) {
+    const buffer = typeof value === "string" ? NodeBuffer.from(value, "utf8") : NodeBuffer.from(value.buffer, value.byteOffset, value.byteLength);
+    return buffer.toString("base64url");
+  }
   const bytes = typeof value === "string" ? encoder.encode(value) : value;
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -19,6 +26,11 @@ export function encodeBase64url(value: string | Uint8Array): string {
 export function decodeBase64url(value: string): Uint8Array {
   if (!ALPHABET.test(value) || value.length % 4 === 1) {
     throw new InvalidValueError("base64url", "Expected unpadded base64url");
+  }
+  if (NodeBuffer !== undefined) {
+    const bytes = NodeBuffer.from(value, "base64url");
+    if (bytes.toString("base64url") !== value) throw new InvalidValueError("base64url", "Non-canonical base64url");
+    return bytes;
   }
   const binary = atob(value.replace(/-/g, "+").replace(/_/g, "/"));
   const bytes = new Uint8Array(binary.length);

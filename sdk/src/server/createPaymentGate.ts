@@ -39,7 +39,10 @@ import {
   type TopUpHashPayload,
 } from "../session/payload.js";
 import { formatSessionRequest, type SessionRequest } from "../session/request.js";
+import { isSignedBy } from "../crypto/isSignedBy.js";
 import { recoverVoucherSigner } from "../voucher/recoverVoucherSigner.js";
+import { signatureBytes } from "../voucher/signatureBytes.js";
+import { voucherDigestBytes } from "../voucher/voucherDigestBytes.js";
 import { verifyVoucher } from "../voucher/verifyVoucher.js";
 import { closeChannel } from "../transactions/closeChannel.js";
 import { openChannelWithAuthorization } from "../transactions/openChannelWithAuthorization.js";
@@ -139,6 +142,12 @@ export type PaymentGate = {
 };
 
 const DEFAULT_CHALLENGE_TTL = 900;
+const MAX_KNOWN_SIGNERS = 50_000;
+/** A channel's identity for voucher verification: fixed at open, so it can be remembered. */
+type ChannelSigner = Pick<ChannelRecord, "channelId" | "payer" | "authorizedSigner">;
+/** Thrown inside an admission that started from a remembered signer but needs the full slow path. */
+const RETRY_FROM_STORE = Symbol("retry from the stored channel");
+const MAX_VERIFIED_CHALLENGES = 10_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** Creates the seller's side of the `evm` session method; see `session()` for per-route pricing. */
@@ -170,6 +179,14 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   };
   const hasCode = createCodeCache(chain.publicClient);
   const listeners = new Set<(channel: ChannelRecord) => void>();
+  // Signers of channels this gate has stored. A voucher on one of them is verified and admitted in one
+  // transaction, without first reading the channel from the store.
+  const storedSigners = new Map<Hex, ChannelSigner>();
+  const rememberSigner = ({ channelId, payer, authorizedSigner }: ChannelRecord) => {
+    if (storedSigners.has(channelId)) return;
+    if (storedSigners.size >= MAX_KNOWN_SIGNERS) storedSigners.clear();
+    storedSigners.set(channelId, { channelId, payer, authorizedSigner });
+  };
   let gracePeriodChecked: Promise<bigint> | undefined;
   const checkGracePeriod = () => {
     gracePeriodChecked ??= assertGracePeriod(chain).catch((error) => {
@@ -184,11 +201,14 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   };
 
   /** Steps 3–5 of voucher verification: a canonical signature by the channel's signer (EOA, else ERC-1271). */
-  async function verifySignature(channel: Pick<ChannelRecord, "channelId" | "payer" | "authorizedSigner">, voucher: VerifiedVoucher) {
+  async function verifySignature(channel: ChannelSigner, voucher: VerifiedVoucher) {
     const signer = channel.authorizedSigner === zeroAddress ? channel.payer : channel.authorizedSigner;
     const fields = { chainId: viemChain.id, escrow, channelId: channel.channelId, cumulativeAmount: voucher.cumulativeAmount };
+    // The usual case, an EOA signature by the expected signer, costs one native recovery and a compare
+    // with the signer's remembered public key (no address derivation, no checksumming).
+    const bytes = signatureBytes(voucher.signature);
+    if (bytes !== null && isSignedBy(voucherDigestBytes(fields), bytes, signer)) return;
     const recovered = recoverVoucherSigner({ ...fields, signature: voucher.signature });
-    if (recovered !== null && isAddressEqual(recovered, signer)) return;
     const valid =
       (await hasCode(signer)) &&
       (await onChain("ask the signer's wallet", () =>
@@ -496,6 +516,12 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       },
     };
     const canonicalRequest = canonicalJson(formatSessionRequest(request));
+    // The `request` parameter of this route's own challenges (those without a suggested channel).
+    const encodedRequest = encodeChallengeRequest(formatSessionRequest(request));
+    // Challenges already verified for this route, keyed by every field the id covers besides the three
+    // constants checked below. A client pays many requests under one challenge, so this spares the
+    // HMAC and the decoding of its request on all but the first; only the expiry is checked each time.
+    const verifiedChallenges = new Set<string>();
 
     function challenge(channelId?: Hex): PaymentChallenge {
       const withChannel = channelId === undefined ? request : { ...request, methodDetails: { ...request.methodDetails, channelId } };
@@ -503,7 +529,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         realm,
         method: "evm",
         intent: "session",
-        request: encodeChallengeRequest(formatSessionRequest(withChannel)),
+        request: channelId === undefined ? encodedRequest : encodeChallengeRequest(formatSessionRequest(withChannel)),
         expires: new Date(now() + challengeTtl * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
       };
       return { id: computeChallengeId({ ...fields, secret }), ...fields, ...(route.description ? { description: route.description } : {}) };
@@ -511,14 +537,24 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
 
     /** The draft's common verification: a challenge this server issued for this route, unexpired. */
     function verifyChallenge(echoed: PaymentChallenge) {
-      if (!isChallengeIdValid(echoed, secret) || echoed.realm !== realm || echoed.method !== "evm" || echoed.intent !== "session") {
+      if (echoed.realm !== realm || echoed.method !== "evm" || echoed.intent !== "session") {
         throw new PaymentProblemError("challenge-not-found", { detail: "The credential does not echo a challenge this server issued" });
       }
-      const issued = decodeChallengeRequest(echoed.request);
-      const { channelId: _suggested, ...details } = (issued.methodDetails ?? {}) as Record<string, unknown>;
-      // A challenge issued for another route (another price) is not accepted here.
-      if (canonicalJson({ ...issued, methodDetails: details }) !== canonicalRequest) {
-        throw new PaymentProblemError("challenge-not-found", { detail: "The challenge was issued for a different price or route" });
+      const key = `${echoed.id}|${echoed.request}|${echoed.expires ?? ""}|${echoed.digest ?? ""}|${echoed.opaque ?? ""}`;
+      if (!verifiedChallenges.has(key)) {
+        if (!isChallengeIdValid(echoed, secret)) {
+          throw new PaymentProblemError("challenge-not-found", { detail: "The credential does not echo a challenge this server issued" });
+        }
+        if (echoed.request !== encodedRequest) {
+          const issued = decodeChallengeRequest(echoed.request);
+          const { channelId: _suggested, ...details } = (issued.methodDetails ?? {}) as Record<string, unknown>;
+          // A challenge issued for another route (another price) is not accepted here.
+          if (canonicalJson({ ...issued, methodDetails: details }) !== canonicalRequest) {
+            throw new PaymentProblemError("challenge-not-found", { detail: "The challenge was issued for a different price or route" });
+          }
+        }
+        if (verifiedChallenges.size >= MAX_VERIFIED_CHALLENGES) verifiedChallenges.clear();
+        verifiedChallenges.add(key);
       }
       const expires = echoed.expires === undefined ? Number.NaN : Date.parse(echoed.expires);
       if (!(expires > now())) throw new PaymentProblemError("challenge-not-found", { detail: "The challenge has expired" });
@@ -534,7 +570,15 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       );
 
     /** Funding actions, in the order the draft verifies them; returns the channel and any voucher to accept. */
-    async function admit(payload: SessionPayload, source: string | undefined): Promise<{ record: ChannelRecord; voucher?: VerifiedVoucher }> {
+    /**
+     * Funding actions, in the order the draft verifies them; returns the channel (not read when only its
+     * remembered signer is needed: a plain voucher on a stored channel) and any voucher to accept.
+     */
+    async function admit(
+      payload: Exclude<SessionPayload, ClosePayload>,
+      source: string | undefined,
+      useStoredSigner: boolean,
+    ): Promise<{ record?: ChannelRecord; signer: ChannelSigner; voucher?: VerifiedVoucher }> {
       const price = route.amount;
       switch (payload.action) {
         case "open": {
@@ -543,28 +587,29 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
               ? await openWithHash(payload, source, price)
               : await openWithAuthorization(payload, price, suggestedDeposit);
           const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
-          return { record, voucher: { cumulativeAmount: payload.cumulativeAmount, signature } };
+          return { record, signer: record, voucher: { cumulativeAmount: payload.cumulativeAmount, signature } };
         }
         case "topUp": {
           const known = await knownChannel(payload.channelId, price);
           const record = payload.type === "hash" ? await topUpWithHash(payload, known) : await topUpWithAuthorization(payload, known);
-          return { record };
+          return { record, signer: record };
         }
         case "voucher": {
           const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
           // A deposit that opens the channel comes first: there is no channel to look up before it.
           if (payload.deposit?.action === "open") {
-            return { record: await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, price, suggestedDeposit), voucher };
+            const record = await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, price, suggestedDeposit);
+            return { record, signer: record, voucher };
           }
+          const signer = useStoredSigner && payload.deposit === undefined ? storedSigners.get(payload.channelId) : undefined;
+          if (signer) return { signer, voucher };
           let record = await knownChannel(payload.channelId, price);
           if (record.closeRequestedAt !== 0n) {
             throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: record.channelId } });
           }
           if (payload.deposit) record = await topUpWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, record);
-          return { record, voucher };
+          return { record, signer: record, voucher };
         }
-        case "close":
-          throw new Error("unreachable: close is answered before admission");
       }
     }
 
@@ -579,40 +624,74 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         verifyChallenge(credential.challenge);
         if (payload.action === "close") return await closeAction(payload, route.amount, credential.challenge);
 
-        const admission = await admit(payload, credential.source);
-        const { voucher } = admission;
-        let { record } = admission;
-        if (voucher) {
-          await verifySignature(record, voucher);
-          record = await refreshDeposit(record, voucher.cumulativeAmount);
-        }
         const requested = httpRequest.method === "HEAD" ? 0n : units(httpRequest);
-        const cost = route.amount * requested;
-        const key = chargeKey(httpRequest);
-        const admitted = await store.withChannel(record.channelId, async (tx) => {
-          let current = tx.channel ?? record;
-          if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
-          // A deposit read from the chain for this voucher (deposits only grow).
-          if (record.deposit > current.deposit) current = { ...current, deposit: record.deposit, updatedAt: now() };
-          if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
-          let fresh = false;
-          if (cost > 0n) ({ channel: current, fresh } = await reserve({ tx, channel: current, key, cost, units: requested, now: now() }));
-          if (fresh && chargeMode === "charge") current = await finishCharge(tx, current, key, "committed", now());
-          await tx.putChannel(current);
-          return { channel: current, fresh };
-        });
+        let admitted: Admitted;
+        try {
+          admitted = await admitRequest(httpRequest, payload, credential.source, requested, true);
+        } catch (error) {
+          if (error !== RETRY_FROM_STORE) throw error;
+          admitted = await admitRequest(httpRequest, payload, credential.source, requested, false);
+        }
         publish(admitted.channel);
         // HEAD carries credentials only (the draft's voucher updates): it is answered here, never by the
         // handler, whose content would be produced (a metered stream charged) and then dropped.
         if (httpRequest.method === "HEAD") {
           return new Response(null, { status: 204, headers: receiptHeaders(receiptFor(admitted.channel, credential.challenge)) });
         }
-        return await serve(httpRequest, handler, admitted, key, requested, credential.challenge);
+        return await serve(httpRequest, handler, admitted, admitted.key, requested, credential.challenge);
       } catch (error) {
         const response = problemResponse(error, () => formatChallenge(challenge(channelId)));
         if (response) return response;
         throw error;
       }
+    }
+
+    type Admitted = { channel: ChannelRecord; fresh: boolean; key: string };
+
+    /**
+     * Verifies the credential's funding and voucher, then in one transaction accepts the voucher and
+     * holds (or, in charge mode, charges) the request's cost. With `useStoredSigner`, a plain voucher on a
+     * channel this gate stored before is checked against the channel as the transaction reads it; what
+     * needs more (a deposit that may have grown on-chain, a channel the store lost) starts over without.
+     */
+    async function admitRequest(
+      httpRequest: Request,
+      payload: Exclude<SessionPayload, ClosePayload>,
+      source: string | undefined,
+      requested: bigint,
+      useStoredSigner: boolean,
+    ): Promise<Admitted> {
+      const { voucher, signer, record: known } = await admit(payload, source, useStoredSigner);
+      let record = known;
+      if (voucher) {
+        await verifySignature(signer, voucher);
+        if (record) record = await refreshDeposit(record, voucher.cumulativeAmount);
+      }
+      const cost = route.amount * requested;
+      const key = chargeKey(httpRequest);
+      const admitted = await store.withChannel(signer.channelId, async (tx) => {
+        let current = tx.channel ?? record;
+        if (current === undefined) throw RETRY_FROM_STORE;
+        if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
+        if (record === undefined) {
+          // The checks the slow path makes on the channel it reads before verifying the voucher.
+          if (current.closeRequestedAt !== 0n) {
+            throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: current.channelId } });
+          }
+          if (voucher && voucher.cumulativeAmount > current.deposit) throw RETRY_FROM_STORE;
+        } else if (record.deposit > current.deposit) {
+          // A deposit read from the chain for this voucher (deposits only grow).
+          current = { ...current, deposit: record.deposit, updatedAt: now() };
+        }
+        if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
+        let fresh = false;
+        if (cost > 0n) ({ channel: current, fresh } = await reserve({ tx, channel: current, key, cost, units: requested, now: now() }));
+        if (fresh && chargeMode === "charge") current = await finishCharge(tx, current, key, "committed", now());
+        await tx.putChannel(current);
+        return { channel: current, fresh, key };
+      });
+      rememberSigner(admitted.channel);
+      return admitted;
     }
 
     async function serve(

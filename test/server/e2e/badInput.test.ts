@@ -333,6 +333,13 @@ describe("server e2e: bad input is refused with the right problem and changes no
       // The same credential before expiry is fine.
       const response = await pay(`${base}/item`, credential(fresh.challenge, payload), { method: "HEAD" });
       assert.equal(response.status, 204);
+      // Once used (and remembered as verified), it still expires.
+      clockOffset = (CHALLENGE_TTL + 1) * 1000;
+      try {
+        await expectRejected(credential(fresh.challenge, payload), 402, `${SESSION_PROBLEMS}challenge-not-found`);
+      } finally {
+        clockOffset = 0;
+      }
     });
 
     const tampers: [string, (challenge: PaymentChallenge) => PaymentChallenge][] = [
@@ -461,6 +468,16 @@ describe("server e2e: bad input is refused with the right problem and changes no
       // A voucher above the deposit on it stores nothing.
       await expectRejected(credential(offer.challenge, await payer.voucher(opened.channelId, 20_001n)), 402, `${SESSION_PROBLEMS}amount-exceeds-deposit`);
       assert.equal(await store.getChannel(opened.channelId), undefined);
+    });
+
+    it("test_badInput_voucherOnAChannelWithAPendingForcedClose_isChannelFinalized", async function () {
+      // The close watcher has recorded the payer's requestClose; the close itself has not happened yet.
+      const opened = await payer.openOnChain(seller, 20_000n);
+      const open = await pay(`${base}/item`, credential(offer.challenge, await payer.openPayload(opened, PRICE), payer.source));
+      assert.equal(open.status, 200, await open.text());
+      await store.withChannel(opened.channelId, async (tx) => tx.putChannel({ ...tx.channel!, closeRequestedAt: 1_700_000_000n }));
+      await expectRejected(credential(offer.challenge, await payer.voucher(opened.channelId, 2n * PRICE)), 410, `${SESSION_PROBLEMS}channel-finalized`);
+      await expectRejected(credential(offer.challenge, await payer.voucher(opened.channelId, PRICE)), 410, `${SESSION_PROBLEMS}channel-finalized`, { method: "HEAD" });
     });
 
     it("test_badInput_voucherForAFinalizedChannel_isChannelFinalized", async function () {

@@ -174,6 +174,26 @@ describe("server e2e: open → vouchers → top-up → close (type hash)", funct
     assert.deepEqual(await snapshot(store), frozen);
   });
 
+  it("test_lifecycle_aTopUpTheServerWasNotToldOfIsReadFromTheChainWhenAVoucherNeedsIt", async function () {
+    const seller = chain.account(SELLER).address;
+    const payer = new Payer(chain, chain.account(4));
+    await chain.mint(payer.address, 1_000_000n);
+    const offer = await fetchOffer(url);
+    const opened = await payer.openOnChain(seller, 20_000n);
+    for (const amount of [PRICE, 2n * PRICE]) {
+      const response = await pay(url, credential(offer.challenge, amount === PRICE ? await payer.openPayload(opened, amount) : await payer.voucher(opened.channelId, amount), payer.source));
+      assert.equal(response.status, 200, await response.text());
+    }
+    // The payer tops up on-chain and goes straight on with a voucher beyond the deposit the server knows.
+    await payer.topUpOnChain(opened.channelId, 20_000n);
+    const beyond = await pay(url, credential(offer.challenge, await payer.voucher(opened.channelId, 3n * PRICE)));
+    assert.equal(beyond.status, 200, await beyond.text());
+    const stored = (await store.getChannel(opened.channelId))!;
+    assert.deepEqual([stored.deposit, stored.acceptedCumulative, stored.spent], [40_000n, 3n * PRICE, 3n * PRICE]);
+    // Beyond even the new deposit: refused.
+    await expectProblem(await pay(url, credential(offer.challenge, await payer.voucher(opened.channelId, 40_001n))), 402, `${SESSION_PROBLEMS}amount-exceeds-deposit`);
+  });
+
   it("test_lifecycle_openVoucherOfZeroThenPaysWithTheNextVoucher", async function () {
     // The draft's typical open carries a voucher of "0": the open is recorded, the request is not served.
     const seller = chain.account(SELLER).address;

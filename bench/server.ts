@@ -1,0 +1,287 @@
+// npm run bench:server — what the payment gate costs a server. The same handler is served unpaid and paid
+// (through the gate, reserve mode, a fresh voucher on every request) by a server in its own process, with
+// the SQLite and then the PostgreSQL store; autocannon loads it over loopback from this process, one
+// channel per connection, each connection sending its requests one after another. Vouchers are signed
+// before the timed runs. Two measurements per store and route: throughput with every connection sending
+// as fast as it is answered (saturated), and latency with one connection (sequential requests), where no
+// queueing hides what the gate adds to a request. (autocannon's fixed-rate mode sends each second's
+// quota in a burst, so it measures saturation again.) Prints a table and writes bench/results/server.json.
+//
+// BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 10) and BENCH_CPU_PROF=1
+// (write the server's CPU profiles to bench/results/profiles/) tune a run.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import pg from "pg";
+import { bytesToHex, createWalletClient, type HDAccount, type Hex, http, toHex } from "viem";
+import { decodeChallengeRequest, formatCredential, parseChallenges, type PaymentChallenge } from "../sdk/src/protocol/index.js";
+import { createPostgresStore, createSqliteStore, type SessionStore } from "../sdk/src/server/index.js";
+import { openChannel } from "../sdk/src/transactions/openChannel.js";
+import { voucherDigestBytes } from "../sdk/src/voucher/voucherDigestBytes.js";
+import { startLocalChain } from "../scripts/localChain.js";
+import type { BenchServerConfig } from "./serverProcess.js";
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARM_UP = 3;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
+const PRICE = 1_000n;
+const SECRET = "bench:server secret, thirty-two bytes or more";
+const POSTGRES_URL = process.env.TOLLGATE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SERVER = fileURLToPath(new URL("./serverProcess.ts", import.meta.url));
+const native = createRequire(import.meta.url)("secp256k1/bindings") as { ecdsaSign(message: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number } };
+
+let payerPrivateKey: Uint8Array | undefined;
+
+type Run = { requestsPerSecond: number; requests: number; responses: number; non2xx: number; errors: number; latencyMs: { p50: number; p90: number; p99: number; max: number } };
+type Case = { store: "sqlite" | "postgres"; route: "unpaid" | "paid"; load: "saturated" | "sequential"; connections: number } & Run;
+
+const chain = await startLocalChain();
+const children = new Set<ChildProcess>();
+const cleanup = async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await chain.stop();
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+}
+
+try {
+  const seller = chain.account(1);
+  const payer = chain.account(3) as HDAccount;
+  await chain.mint(payer.address, 10n ** 15n);
+  const payerWallet = createWalletClient({ chain: chain.chain, transport: http(chain.rpcUrl), account: payer });
+  const loadBefore = os.loadavg();
+  const cases: Case[] = [];
+
+  for (const kind of ["sqlite", "postgres"] as const) {
+    const schema = `tollgate_bench_${process.pid}_${Date.now().toString(36)}`;
+    const storeConfig: BenchServerConfig["store"] =
+      kind === "sqlite" ? { kind, path: join(mkdtempSync(join(os.tmpdir(), "tollgate-bench-")), "gate.db") } : { kind, connectionString: POSTGRES_URL, schema };
+    const server = await startServer({
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chain.id,
+      escrow: chain.escrow,
+      token: chain.token,
+      sellerKey: toHex((seller as HDAccount).getHdKey().privateKey!),
+      secret: SECRET,
+      price: PRICE.toString(),
+      store: storeConfig,
+    }, kind);
+    try {
+      // Unpaid first: its rate sizes the voucher pool of the paid run.
+      await load(`${server.url}/unpaid`, WARM_UP);
+      const unpaid = await load(`${server.url}/unpaid`, DURATION);
+      cases.push({ store: kind, route: "unpaid", load: "saturated", connections: CONNECTIONS, ...unpaid });
+
+      const challenge = await challengeOf(`${server.url}/paid`);
+      const channels: { channelId: Hex; headers: string[]; next: number }[] = [];
+      /** Signs `count` more vouchers for each of `which` channels, each one price above the last. */
+      const signMore = (count: number, which = channels) => {
+        for (const channel of which) {
+          const from = channel.headers.length + 1;
+          for (let n = from; n < from + count; n++) {
+            const amount = BigInt(n) * PRICE;
+            channel.headers.push(credentialFor(challenge, { action: "voucher", channelId: channel.channelId, cumulativeAmount: amount.toString(), signature: sign(channel.channelId, amount) }));
+          }
+        }
+      };
+      // Paid cannot outrun unpaid: the unpaid rate (with a margin) bounds what the saturated run spends.
+      const perConnection = Math.ceil(((unpaid.requestsPerSecond * 1.1 + 200) * (DURATION + WARM_UP)) / CONNECTIONS);
+      process.stderr.write(`${kind}: opening ${CONNECTIONS} channels, signing ${perConnection * CONNECTIONS} vouchers\n`);
+      for (let i = 0; i < CONNECTIONS; i++) {
+        // More than any run can spend.
+        const deposit = 10_000_000n * PRICE;
+        const salt = toHex(crypto.getRandomValues(new Uint8Array(32)));
+        const { hash, channelId } = await openChannel({ client: payerWallet, publicClient: chain.publicClient, escrow: chain.escrow, payee: seller.address, token: chain.token, deposit, salt });
+        // The open (type hash) over HEAD: the channel is known to the gate before the timed runs.
+        const open = credentialFor(challenge, { action: "open", type: "hash", channelId, hash, cumulativeAmount: "0", signature: sign(channelId, 0n), salt }, `did:pkh:eip155:${chain.chain.id}:${payer.address}`);
+        const response = await fetch(`${server.url}/paid`, { method: "HEAD", headers: { authorization: open } });
+        if (response.status !== 204) throw new Error(`open answered ${response.status}`);
+        channels.push({ channelId, headers: [], next: 0 });
+      }
+      signMore(perConnection);
+      let assigned = 0;
+      const paidOptions = {
+        setupRequest: (request: Record<string, unknown>, context: { channel?: { headers: string[]; next: number } }) => {
+          context.channel ??= channels[assigned++ % channels.length]!;
+          const authorization = context.channel.headers[context.channel.next++];
+          if (authorization === undefined) throw new Error("the voucher pool ran out: raise its size");
+          return { ...request, headers: { ...(request.headers as object), authorization } };
+        },
+      };
+      const warmUp = await load(`${server.url}/paid`, WARM_UP, paidOptions);
+      const paid = await load(`${server.url}/paid`, DURATION, paidOptions);
+      cases.push({ store: kind, route: "paid", load: "saturated", connections: CONNECTIONS, ...paid });
+
+      // Latency with one connection. It takes the next channel in turn and continues its vouchers; the
+      // pool is topped up first, outside the timed run (one connection cannot outrun ten).
+      const next = channels[assigned % channels.length]!;
+      const needed = next.next + Math.ceil(paid.requestsPerSecond * (DURATION + 1) * 1.2) - next.headers.length;
+      if (needed > 0) signMore(needed, [next]);
+      const unpaidSequential = await load(`${server.url}/unpaid`, DURATION, {}, 1);
+      cases.push({ store: kind, route: "unpaid", load: "sequential", connections: 1, ...unpaidSequential });
+      const paidSequential = await load(`${server.url}/paid`, DURATION, paidOptions, 1);
+      cases.push({ store: kind, route: "paid", load: "sequential", connections: 1, ...paidSequential });
+
+      // Every paid response was charged: the store agrees with the load generator. Requests in flight when
+      // a run ended were sent (and may be charged) without their response being counted.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const sent = channels.reduce((sum, channel) => sum + channel.next, 0);
+      const answered = warmUp.responses + paid.responses + paidSequential.responses;
+      const store: SessionStore = kind === "sqlite" ? createSqliteStore({ path: (storeConfig as { path: string }).path }) : await createPostgresStore({ connectionString: POSTGRES_URL, schema, maxConnections: 2 });
+      const charged = Number((await store.listChannels()).reduce((sum, channel) => sum + channel.spent, 0n) / PRICE);
+      await store.close();
+      if (charged < answered || charged > sent) throw new Error(`${kind}: ${answered} paid responses (${sent} sent) but ${charged} charged`);
+    } finally {
+      await server.stop();
+      if (kind === "postgres") {
+        const admin = new pg.Client({ connectionString: POSTGRES_URL });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
+        await admin.end();
+      }
+    }
+  }
+
+  const summary = (["sqlite", "postgres"] as const).map((store) => {
+    const find = (route: Case["route"], load: Case["load"]) => cases.find((c) => c.store === store && c.route === route && c.load === load)!;
+    const [unpaid, paid] = [find("unpaid", "saturated"), find("paid", "saturated")];
+    const [unpaidSequential, paidSequential] = [find("unpaid", "sequential"), find("paid", "sequential")];
+    return {
+      store,
+      paidToUnpaidThroughput: round(paid.requestsPerSecond / unpaid.requestsPerSecond, 3),
+      saturatedAddedP99Ms: round(paid.latencyMs.p99 - unpaid.latencyMs.p99, 3),
+      addedP50Ms: round(paidSequential.latencyMs.p50 - unpaidSequential.latencyMs.p50, 3),
+      addedP99Ms: round(paidSequential.latencyMs.p99 - unpaidSequential.latencyMs.p99, 3),
+    };
+  });
+  const sqlite = summary.find((s) => s.store === "sqlite")!;
+  const results = {
+    date: new Date().toISOString(),
+    command: "npm run bench:server",
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      loadAverageBefore: loadBefore.map((value) => round(value, 2)),
+      loadAverageAfter: os.loadavg().map((value) => round(value, 2)),
+    },
+    setup: {
+      processes: "server (node:http + SDK node adapter + gate) in one process, autocannon in another, hardhat node in a third (idle during runs)",
+      connections: `${CONNECTIONS} (saturated runs) and 1 (sequential runs)`,
+      pipelining: 1,
+      secondsPerRun: DURATION,
+      warmUpSeconds: WARM_UP,
+      chargeMode: "reserve",
+      paidRequest: "a fresh voucher per request (one price higher), one channel per connection, vouchers signed before the run",
+      latency: "per-response times from autocannon's response events, exact percentiles; added latency is taken from the one-connection runs",
+    },
+    cases,
+    summary,
+    targets: {
+      paidThroughputAtLeastHalfOfUnpaid: { sqlite: sqlite.paidToUnpaidThroughput >= 0.5, postgres: summary[1]!.paidToUnpaidThroughput >= 0.5 },
+      addedP99AtMost2MsWithSqlite: sqlite.addedP99Ms <= 2,
+    },
+  };
+  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench/results/server.json"), `${JSON.stringify(results, null, 2)}\n`);
+
+  console.log(`\nbench:server — ${CONNECTIONS} connections, ${DURATION} s per run, ${results.machine.cpus} cpus, node ${process.version}, load ${results.machine.loadAverageBefore.join(" ")}\n`);
+  console.log("| store    | route  | load              |  req/s | p50 ms | p90 ms | p99 ms |");
+  console.log("|----------|--------|-------------------|-------:|-------:|-------:|-------:|");
+  for (const c of cases) {
+    const loadName = `${c.load} (${c.connections})`;
+    console.log(`| ${c.store.padEnd(8)} | ${c.route.padEnd(6)} | ${loadName.padEnd(17)} | ${c.requestsPerSecond.toFixed(0).padStart(6)} | ${c.latencyMs.p50.toFixed(2).padStart(6)} | ${c.latencyMs.p90.toFixed(2).padStart(6)} | ${c.latencyMs.p99.toFixed(2).padStart(6)} |`);
+  }
+  console.log("");
+  for (const s of summary) {
+    console.log(`${s.store}: paid/unpaid throughput ${s.paidToUnpaidThroughput}; one connection: the gate adds ${s.addedP50Ms} ms at p50, ${s.addedP99Ms} ms at p99 (saturated: ${s.saturatedAddedP99Ms} ms at p99)`);
+  }
+  console.log(`targets: paid ≥ 50% of unpaid (sqlite ${results.targets.paidThroughputAtLeastHalfOfUnpaid.sqlite}, postgres ${results.targets.paidThroughputAtLeastHalfOfUnpaid.postgres}); added p99 ≤ 2 ms with SQLite: ${results.targets.addedP99AtMost2MsWithSqlite}`);
+  console.log("wrote bench/results/server.json");
+} finally {
+  await cleanup();
+}
+
+function sign(channelId: Hex, cumulativeAmount: bigint): Hex {
+  const digest = voucherDigestBytes({ chainId: chain.chain.id, escrow: chain.escrow, channelId, cumulativeAmount });
+  const { signature, recid } = native.ecdsaSign(digest, payerKey());
+  return `${bytesToHex(signature)}${(27 + recid).toString(16)}` as Hex;
+}
+
+function payerKey(): Uint8Array {
+  payerPrivateKey ??= (chain.account(3) as HDAccount).getHdKey().privateKey!;
+  return payerPrivateKey;
+}
+
+function credentialFor(challenge: PaymentChallenge, payload: Record<string, unknown>, source?: string): string {
+  return formatCredential({ challenge, payload, ...(source ? { source } : {}) });
+}
+
+async function challengeOf(url: string): Promise<PaymentChallenge> {
+  const response = await fetch(url);
+  const header = response.headers.get("www-authenticate");
+  if (response.status !== 402 || header === null) throw new Error(`${url} did not answer with a challenge`);
+  const [challenge] = parseChallenges(header);
+  decodeChallengeRequest(challenge!.request);
+  return challenge!;
+}
+
+async function startServer(config: BenchServerConfig, label: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const profiles = join(ROOT, "bench/results/profiles");
+  if (CPU_PROF) mkdirSync(profiles, { recursive: true });
+  const flags = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=server-${label}-${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...flags, "--import", "tsx", SERVER, JSON.stringify(config)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  children.add(child);
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+      if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
+    });
+    child.once("exit", (code) => reject(new Error(`the bench server exited (${code})`)));
+  });
+  const { port } = JSON.parse(line) as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => {
+          children.delete(child);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function load(url: string, duration: number, requestOptions: Record<string, unknown> = {}, connections = CONNECTIONS): Promise<Run> {
+  const latencies: number[] = [];
+  const instance = autocannon({ url, connections, pipelining: 1, duration, requests: [{ method: "GET", ...requestOptions }] });
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN, 3);
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses and ${result.errors} errors`);
+  return {
+    requestsPerSecond: round(result.requests.total / duration, 1),
+    requests: result.requests.total,
+    responses: latencies.length,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(latencies.at(-1) ?? Number.NaN, 3) },
+  };
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

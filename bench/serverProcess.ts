@@ -1,0 +1,65 @@
+// The server under load in `npm run bench:server`, in its own process so that the load generator does
+// not share its event loop: `node --import tsx bench/serverProcess.ts '<config json>'`. It serves the same
+// handler twice, on /unpaid directly and on /paid through the payment gate, over node:http with the SDK's
+// node adapter in both cases, so that the difference between the two is the gate alone.
+import { createServer } from "node:http";
+import { type Address, defineChain, type Hex, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { createPaymentGate, createPostgresStore, createSqliteStore, type SessionStore, toNodeHandler } from "../sdk/src/server/index.js";
+
+export type BenchServerConfig = {
+  rpcUrl: string;
+  chainId: number;
+  escrow: Address;
+  token: Address;
+  sellerKey: Hex;
+  secret: string;
+  price: string;
+  store: { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
+};
+
+const config = JSON.parse(process.argv[2] ?? "{}") as BenchServerConfig;
+const chain = defineChain({
+  id: config.chainId,
+  name: "Hardhat (loopback)",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [config.rpcUrl] } },
+});
+const store: SessionStore =
+  config.store.kind === "sqlite"
+    ? createSqliteStore({ path: config.store.path })
+    : await createPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema, maxConnections: 10 });
+const gate = createPaymentGate({
+  chain,
+  transport: http(config.rpcUrl),
+  escrow: config.escrow,
+  currency: config.token,
+  account: privateKeyToAccount(config.sellerKey),
+  store,
+  secret: config.secret,
+});
+await gate.recover();
+const route = gate.session({ amount: BigInt(config.price), unitType: "request", suggestedDeposit: 1_000_000n * BigInt(config.price) });
+
+const body = JSON.stringify({ answer: 42, text: "a small JSON answer, the same for the paid and the unpaid route" });
+const handler = () => new Response(body, { headers: { "content-type": "application/json" } });
+
+const server = createServer(
+  toNodeHandler((request) => {
+    const path = request.url.slice(request.url.indexOf("/", 8));
+    if (path === "/unpaid") return handler();
+    if (path === "/paid") return route.handle(request, handler);
+    return new Response("not found", { status: 404 });
+  }),
+);
+server.keepAliveTimeout = 30_000;
+server.listen(0, "127.0.0.1", () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
+});
+
+// A clean exit on SIGTERM, so that --cpu-prof writes its profile.
+process.on("SIGTERM", () => {
+  server.close();
+  server.closeAllConnections();
+  void store.close().finally(() => process.exit(0));
+});
