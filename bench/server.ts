@@ -7,8 +7,9 @@
 // queueing hides what the gate adds to a request. (autocannon's fixed-rate mode sends each second's
 // quota in a burst, so it measures saturation again.) Prints a table and writes bench/results/server.json.
 //
-// BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 10) and BENCH_CPU_PROF=1
-// (write the server's CPU profiles to bench/results/profiles/) tune a run.
+// BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 10), BENCH_CPU_PROF=1
+// (write the server's CPU profiles to bench/results/profiles/) and BENCH_CHARGE_MODE=charge (the gate's
+// one-transaction mode; results in bench/results/server-charge.json) tune a run.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -29,6 +30,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARM_UP = 3;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
+const CHARGE_MODE = process.env.BENCH_CHARGE_MODE === "charge" ? "charge" : "reserve";
+const RESULTS = CHARGE_MODE === "reserve" ? "bench/results/server.json" : "bench/results/server-charge.json";
 const PRICE = 1_000n;
 const SECRET = "bench:server secret, thirty-two bytes or more";
 const POSTGRES_URL = process.env.TOLLGATE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -71,6 +74,7 @@ try {
       sellerKey: toHex((seller as HDAccount).getHdKey().privateKey!),
       secret: SECRET,
       price: PRICE.toString(),
+      chargeMode: CHARGE_MODE,
       store: storeConfig,
     }, kind);
     try {
@@ -164,7 +168,7 @@ try {
   const sqlite = summary.find((s) => s.store === "sqlite")!;
   const results = {
     date: new Date().toISOString(),
-    command: "npm run bench:server",
+    command: CHARGE_MODE === "reserve" ? "npm run bench:server" : "BENCH_CHARGE_MODE=charge npm run bench:server",
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model,
@@ -180,7 +184,7 @@ try {
       pipelining: 1,
       secondsPerRun: DURATION,
       warmUpSeconds: WARM_UP,
-      chargeMode: "reserve",
+      chargeMode: CHARGE_MODE,
       paidRequest: "a fresh voucher per request (one price higher), one channel per connection, vouchers signed before the run",
       latency: "per-response times from autocannon's response events, exact percentiles; added latency is taken from the one-connection runs",
     },
@@ -192,9 +196,9 @@ try {
     },
   };
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench/results/server.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(ROOT, RESULTS), `${JSON.stringify(results, null, 2)}\n`);
 
-  console.log(`\nbench:server — ${CONNECTIONS} connections, ${DURATION} s per run, ${results.machine.cpus} cpus, node ${process.version}, load ${results.machine.loadAverageBefore.join(" ")}\n`);
+  console.log(`\nbench:server (${CHARGE_MODE} mode) — ${CONNECTIONS} connections, ${DURATION} s per run, ${results.machine.cpus} cpus, node ${process.version}, load ${results.machine.loadAverageBefore.join(" ")}\n`);
   console.log("| store    | route  | load              |  req/s | p50 ms | p90 ms | p99 ms |");
   console.log("|----------|--------|-------------------|-------:|-------:|-------:|-------:|");
   for (const c of cases) {
@@ -206,7 +210,7 @@ try {
     console.log(`${s.store}: paid/unpaid throughput ${s.paidToUnpaidThroughput}; one connection: the gate adds ${s.addedP50Ms} ms at p50, ${s.addedP99Ms} ms at p99 (saturated: ${s.saturatedAddedP99Ms} ms at p99)`);
   }
   console.log(`targets: paid ≥ 50% of unpaid (sqlite ${results.targets.paidThroughputAtLeastHalfOfUnpaid.sqlite}, postgres ${results.targets.paidThroughputAtLeastHalfOfUnpaid.postgres}); added p99 ≤ 2 ms with SQLite: ${results.targets.addedP99AtMost2MsWithSqlite}`);
-  console.log("wrote bench/results/server.json");
+  console.log(`wrote ${RESULTS}`);
 } finally {
   await cleanup();
 }

@@ -15,6 +15,7 @@ export type BenchServerConfig = {
   sellerKey: Hex;
   secret: string;
   price: string;
+  chargeMode: "reserve" | "charge";
   store: { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
 };
 
@@ -37,6 +38,7 @@ const gate = createPaymentGate({
   account: privateKeyToAccount(config.sellerKey),
   store,
   secret: config.secret,
+  chargeMode: config.chargeMode,
 });
 await gate.recover();
 const route = gate.session({ amount: BigInt(config.price), unitType: "request", suggestedDeposit: 1_000_000n * BigInt(config.price) });

@@ -55,6 +55,8 @@ export type ReserveParameters = {
   cost: bigint;
   units: bigint;
   now: number;
+  /** The key was generated for this request (a random id), so no charge can hold it yet: skip the lookup. */
+  unique?: boolean;
 };
 
 /**
@@ -62,8 +64,8 @@ export type ReserveParameters = {
  * with the same Idempotency-Key) is not charged again. Returns the channel as it must be stored and
  * whether this call made a new reservation.
  */
-export async function reserve({ tx, channel, key, cost, units, now }: ReserveParameters): Promise<{ channel: ChannelRecord; charge: ChargeRecord; fresh: boolean }> {
-  const existing = await tx.getCharge(key);
+export async function reserve({ tx, channel, key, cost, units, now, unique = false }: ReserveParameters): Promise<{ channel: ChannelRecord; charge: ChargeRecord; fresh: boolean }> {
+  const existing = unique ? undefined : await tx.getCharge(key);
   if (existing && existing.status !== "released") return { channel, charge: existing, fresh: false };
   if (available(channel) < cost) throw insufficientBalance(channel, cost);
   const charge: ChargeRecord = {

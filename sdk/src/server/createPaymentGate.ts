@@ -149,6 +149,8 @@ type ChannelSigner = Pick<ChannelRecord, "channelId" | "payer" | "authorizedSign
 const RETRY_FROM_STORE = Symbol("retry from the stored channel");
 const MAX_VERIFIED_CHALLENGES = 10_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Prefix of the charge keys the gate makes up for requests without an Idempotency-Key (a random UUID follows). */
+const GENERATED_KEY = "request:";
 
 /** Creates the seller's side of the `evm` session method; see `session()` for per-route pricing. */
 export function createPaymentGate(parameters: PaymentGateParameters): PaymentGate {
@@ -685,7 +687,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         }
         if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
         let fresh = false;
-        if (cost > 0n) ({ channel: current, fresh } = await reserve({ tx, channel: current, key, cost, units: requested, now: now() }));
+        if (cost > 0n) {
+          ({ channel: current, fresh } = await reserve({ tx, channel: current, key, cost, units: requested, now: now(), unique: key.startsWith(GENERATED_KEY) }));
+        }
         if (fresh && chargeMode === "charge") current = await finishCharge(tx, current, key, "committed", now());
         await tx.putChannel(current);
         return { channel: current, fresh, key };
@@ -770,7 +774,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
 function chargeKey(request: Request): string {
   const idempotencyKey = request.headers.get("idempotency-key");
   if (idempotencyKey !== null && IDEMPOTENCY_KEY.test(idempotencyKey)) return `idempotency:${idempotencyKey}`;
-  return `request:${crypto.randomUUID()}`;
+  return `${GENERATED_KEY}${crypto.randomUUID()}`;
 }
 
 function receiptHeaders(receipt: Parameters<typeof formatReceipt>[0]) {

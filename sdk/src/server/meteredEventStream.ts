@@ -107,7 +107,8 @@ export function meteredEventStream({
       channel = await gate.store.withChannel(channel.channelId, async (tx) => {
         const current = tx.channel ?? channel;
         if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
-        const reserved = await reserve({ tx, channel: current, key, cost, units: chunkUnits, now: gate.now() });
+        // Keys are this stream's own (a random stream id and a sequence number): never seen before.
+        const reserved = await reserve({ tx, channel: current, key, cost, units: chunkUnits, now: gate.now(), unique: true });
         const committed = await finishCharge(tx, reserved.channel, key, "committed", gate.now());
         await tx.putChannel(committed);
         return committed;
