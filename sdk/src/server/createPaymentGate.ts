@@ -93,6 +93,11 @@ export type SessionRouteParameters = {
   suggestedDeposit?: bigint;
   /** Smallest raise a new voucher may make; defaults to 0 (any). */
   minVoucherDelta?: bigint;
+  /**
+   * Smallest deposit the server pays gas to open (with `feePayer`); defaults to one unit. Raise it to
+   * make gas-griefing with tiny relayed opens unprofitable; clients learn it only from the refusal.
+   */
+  minRelayedDeposit?: bigint;
   description?: string;
   /** Units one request consumes; defaults to 1. Streams meter their own units instead. */
   units?: (request: Request) => bigint;
@@ -101,6 +106,8 @@ export type SessionRouteParameters = {
 /** What a paid handler learns about the payment it is served under. */
 export type Payment = {
   channelId: Hex;
+  /** Id of the challenge the credential answered; receipts carry it. */
+  challengeId: string;
   payer: Address;
   /** Units charged for this request. */
   units: bigint;
@@ -502,6 +509,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   function session(route: SessionRouteParameters): SessionRoute {
     const minVoucherDelta = route.minVoucherDelta ?? 0n;
     const suggestedDeposit = route.suggestedDeposit ?? route.amount * 100n;
+    const minRelayedDeposit = route.minRelayedDeposit ?? route.amount;
     const units = route.units ?? (() => 1n);
     const request: SessionRequest = {
       amount: route.amount,
@@ -587,7 +595,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           const record =
             payload.type === "hash"
               ? await openWithHash(payload, source, price)
-              : await openWithAuthorization(payload, price, suggestedDeposit);
+              : await openWithAuthorization(payload, price, minRelayedDeposit);
           const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
           return { record, signer: record, voucher: { cumulativeAmount: payload.cumulativeAmount, signature } };
         }
@@ -600,7 +608,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
           // A deposit that opens the channel comes first: there is no channel to look up before it.
           if (payload.deposit?.action === "open") {
-            const record = await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, price, suggestedDeposit);
+            const record = await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, price, minRelayedDeposit);
             return { record, signer: record, voucher };
           }
           const signer = useStoredSigner && payload.deposit === undefined ? storedSigners.get(payload.channelId) : undefined;
@@ -719,7 +727,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       };
       let response: Response;
       try {
-        response = await handler(httpRequest, { channelId: channel.channelId, payer: channel.payer, units: requested, channel });
+        response = await handler(httpRequest, { channelId: channel.channelId, challengeId: echoed.id, payer: channel.payer, units: requested, channel });
       } catch (error) {
         await finish("released");
         throw error;

@@ -68,25 +68,28 @@ export function meteredEventStream({
             });
             if (!(await waitForVoucher(channel.channelId, cost))) {
               send("payment-error", insufficientBalance(channel, cost).toProblemDetails());
-              return finish();
+              return await finish();
             }
           }
           units += chunkUnits;
           send(event, data);
         }
-        if (!cancelled) finish();
+        if (!cancelled) await finish();
       } catch (error) {
         controller.error(error);
       }
 
-      function finish() {
+      async function finish() {
         if (cancelled) return;
+        // The channel as stored now: other requests may have charged it while this stream ran.
+        channel = (await gate.store.getChannel(channel.channelId)) ?? channel;
         send("payment-receipt", {
           method: "evm",
           intent: "session",
           status: "success",
           timestamp: new Date(gate.now()).toISOString(),
           reference: channel.channelId,
+          challengeId: payment.challengeId,
           channelId: channel.channelId,
           chainId: channel.chainId,
           acceptedCumulative: channel.acceptedCumulative.toString(),

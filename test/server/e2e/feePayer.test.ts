@@ -53,7 +53,7 @@ describe("server e2e: feePayer — the server submits the payer's authorizations
     ({ store } = sqliteStore());
     const deadUrl = `http://127.0.0.1:${await freePort()}`;
     gate = makeGate(chain, store, { feePayer: true, transport: switchable(chain.rpcUrl, deadUrl, failing) });
-    const route: SessionRoute = gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT });
+    const route: SessionRoute = gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT, minRelayedDeposit: DEPOSIT });
     server = await startServer((request) => route.handle(request, async (_request, payment) => Response.json({ units: payment.units.toString() })));
     url = `${server.url}/relayed`;
     tokenDomain = await getTokenDomain({ client: chain.publicClient, token: chain.token });
@@ -179,7 +179,7 @@ describe("server e2e: feePayer — the server submits the payer's authorizations
     const sellerNonce = await nonceOf(seller);
     const before = await snapshot(store);
 
-    // A deposit below the suggested one: relayed opens cost the server gas.
+    // A deposit below the route's minimum for relayed opens (which cost the server gas).
     const small = randomBytes32();
     await expectProblem(await pay(url, credential(offer.challenge, await openPayload(payer, small, { deposit: DEPOSIT - 1n }))), 402, `${PROBLEMS}verification-failed`);
     // A channelId that is not the one these parameters create (reproduces a gate bug: the server sent

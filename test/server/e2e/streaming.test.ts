@@ -131,7 +131,7 @@ describe("server e2e: metered event stream", function () {
     const receipt = JSON.parse(events.at(-1)!.data) as Record<string, unknown>;
     assert.deepEqual(
       { ...receipt, timestamp: undefined },
-      { method: "evm", intent: "session", status: "success", timestamp: undefined, reference: channelId, channelId, chainId: chain.chain.id, acceptedCumulative: "1000", spent: "1000", units: 10 },
+      { method: "evm", intent: "session", status: "success", timestamp: undefined, reference: channelId, challengeId: offer.challenge.id, channelId, chainId: chain.chain.id, acceptedCumulative: "1000", spent: "1000", units: 10 },
     );
 
     const stored = (await store.getChannel(channelId))!;
