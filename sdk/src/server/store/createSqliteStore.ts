@@ -127,6 +127,8 @@ function migrate(db: DatabaseSync): void {
  * survives the process being killed at any moment (see `synchronous` for power loss). Migrations run
  * on open. Channel ids are keyed lowercase; usage counts committed charges by their `createdAt`.
  */
+const CHECKPOINT_INTERVAL = 1_000;
+
 export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "normal" }: CreateSqliteStoreParameters): SessionStore {
   const { DatabaseSync } = loadSqlite();
   if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) throw new StoreError("misuse", "busyTimeout must be a non-negative integer");
@@ -225,6 +227,24 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
         throw databaseError("read", error);
       }
     });
+  }
+
+  // Checkpoints copy the WAL into the database file. Left automatic, one runs inside whichever commit
+  // crosses 1,000 pages and stalls that request; here they run once a second between transactions.
+  let checkpoints: ReturnType<typeof setInterval> | undefined;
+  if (!inMemory) {
+    writer.exec("PRAGMA wal_autocheckpoint = 0");
+    checkpoints = setInterval(() => {
+      void enqueue(() => {
+        if (closed) return;
+        try {
+          writer.exec("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch {
+          // Another process holds the database; the next tick, or its own checkpoints, catch up.
+        }
+      });
+    }, CHECKPOINT_INTERVAL);
+    checkpoints.unref();
   }
 
   const scope = createChannelScope();
@@ -382,6 +402,7 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(checkpoints);
       await tail;
       reader?.close();
       writer.close();
