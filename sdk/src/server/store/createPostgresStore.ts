@@ -54,13 +54,17 @@ function shortHash(text: string): string {
   return (hash >>> 0).toString(36);
 }
 
-async function migrate(pool: pg.Pool, schema: string, S: string): Promise<void> {
-  let client: pg.PoolClient;
+/** A pooled connection, or `unavailable` when PostgreSQL cannot be reached. */
+async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
   try {
-    client = await pool.connect();
+    return await pool.connect();
   } catch (error) {
     throw new StoreError("unavailable", `Cannot connect to PostgreSQL: ${describe(error)}`, { cause: error });
   }
+}
+
+async function migrate(pool: pg.Pool, schema: string, S: string): Promise<void> {
+  const client = await connect(pool);
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
@@ -188,12 +192,7 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
 
   async function transact<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
     assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw new StoreError("unavailable", `Cannot connect to PostgreSQL: ${describe(error)}`, { cause: error });
-    }
+    const client = await connect(pool);
     // Set when the connection is in an unknown state: release() then destroys it instead of pooling it.
     let broken: Error | undefined;
     async function rollback(): Promise<void> {
