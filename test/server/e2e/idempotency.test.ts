@@ -1,12 +1,32 @@
 // Issue 4, item 10: a request retried with the same Idempotency-Key is charged once; in reserve mode (the
 // default) a handler answering 5xx or throwing is not billed, while charge mode bills before the handler.
+// Issue 8, item 1: a key is bound to the request it paid for (route, method, URL, body, units, cost):
+// anything else under it is refused with 422, a copy still in flight with 409, and keys expire.
 import assert from "node:assert/strict";
 import type { Address, Hex } from "viem";
 import type { PaymentGate, SessionRoute, SessionStore } from "../../../sdk/src/server/index.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
-import { credential, fetchOffer, makeGate, type Offer, pay, Payer, receiptOf, SELLER, snapshot, sqliteStore, startServer, type TestServer } from "./helpers.js";
+import {
+  credential,
+  expectProblem,
+  fetchOffer,
+  makeGate,
+  type Offer,
+  pay,
+  Payer,
+  receiptOf,
+  SELLER,
+  sleep,
+  snapshot,
+  sqliteStore,
+  startServer,
+  type TestServer,
+} from "./helpers.js";
 
 const PRICE = 1_000n;
+const KEY_REUSED = "https://tollgate.dev/problems/idempotency-key-reused";
+const KEY_IN_FLIGHT = "https://tollgate.dev/problems/idempotency-key-in-flight";
+const DAY = 86_400_000;
 
 describe("server e2e: idempotency keys and unbilled failures", function () {
   this.timeout(60_000);
@@ -17,11 +37,15 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
   let server: TestServer;
   let served = 0;
   let reserveGate: PaymentGate;
+  /** The clock of the gate behind /clock/ paths (milliseconds). */
+  let clock = Date.now();
   /** Resolves the handlers of /hang requests. */
   const hung: (() => void)[] = [];
   /** What the handler does, by path. */
-  const behaviours: Record<string, () => Response | Promise<Response>> = {
+  const behaviours: Record<string, (request: Request) => Response | Promise<Response>> = {
     "/ok": () => Response.json({ n: ++served }),
+    // The handler still reads the body the gate hashed.
+    "/echo": async (request) => Response.json({ n: ++served, body: await request.text() }),
     "/fail": () => Response.json({ error: "upstream down" }, { status: 502 }),
     "/missing": () => Response.json({ error: "no such item" }, { status: 404 }),
     "/throw": () => {
@@ -40,12 +64,19 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     const chargeGate: PaymentGate = makeGate(chain, store, { chargeMode: "charge" });
     const reserve: SessionRoute = reserveGate.session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
     const charge: SessionRoute = chargeGate.session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
+    // Same gate, another price; and a route whose unit count comes from a header.
+    const expensive: SessionRoute = reserveGate.session({ amount: 50n * PRICE, suggestedDeposit: 100n * PRICE });
+    const metered: SessionRoute = reserveGate.session({ amount: PRICE, unitType: "item", units: (request) => BigInt(request.headers.get("x-units") ?? "1") });
+    // A gate whose clock the test moves (keys expire after a day by default).
+    const clocked: SessionRoute = makeGate(chain, store, { now: () => clock }).session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
+    const routes: Record<string, SessionRoute> = { charge, expensive, metered, clock: clocked };
     server = await startServer((request) => {
       const { pathname } = new URL(request.url);
-      const [mode, path] = pathname.startsWith("/charge/") ? [charge, pathname.slice(7)] : [reserve, pathname];
+      const prefix = /^\/([a-z]+)(\/.*)$/.exec(pathname);
+      const [mode, path] = prefix && routes[prefix[1]!] ? [routes[prefix[1]!]!, prefix[2]!] : [reserve, pathname];
       const behaviour = behaviours[path];
       if (!behaviour) return new Response("not found", { status: 404 });
-      return mode.handle(request, async () => behaviour());
+      return mode.handle(request, async (paid) => behaviour(paid));
     });
   });
 
@@ -75,13 +106,10 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     const second = await pay(`${server.url}/ok`, voucher, { headers: { "idempotency-key": key } });
     assert.equal(second.status, 200);
     assert.equal(receiptOf(second).spent, String(PRICE));
-    // Racing retries of another key: charged once too.
-    const racing = await Promise.all(Array.from({ length: 8 }, () => pay(`${server.url}/ok`, voucher, { headers: { "idempotency-key": "order-43" } })));
-    assert.ok(racing.every((response) => response.status === 200));
     let channel = await spentOf(channelId);
-    assert.deepEqual([channel.spent, channel.units, channel.reserved], [2n * PRICE, 2n, 0n]);
+    assert.deepEqual([channel.spent, channel.units, channel.reserved], [PRICE, 1n, 0n]);
     const charges = (await snapshot(store)).charges.filter((charge) => charge.channelId === channelId);
-    assert.deepEqual(charges.map((charge) => [charge.key, charge.status]).sort(), [["idempotency:order-42", "committed"], ["idempotency:order-43", "committed"]]);
+    assert.deepEqual(charges.map((charge) => [charge.key, charge.status]), [["idempotency:order-42", "committed"]]);
 
     // Without a key, or with one that is not a valid key, every request is its own charge.
     for (const headers of [{}, { "idempotency-key": "has spaces in it" }, { "idempotency-key": "x".repeat(256) }] as Record<string, string>[]) {
@@ -89,7 +117,7 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
       assert.equal((await pay(`${server.url}/ok`, voucher, { headers })).status, 200);
     }
     channel = await spentOf(channelId);
-    assert.equal(channel.spent, 8n * PRICE);
+    assert.equal(channel.spent, 7n * PRICE);
   });
 
   it("test_idempotency_reserveModeDoesNotBillA5xxOrAThrowingHandler", async function () {
@@ -149,9 +177,132 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     assert.equal(failed.status, 502);
     assert.equal(receiptOf(failed).spent, String(PRICE));
     // Retried with its key, it is not billed again.
-    const retried = await pay(`${server.url}/charge/ok`, voucher, { headers: { "idempotency-key": "c-1" } });
-    assert.equal(retried.status, 200);
+    const retried = await pay(`${server.url}/charge/fail`, voucher, { headers: { "idempotency-key": "c-1" } });
+    assert.equal(retried.status, 502);
+    assert.equal(receiptOf(retried).spent, String(PRICE));
     const channel = await spentOf(channelId);
     assert.deepEqual([channel.spent, channel.reserved], [PRICE, 0n]);
+  });
+
+  /** Sends `init` to `path` under `key` with a voucher for `cumulative` on the challenge of `offer`. */
+  async function send(path: string, offer: Offer, channelId: Hex, cumulative: bigint, key: string, init: RequestInit = {}) {
+    const headers = new Headers(init.headers);
+    headers.set("idempotency-key", key);
+    return pay(`${server.url}${path}`, credential(offer.challenge, await payer.voucher(channelId, cumulative)), { ...init, headers });
+  }
+
+  it("test_idempotency_keyThatPaidACheapRequestIsRefusedOnAMoreExpensiveRoute", async function () {
+    const { channelId, offer } = await openWith(10n * PRICE);
+    assert.equal((await send("/ok", offer, channelId, 10n * PRICE, "cheap-1")).status, 200);
+    const before = await snapshot(store);
+    const servedBefore = served;
+    const expensiveOffer = await fetchOffer(`${server.url}/expensive/ok`);
+    // A voucher that would cover the expensive request: the key alone must not buy it.
+    const reused = await send("/expensive/ok", expensiveOffer, channelId, 60n * PRICE, "cheap-1");
+    const problem = await expectProblem(reused, 422, KEY_REUSED);
+    assert.equal(problem.channelId, channelId);
+    assert.equal(served, servedBefore, "the handler ran under a reused key");
+    assert.deepEqual(await snapshot(store), before);
+  });
+
+  it("test_idempotency_keyReusedForAnotherUrlBodyMethodOrUnitCountIsRefused", async function () {
+    const { channelId, offer } = await openWith(10n * PRICE);
+    const meteredOffer = await fetchOffer(`${server.url}/metered/echo`);
+    const post = { method: "POST", body: "order=1" };
+    assert.equal((await send("/echo", offer, channelId, 10n * PRICE, "k-url")).status, 200);
+    assert.equal((await send("/echo", offer, channelId, 10n * PRICE, "k-body", post)).status, 200);
+    assert.equal((await send("/echo", offer, channelId, 10n * PRICE, "k-method", post)).status, 200);
+    assert.equal((await send("/metered/echo", meteredOffer, channelId, 10n * PRICE, "k-units", { headers: { "x-units": "1" } })).status, 200);
+    const before = await snapshot(store);
+    const servedBefore = served;
+    const attempts: [string, Promise<Response>][] = [
+      ["another URL (query)", send("/echo?page=2", offer, channelId, 10n * PRICE, "k-url")],
+      ["another URL (path)", send("/ok", offer, channelId, 10n * PRICE, "k-url")],
+      ["another body", send("/echo", offer, channelId, 10n * PRICE, "k-body", { method: "POST", body: "order=2" })],
+      ["another method", send("/echo", offer, channelId, 10n * PRICE, "k-method", { ...post, method: "PUT" })],
+      ["another unit count", send("/metered/echo", meteredOffer, channelId, 10n * PRICE, "k-units", { headers: { "x-units": "3" } })],
+    ];
+    for (const [label, attempt] of attempts) {
+      const response = await attempt;
+      assert.equal(response.status, 422, `${label}: ${response.status}`);
+      await expectProblem(response, 422, KEY_REUSED);
+    }
+    assert.equal(served, servedBefore, "the handler ran under a reused key");
+    assert.deepEqual(await snapshot(store), before);
+  });
+
+  it("test_idempotency_sameRequestUnderItsKeyIsServedAgainAndChargedOnce", async function () {
+    const { channelId, offer } = await openWith(10n * PRICE);
+    const init = { method: "POST", body: JSON.stringify({ prompt: "hello" }), headers: { "content-type": "application/json" } };
+    const first = await send("/echo", offer, channelId, 10n * PRICE, "same-1", init);
+    assert.equal(first.status, 200);
+    assert.deepEqual(await first.json(), { n: served, body: init.body });
+    // The retry a client makes when the response was lost (here with a higher voucher): served, not charged.
+    const again = await send("/echo", offer, channelId, 10n * PRICE + 1n, "same-1", init);
+    assert.equal(again.status, 200);
+    assert.equal(((await again.json()) as { body: string }).body, init.body);
+    assert.equal(receiptOf(again).spent, String(PRICE));
+    const channel = await spentOf(channelId);
+    assert.deepEqual([channel.spent, channel.units, channel.reserved, channel.acceptedCumulative], [PRICE, 1n, 0n, 10n * PRICE + 1n]);
+    const charges = (await snapshot(store)).charges.filter((charge) => charge.channelId === channelId);
+    assert.equal(charges.length, 1);
+    assert.match(charges[0]!.fingerprint ?? "", /^[0-9a-f]{64}$/);
+    // Requests without a key are bound to nothing.
+    assert.equal((await pay(`${server.url}/ok`, credential(offer.challenge, await payer.voucher(channelId, 10n * PRICE + 1n)))).status, 200);
+    const unkeyed = (await snapshot(store)).charges.filter((charge) => charge.channelId === channelId && charge.key.startsWith("request:"));
+    assert.deepEqual(unkeyed.map((charge) => charge.fingerprint), [null]);
+  });
+
+  it("test_idempotency_tenConcurrentCopiesOfOneRequestAreServedAndChargedOnce", async function () {
+    const { channelId, offer } = await openWith(10n * PRICE);
+    const voucher = credential(offer.challenge, await payer.voucher(channelId, 10n * PRICE));
+    assert.equal(hung.length, 0);
+    let answered = 0;
+    const copies = Array.from({ length: 10 }, () =>
+      pay(`${server.url}/hang`, voucher, { headers: { "idempotency-key": "twin" } }).then((response) => {
+        answered += 1;
+        return response;
+      }),
+    );
+    // One copy holds the key in its handler (which answers only when released); the nine others are refused.
+    while (answered < 9) await sleep(5);
+    assert.equal(hung.length, 1, "more than one copy reached the handler");
+    assert.equal((await spentOf(channelId)).reserved, PRICE);
+    hung.shift()!();
+    const responses = await Promise.all(copies);
+    const statuses = responses.map((response) => response.status).sort();
+    assert.deepEqual(statuses, [200, ...Array(9).fill(409)]);
+    for (const response of responses.filter((r) => r.status === 409)) await expectProblem(response, 409, KEY_IN_FLIGHT);
+    const channel = await spentOf(channelId);
+    assert.deepEqual([channel.spent, channel.reserved, channel.units], [PRICE, 0n, 1n]);
+    // Once finished, the same request is a retry: served, not charged.
+    const retried = pay(`${server.url}/hang`, voucher, { headers: { "idempotency-key": "twin" } });
+    while (hung.length === 0) await sleep(5);
+    hung.shift()!();
+    assert.equal((await retried).status, 200);
+    assert.equal((await spentOf(channelId)).spent, PRICE);
+  });
+
+  it("test_idempotency_expiredKeyIsChargedAgainAndItsOldChargeKept", async function () {
+    clock = Date.now();
+    const { channelId } = await openWith(10n * PRICE);
+    const send = async (key: string) => {
+      const offer = await fetchOffer(`${server.url}/clock/ok`);
+      return pay(`${server.url}/clock/ok`, credential(offer.challenge, await payer.voucher(channelId, 10n * PRICE)), { headers: { "idempotency-key": key } });
+    };
+    assert.equal((await send("daily")).status, 200);
+    // Just inside the default window (a day): a retry.
+    clock += DAY - 1;
+    assert.equal((await send("daily")).status, 200);
+    assert.equal((await spentOf(channelId)).spent, PRICE);
+    // Past it, the key is new: charged again, and the first charge still counts in usage.
+    clock += 1;
+    assert.equal((await send("daily")).status, 200);
+    assert.deepEqual([(await spentOf(channelId)).spent, (await spentOf(channelId)).units], [2n * PRICE, 2n]);
+    const committed = await store.listCharges({ status: "committed", channelId });
+    assert.equal(committed.length, 2);
+    // Both stay committed (usage counts committed charges): the new one under the key, the old one set aside.
+    assert.deepEqual(committed.map((charge) => [charge.amount, charge.createdAt]).sort(), [[PRICE, clock - DAY], [PRICE, clock]].sort());
+    assert.equal(committed.find((charge) => charge.createdAt === clock)?.key, "idempotency:daily");
   });
 });
