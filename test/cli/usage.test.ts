@@ -102,13 +102,13 @@ describe("tollgate CLI: usage from the seller's session store", function () {
             updatedAt: time,
           });
         }
-        await tx.putCharge({ channelId, key: `charge-${index}`, payer, amount, units: 1n, status: "committed", createdAt: time, updatedAt: time });
+        await tx.putCharge({ channelId, key: `charge-${index}`, payer, amount, units: 1n, status: "committed", fingerprint: null, createdAt: time, updatedAt: time });
       });
     }
     // A released charge is no usage.
     const released = keccak256(stringToHex(`channel-${ALICE}`));
     await store.withChannel(released, (tx) =>
-      tx.putCharge({ channelId: released, key: "released", payer: ALICE, amount: 99n, units: 1n, status: "released", createdAt: Date.parse("2025-01-01T12:00:00Z"), updatedAt: 0 }),
+      tx.putCharge({ channelId: released, key: "released", payer: ALICE, amount: 99n, units: 1n, status: "released", fingerprint: null, createdAt: Date.parse("2025-01-01T12:00:00Z"), updatedAt: 0 }),
     );
     await store.close();
   });

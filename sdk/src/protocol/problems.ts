@@ -2,6 +2,8 @@ import { TollgateError } from "../errors/TollgateError.js";
 
 const CORE = "https://paymentauth.org/problems/";
 const SESSION = "https://paymentauth.org/problems/session/";
+// Tollgate's own types, for what the Payment drafts do not cover.
+const TOLLGATE = "https://tollgate.dev/problems/";
 
 /**
  * The problem types of the Payment scheme and of the `evm` session method, with the HTTP status and
@@ -25,6 +27,10 @@ export const problemTypes = {
   "challenge-not-found": { type: `${SESSION}challenge-not-found`, status: 402, title: "Challenge Not Found" },
   "insufficient-balance": { type: `${SESSION}insufficient-balance`, status: 402, title: "Insufficient Balance" },
   "transaction-reverted": { type: `${SESSION}transaction-reverted`, status: 409, title: "Transaction Reverted" },
+  // Statuses as draft-ietf-httpapi-idempotency-key-header gives them: a key reused for another request
+  // is 422, a duplicate of a request still being processed is 409.
+  "idempotency-key-reused": { type: `${TOLLGATE}idempotency-key-reused`, status: 422, title: "Idempotency Key Reused" },
+  "idempotency-key-in-flight": { type: `${TOLLGATE}idempotency-key-in-flight`, status: 409, title: "Idempotency Key In Flight" },
 } as const;
 
 export type ProblemName = keyof typeof problemTypes;

@@ -1,5 +1,6 @@
 import type { Hex } from "viem";
 import { PaymentProblemError } from "../protocol/problems.js";
+import { claimIdempotencyKey, type IdempotencyBinding } from "./idempotency.js";
 import type { ChannelRecord, ChannelTransaction, ChargeRecord } from "./store/SessionStore.js";
 
 /** A voucher whose signature and signer were already verified. */
@@ -55,18 +56,21 @@ export type ReserveParameters = {
   cost: bigint;
   units: bigint;
   now: number;
-  /** The key was generated for this request (a random id), so no charge can hold it yet: skip the lookup. */
-  unique?: boolean;
+  /**
+   * The request a client's Idempotency-Key is bound to. Without it the key is the gate's own (a random
+   * id): no charge can hold it yet, so none is looked up.
+   */
+  idempotency?: IdempotencyBinding;
 };
 
 /**
- * Holds `cost` for a request, once per `key`: a key already reserved or committed (a retried request
- * with the same Idempotency-Key) is not charged again. Returns the channel as it must be stored and
- * whether this call made a new reservation.
+ * Holds `cost` for a request under `key`. A client's key that already paid for this same request is not
+ * charged again (see `claimIdempotencyKey`, which refuses any other use of it). Returns the channel as
+ * it must be stored and whether this call made a new reservation.
  */
-export async function reserve({ tx, channel, key, cost, units, now, unique = false }: ReserveParameters): Promise<{ channel: ChannelRecord; charge: ChargeRecord; fresh: boolean }> {
-  const existing = unique ? undefined : await tx.getCharge(key);
-  if (existing && existing.status !== "released") return { channel, charge: existing, fresh: false };
+export async function reserve({ tx, channel, key, cost, units, now, idempotency }: ReserveParameters): Promise<{ channel: ChannelRecord; charge: ChargeRecord; fresh: boolean }> {
+  const paid = idempotency && (await claimIdempotencyKey({ tx, key, now, ...idempotency }));
+  if (paid) return { channel, charge: paid, fresh: false };
   if (available(channel) < cost) throw insufficientBalance(channel, cost);
   const charge: ChargeRecord = {
     channelId: channel.channelId,
@@ -75,7 +79,8 @@ export async function reserve({ tx, channel, key, cost, units, now, unique = fal
     amount: cost,
     units,
     status: "reserved",
-    createdAt: existing?.createdAt ?? now,
+    fingerprint: idempotency?.fingerprint ?? null,
+    createdAt: now,
     updatedAt: now,
   };
   await tx.putCharge(charge);

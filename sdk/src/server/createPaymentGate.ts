@@ -49,6 +49,7 @@ import { openChannelWithAuthorization } from "../transactions/openChannelWithAut
 import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithAuthorization.js";
 import { acceptVoucher, finishCharge, type VerifiedVoucher, reserve } from "./accounting.js";
 import { assertGracePeriod, confirmFunding, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
+import { type ChargeKey, requestChargeKey } from "./idempotency.js";
 import { problemResponse } from "./problemResponse.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
@@ -80,6 +81,8 @@ export type PaymentGateParameters = {
   feePayer?: boolean;
   /** `"reserve"` (default): hold the price, charge only when the handler answers below 500. `"charge"`: charge before the handler. */
   chargeMode?: "reserve" | "charge";
+  /** Seconds an Idempotency-Key stays bound to the request it paid for; defaults to 86 400 (a day). */
+  idempotencyKeyTtl?: number;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 };
@@ -155,9 +158,7 @@ type ChannelSigner = Pick<ChannelRecord, "channelId" | "payer" | "authorizedSign
 /** Thrown inside an admission that started from a remembered signer but needs the full slow path. */
 const RETRY_FROM_STORE = Symbol("retry from the stored channel");
 const MAX_VERIFIED_CHALLENGES = 10_000;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-/** Prefix of the charge keys the gate makes up for requests without an Idempotency-Key (a random UUID follows). */
-const GENERATED_KEY = "request:";
+const DEFAULT_IDEMPOTENCY_KEY_TTL = 86_400;
 
 /** Creates the seller's side of the `evm` session method; see `session()` for per-route pricing. */
 export function createPaymentGate(parameters: PaymentGateParameters): PaymentGate {
@@ -172,12 +173,14 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     challengeTtl = DEFAULT_CHALLENGE_TTL,
     feePayer = false,
     chargeMode = "reserve",
+    idempotencyKeyTtl = DEFAULT_IDEMPOTENCY_KEY_TTL,
     now = Date.now,
   } = parameters;
   const recipient = parameters.recipient ?? account.address;
   if ((typeof secret === "string" ? new TextEncoder().encode(secret) : secret).length < 32) {
     throw new Error("createPaymentGate: `secret` must be at least 32 bytes");
   }
+  if (!(idempotencyKeyTtl > 0)) throw new Error("createPaymentGate: `idempotencyKeyTtl` must be a positive number of seconds");
   const transport = parameters.transport ?? http();
   const chain: GateChain = {
     publicClient: createPublicClient({ chain: viemChain, transport }),
@@ -635,12 +638,14 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         if (payload.action === "close") return await closeAction(payload, route.amount, credential.challenge);
 
         const requested = httpRequest.method === "HEAD" ? 0n : units(httpRequest);
+        const cost = route.amount * requested;
+        const charge = await requestChargeKey({ request: httpRequest, channelId, route: canonicalRequest, units: requested, cost, ttl: idempotencyKeyTtl * 1000 });
         let admitted: Admitted;
         try {
-          admitted = await admitRequest(httpRequest, payload, credential.source, requested, true);
+          admitted = await admitRequest(charge, payload, credential.source, requested, true);
         } catch (error) {
           if (error !== RETRY_FROM_STORE) throw error;
-          admitted = await admitRequest(httpRequest, payload, credential.source, requested, false);
+          admitted = await admitRequest(charge, payload, credential.source, requested, false);
         }
         publish(admitted.channel);
         // HEAD carries credentials only (the draft's voucher updates): it is answered here, never by the
@@ -665,7 +670,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
      * needs more (a deposit that may have grown on-chain, a channel the store lost) starts over without.
      */
     async function admitRequest(
-      httpRequest: Request,
+      charge: ChargeKey,
       payload: Exclude<SessionPayload, ClosePayload>,
       source: string | undefined,
       requested: bigint,
@@ -678,7 +683,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         if (record) record = await refreshDeposit(record, voucher.cumulativeAmount);
       }
       const cost = route.amount * requested;
-      const key = chargeKey(httpRequest);
+      const { key } = charge;
       const admitted = await store.withChannel(signer.channelId, async (tx) => {
         let current = tx.channel ?? record;
         if (current === undefined) throw RETRY_FROM_STORE;
@@ -696,7 +701,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
         let fresh = false;
         if (cost > 0n) {
-          ({ channel: current, fresh } = await reserve({ tx, channel: current, key, cost, units: requested, now: now(), unique: key.startsWith(GENERATED_KEY) }));
+          ({ channel: current, fresh } = await reserve({ tx, channel: current, ...charge, cost, units: requested, now: now() }));
         }
         if (fresh && chargeMode === "charge") current = await finishCharge(tx, current, key, "committed", now());
         await tx.putChannel(current);
@@ -777,12 +782,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     now,
     recover,
   };
-}
-
-function chargeKey(request: Request): string {
-  const idempotencyKey = request.headers.get("idempotency-key");
-  if (idempotencyKey !== null && IDEMPOTENCY_KEY.test(idempotencyKey)) return `idempotency:${idempotencyKey}`;
-  return `${GENERATED_KEY}${crypto.randomUUID()}`;
 }
 
 function receiptHeaders(receipt: Parameters<typeof formatReceipt>[0]) {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { createPostgresStore, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { describeStoreConformance } from "./storeConformance.js";
-import { incrementSpent, makeChannel, newChannelId, sleep } from "./storeFixtures.js";
+import { postgresMigrations } from "../../../sdk/src/server/store/postgresMigrations.js";
+import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";
 import { startWorker, stopWorker } from "./storeProcesses.js";
 
 // These tests run wherever the suite runs: PostgreSQL is part of the test environment. When it cannot
@@ -65,6 +66,38 @@ async function assertConsistent(store: SessionStore, channelId: `0x${string}`): 
   return spent;
 }
 
+describe("PostgreSQL session store schema", function () {
+  this.timeout(30_000);
+
+  it("test_store_postgresVersion1SchemaMigratesToChargeFingerprints", async () => {
+    // A schema as the first release left it: version 1, a charge without a fingerprint column.
+    const schema = newSchema();
+    const S = pg.escapeIdentifier(schema);
+    const id = newChannelId();
+    await admin.query(`CREATE SCHEMA ${S}`);
+    await admin.query(`CREATE TABLE ${S}.schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    await admin.query(postgresMigrations(S).find((migration) => migration.version === 1)!.sql);
+    await admin.query(`INSERT INTO ${S}.schema_migrations (version) VALUES (1)`);
+    await admin.query(
+      `INSERT INTO ${S}.charges (channel_id, key, payer, amount, units, status, created_at, updated_at) VALUES ($1, 'old', $2, 7, 1, 'committed', 5, 6)`,
+      [id, makeCharge(id, "old").payer],
+    );
+
+    const store = await createPostgresStore({ connectionString, schema, maxConnections: 2 });
+    try {
+      const old = makeCharge(id, "old", { amount: 7n, status: "committed", createdAt: 5, updatedAt: 6 });
+      assert.deepEqual(await store.listCharges({ status: "committed", channelId: id }), [old]);
+      const bound = makeCharge(id, "new", { fingerprint: "5e".repeat(32) });
+      await store.withChannel(id, (tx) => tx.putCharge(bound));
+      await store.withChannel(id, async (tx) => assert.deepEqual(await tx.getCharge("new"), bound));
+    } finally {
+      await store.close();
+    }
+    const { rows } = await admin.query(`SELECT version FROM ${S}.schema_migrations ORDER BY version`);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
+  });
+});
+
 describe("PostgreSQL session store across instances", function () {
   this.timeout(30_000);
   let schema: string;
@@ -85,8 +118,8 @@ describe("PostgreSQL session store across instances", function () {
   });
 
   it("migrates once, records the version, and refuses a schema from a newer version", async () => {
-    const { rows } = await admin.query(`SELECT version FROM ${pg.escapeIdentifier(schema)}.schema_migrations`);
-    assert.deepEqual(rows, [{ version: 1 }]);
+    const { rows } = await admin.query(`SELECT version FROM ${pg.escapeIdentifier(schema)}.schema_migrations ORDER BY version`);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
     const { rows: types } = await admin.query(
       "SELECT data_type, numeric_precision FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'charges' AND column_name = 'amount'",
       [schema],

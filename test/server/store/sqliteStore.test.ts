@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSqliteStore, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { sqliteMigrations } from "../../../sdk/src/server/store/sqliteMigrations.js";
 import { describeStoreConformance } from "./storeConformance.js";
-import { incrementSpent, makeChannel, newChannelId, sleep } from "./storeFixtures.js";
+import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";
 import { startWorker, stopWorker } from "./storeProcesses.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tollgate-sqlite-"));
@@ -44,7 +45,7 @@ describe("SQLite session store on disk", function () {
     const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2]);
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
       // Amounts are stored as decimal text, so nothing above 2^63 is lost.
       assert.equal(db.prepare("SELECT typeof(spent) AS type FROM channels").get()?.type, "text");
@@ -56,6 +57,33 @@ describe("SQLite session store on disk", function () {
       () => createSqliteStore({ path }),
       (error: unknown) => error instanceof StoreError && error.reason === "schema" && /999/.test(error.message),
     );
+  });
+
+  it("test_store_sqliteVersion1FileMigratesToChargeFingerprints", async () => {
+    // A file as the first release left it: schema version 1, a charge without a fingerprint column.
+    const path = newPath();
+    const id = newChannelId();
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const v1 = new DatabaseSync(path);
+    v1.exec("CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    v1.exec(sqliteMigrations.find((migration) => migration.version === 1)!.sql);
+    v1.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)");
+    v1.prepare("INSERT INTO charges (channel_id, key, payer, amount, units, status, created_at, updated_at) VALUES (?, 'old', ?, '7', '1', 'committed', 5, 6)").run(id, makeCharge(id, "old").payer);
+    v1.close();
+
+    const store = createSqliteStore({ path });
+    const old = makeCharge(id, "old", { amount: 7n, status: "committed", createdAt: 5, updatedAt: 6 });
+    assert.deepEqual(await store.listCharges({ status: "committed", channelId: id }), [old]);
+    const bound = makeCharge(id, "new", { fingerprint: "5e".repeat(32) });
+    await store.withChannel(id, (tx) => tx.putCharge(bound));
+    await store.withChannel(id, async (tx) => assert.deepEqual(await tx.getCharge("new"), bound));
+    await store.close();
+    const db = new DatabaseSync(path);
+    try {
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2]);
+    } finally {
+      db.close();
+    }
   });
 
   it("reads committed state only, while a transaction is in flight", async () => {

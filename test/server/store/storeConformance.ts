@@ -95,19 +95,23 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         amount: MAX_UINT128,
         units: MAX_UINT128,
         status: "reserved",
+        fingerprint: "0f".repeat(32),
         createdAt: 1,
         updatedAt: 2,
       });
       await store.withChannel(id, async (tx) => {
         assert.equal(await tx.getCharge(charge.key), undefined);
         await tx.putCharge(charge);
+        await tx.putCharge(makeCharge(id, "generated"));
       });
+      assert.deepEqual(await store.listCharges({ status: "reserved", channelId: id }), [charge, makeCharge(id, "generated")]);
       await store.withChannel(id, async (tx) => {
         assert.deepEqual(await tx.getCharge(charge.key), charge);
-        await tx.putCharge({ ...charge, status: "committed", amount: 5n, updatedAt: 3 });
+        assert.equal((await tx.getCharge("generated"))?.fingerprint, null);
+        await tx.putCharge({ ...charge, status: "committed", amount: 5n, fingerprint: "a1".repeat(32), updatedAt: 3 });
       });
       await store.withChannel(id, async (tx) => {
-        assert.deepEqual(await tx.getCharge(charge.key), { ...charge, status: "committed", amount: 5n, updatedAt: 3 });
+        assert.deepEqual(await tx.getCharge(charge.key), { ...charge, status: "committed", amount: 5n, fingerprint: "a1".repeat(32), updatedAt: 3 });
         assert.equal(await tx.getCharge("other"), undefined);
       });
       // Keys are per channel.
@@ -209,6 +213,9 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         ["charge of other channel", (tx) => tx.putCharge(makeCharge(newChannelId(), "k"))],
         ["empty key", (tx) => tx.putCharge(makeCharge(id, ""))],
         ["bad charge status", (tx) => tx.putCharge(makeCharge(id, "k", { status: "done" as "committed" }))],
+        ["short fingerprint", (tx) => tx.putCharge(makeCharge(id, "k", { fingerprint: "ab" }))],
+        ["uppercase fingerprint", (tx) => tx.putCharge(makeCharge(id, "k", { fingerprint: "AB".repeat(32) }))],
+        ["missing fingerprint", (tx) => tx.putCharge(makeCharge(id, "k", { fingerprint: undefined as unknown as null }))],
       ];
       for (const [label, write] of cases) {
         await assert.rejects(store.withChannel(id, write), assertStoreError("invalid-record"), label);

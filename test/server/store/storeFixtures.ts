@@ -50,6 +50,7 @@ export function makeCharge(channelId: Hex, key: string, overrides: Partial<Charg
     amount: 10n,
     units: 1n,
     status: "reserved",
+    fingerprint: null,
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,
     ...overrides,

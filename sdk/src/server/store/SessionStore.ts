@@ -42,6 +42,11 @@ export type ChargeRecord = {
   amount: bigint;
   units: bigint;
   status: "reserved" | "committed" | "released";
+  /**
+   * Hex SHA-256 of the request an Idempotency-Key was first paid for (see `requestFingerprint`), or
+   * null for keys the gate generated, which no other request can present.
+   */
+  fingerprint: string | null;
   createdAt: number;
   updatedAt: number;
 };

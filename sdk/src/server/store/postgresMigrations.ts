@@ -54,5 +54,10 @@ export function postgresMigrations(S: string): readonly { version: number; sql: 
         CREATE INDEX charges_committed_created ON ${S}.charges (created_at) WHERE status = 'committed';
       `,
     },
+    {
+      version: 2,
+      // The request an Idempotency-Key is bound to; null for generated keys and charges made before.
+      sql: `ALTER TABLE ${S}.charges ADD COLUMN fingerprint TEXT;`,
+    },
   ];
 }

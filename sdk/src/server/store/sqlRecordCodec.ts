@@ -27,7 +27,7 @@ export const CHANNEL_COLUMNS = [
   "updated_at",
 ] as const;
 
-export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "created_at", "updated_at"] as const;
+export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "fingerprint", "created_at", "updated_at"] as const;
 
 export type SqlValue = string | number | null;
 
@@ -63,6 +63,7 @@ export function chargeParams(charge: ChargeRecord): SqlValue[] {
     charge.amount.toString(),
     charge.units.toString(),
     charge.status,
+    charge.fingerprint,
     charge.createdAt,
     charge.updatedAt,
   ];
@@ -103,6 +104,7 @@ export function chargeFromRow(row: Row): ChargeRecord {
     amount: BigInt(row.amount as string),
     units: BigInt(row.units as string),
     status: row.status as ChargeRecord["status"],
+    fingerprint: (row.fingerprint as string | null) ?? null,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

@@ -52,4 +52,9 @@ export const sqliteMigrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX charges_committed_created ON charges (created_at) WHERE status = 'committed';
     `,
   },
+  {
+    version: 2,
+    // The request an Idempotency-Key is bound to; null for generated keys and charges made before.
+    sql: "ALTER TABLE charges ADD COLUMN fingerprint TEXT;",
+  },
 ];

@@ -7,6 +7,7 @@ import type { ChannelRecord, ChargeRecord } from "./SessionStore.js";
 const MAX_UINT256 = (1n << 256n) - 1n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const HEX = /^0x(?:[0-9a-fA-F]{2})*$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 const CHANNEL_STATUSES: ReadonlySet<string> = new Set(["open", "closing", "closed"]);
 const CHARGE_STATUSES: ReadonlySet<string> = new Set(["reserved", "committed", "released"]);
 
@@ -73,6 +74,9 @@ export function validateChargeRecord(channelId: Hex, record: ChargeRecord): Char
   checkUint(record.amount, "amount");
   checkUint(record.units, "units");
   if (!CHARGE_STATUSES.has(record.status)) throw invalid(`unknown charge status ${String(record.status)}`);
+  if (record.fingerprint !== null && (typeof record.fingerprint !== "string" || !SHA256_HEX.test(record.fingerprint))) {
+    throw invalid("fingerprint must be a lowercase hex SHA-256 or null");
+  }
   checkTime(record.createdAt, "createdAt");
   checkTime(record.updatedAt, "updatedAt");
   return { ...record, channelId };
