@@ -22,7 +22,7 @@ const CYCLES = 3;
 const SERVER = fileURLToPath(new URL("./crashServer.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-type Started = { child: ChildProcess; url: string; released: string[] };
+type Started = { child: ChildProcess; port: number; url: string; released: string[] };
 type Sent = { channelId: Hex; index: number; key: string; outcome: "ok" | "lost"; cycle: number };
 
 describe("server e2e: crash (SIGKILL) and restart on the same SQLite file", function () {
@@ -67,8 +67,9 @@ describe("server e2e: crash (SIGKILL) and restart on the same SQLite file", func
     }
   }
 
-  async function start(): Promise<Started> {
-    const child = spawn(process.execPath, ["--import", "tsx", SERVER, JSON.stringify(config)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  /** Starts the server; a restart takes the same port, since an Idempotency-Key is bound to the URL it paid for. */
+  async function start(listenOn = 0): Promise<Started> {
+    const child = spawn(process.execPath, ["--import", "tsx", SERVER, JSON.stringify({ ...config, port: listenOn })], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
     children.add(child);
     let stderr = "";
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
@@ -89,7 +90,7 @@ describe("server e2e: crash (SIGKILL) and restart on the same SQLite file", func
       });
     });
     const { port, released } = JSON.parse(line) as { port: number; released: string[] };
-    return { child, url: `http://127.0.0.1:${port}`, released };
+    return { child, port, url: `http://127.0.0.1:${port}`, released };
   }
 
   async function killNow(child: ChildProcess) {
@@ -155,7 +156,7 @@ describe("server e2e: crash (SIGKILL) and restart on the same SQLite file", func
       assert.ok(sent.filter((entry) => entry.cycle === cycle && entry.outcome === "ok").length > 0, `no request was served before the kill (${context})`);
 
       // Restart on the same file: the reservations of requests that died are released.
-      server = await start();
+      server = await start(server.port);
       for (const key of keys) assert.ok(server.released.includes(`idempotency:${key}`), `${key} was not released on restart (${context})`);
       assert.deepEqual(await store.listCharges({ status: "reserved" }), [], `reservations survived the restart (${context})`);
 

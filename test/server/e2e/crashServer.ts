@@ -18,6 +18,8 @@ export type CrashServerConfig = {
   dbPath: string;
   secret: string;
   price: string;
+  /** Port to listen on; 0 (default) for any. */
+  port?: number;
 };
 
 async function main(config: CrashServerConfig) {
@@ -49,7 +51,7 @@ async function main(config: CrashServerConfig) {
       }),
     ),
   );
-  server.listen(0, "127.0.0.1", () => {
+  server.listen(config.port ?? 0, "127.0.0.1", () => {
     const { port } = server.address() as { port: number };
     process.stdout.write(`${JSON.stringify({ port, released: released.map((charge) => charge.key) })}\n`);
   });
