@@ -69,7 +69,8 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     const metered: SessionRoute = reserveGate.session({ amount: PRICE, unitType: "item", units: (request) => BigInt(request.headers.get("x-units") ?? "1") });
     // A gate whose clock the test moves (keys expire after a day by default).
     const clocked: SessionRoute = makeGate(chain, store, { now: () => clock }).session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
-    const routes: Record<string, SessionRoute> = { charge, expensive, metered, clock: clocked };
+    const minute: SessionRoute = makeGate(chain, store, { now: () => clock, idempotencyKeyTtl: 60 }).session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
+    const routes: Record<string, SessionRoute> = { charge, expensive, metered, clock: clocked, minute };
     server = await startServer((request) => {
       const { pathname } = new URL(request.url);
       const prefix = /^\/([a-z]+)(\/.*)$/.exec(pathname);
@@ -231,6 +232,17 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     assert.deepEqual(await snapshot(store), before);
   });
 
+  it("test_idempotency_keyChargedBeforeFingerprintsRefusesEveryRequest", async function () {
+    // A charge stored by a gate of schema version 1 (no fingerprint): what it paid for is unknown.
+    const { channelId, offer } = await openWith(10n * PRICE);
+    await store.withChannel(channelId, (tx) =>
+      tx.putCharge({ channelId, key: "idempotency:legacy", payer: payer.address, amount: PRICE, units: 1n, status: "committed", fingerprint: null, createdAt: Date.now(), updatedAt: Date.now() }),
+    );
+    const before = await snapshot(store);
+    await expectProblem(await send("/ok", offer, channelId, 10n * PRICE, "legacy"), 422, KEY_REUSED);
+    assert.deepEqual(await snapshot(store), before);
+  });
+
   it("test_idempotency_sameRequestUnderItsKeyIsServedAgainAndChargedOnce", async function () {
     const { channelId, offer } = await openWith(10n * PRICE);
     const init = { method: "POST", body: JSON.stringify({ prompt: "hello" }), headers: { "content-type": "application/json" } };
@@ -287,9 +299,9 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
   it("test_idempotency_expiredKeyIsChargedAgainAndItsOldChargeKept", async function () {
     clock = Date.now();
     const { channelId } = await openWith(10n * PRICE);
-    const send = async (key: string) => {
-      const offer = await fetchOffer(`${server.url}/clock/ok`);
-      return pay(`${server.url}/clock/ok`, credential(offer.challenge, await payer.voucher(channelId, 10n * PRICE)), { headers: { "idempotency-key": key } });
+    const send = async (key: string, prefix = "/clock") => {
+      const offer = await fetchOffer(`${server.url}${prefix}/ok`);
+      return pay(`${server.url}${prefix}/ok`, credential(offer.challenge, await payer.voucher(channelId, 10n * PRICE)), { headers: { "idempotency-key": key } });
     };
     assert.equal((await send("daily")).status, 200);
     // Just inside the default window (a day): a retry.
@@ -305,5 +317,15 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     // Both stay committed (usage counts committed charges): the new one under the key, the old one set aside.
     assert.deepEqual(committed.map((charge) => [charge.amount, charge.createdAt]).sort(), [[PRICE, clock - DAY], [PRICE, clock]].sort());
     assert.equal(committed.find((charge) => charge.createdAt === clock)?.key, "idempotency:daily");
+
+    // The window is the gate's idempotencyKeyTtl (seconds).
+    assert.equal((await send("brief", "/minute")).status, 200);
+    clock += 59_999;
+    assert.equal((await send("brief", "/minute")).status, 200);
+    assert.equal((await spentOf(channelId)).spent, 3n * PRICE);
+    clock += 1;
+    assert.equal((await send("brief", "/minute")).status, 200);
+    assert.equal((await spentOf(channelId)).spent, 4n * PRICE);
+    assert.throws(() => makeGate(chain, store, { idempotencyKeyTtl: 0 }), /idempotencyKeyTtl/);
   });
 });
