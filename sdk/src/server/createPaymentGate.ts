@@ -49,7 +49,7 @@ import { openChannelWithAuthorization } from "../transactions/openChannelWithAut
 import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithAuthorization.js";
 import { acceptVoucher, finishCharge, type VerifiedVoucher, reserve } from "./accounting.js";
 import { assertGracePeriod, confirmFunding, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
-import { type ChargeKey, requestChargeKey } from "./idempotency.js";
+import { requestChargeKey } from "./idempotency.js";
 import { problemResponse } from "./problemResponse.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
@@ -638,14 +638,12 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         if (payload.action === "close") return await closeAction(payload, route.amount, credential.challenge);
 
         const requested = httpRequest.method === "HEAD" ? 0n : units(httpRequest);
-        const cost = route.amount * requested;
-        const charge = await requestChargeKey({ request: httpRequest, channelId, route: canonicalRequest, units: requested, cost, ttl: idempotencyKeyTtl * 1000 });
         let admitted: Admitted;
         try {
-          admitted = await admitRequest(charge, payload, credential.source, requested, true);
+          admitted = await admitRequest(httpRequest, payload, credential.source, requested, true);
         } catch (error) {
           if (error !== RETRY_FROM_STORE) throw error;
-          admitted = await admitRequest(charge, payload, credential.source, requested, false);
+          admitted = await admitRequest(httpRequest, payload, credential.source, requested, false);
         }
         publish(admitted.channel);
         // HEAD carries credentials only (the draft's voucher updates): it is answered here, never by the
@@ -670,7 +668,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
      * needs more (a deposit that may have grown on-chain, a channel the store lost) starts over without.
      */
     async function admitRequest(
-      charge: ChargeKey,
+      httpRequest: Request,
       payload: Exclude<SessionPayload, ClosePayload>,
       source: string | undefined,
       requested: bigint,
@@ -683,6 +681,8 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         if (record) record = await refreshDeposit(record, voucher.cumulativeAmount);
       }
       const cost = route.amount * requested;
+      // Only now, with the credential verified, is a keyed request's body read (from a clone) and hashed.
+      const charge = await requestChargeKey({ request: httpRequest, channelId: signer.channelId, route: canonicalRequest, units: requested, cost, ttl: idempotencyKeyTtl * 1000 });
       const { key } = charge;
       const admitted = await store.withChannel(signer.channelId, async (tx) => {
         let current = tx.channel ?? record;

@@ -3,6 +3,7 @@
 // Issue 8, item 1: a key is bound to the request it paid for (route, method, URL, body, units, cost):
 // anything else under it is refused with 422, a copy still in flight with 409, and keys expire.
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import type { Address, Hex } from "viem";
 import type { PaymentGate, SessionRoute, SessionStore } from "../../../sdk/src/server/index.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
@@ -230,6 +231,27 @@ describe("server e2e: idempotency keys and unbilled failures", function () {
     }
     assert.equal(served, servedBefore, "the handler ran under a reused key");
     assert.deepEqual(await snapshot(store), before);
+  });
+
+  it("test_idempotency_bodyOfAKeyedRequestIsNotReadBeforeItsCredentialVerified", async function () {
+    // A hostile client: an endless body under a key, with a voucher its channel's payer did not sign.
+    const { channelId, offer } = await openWith(10n * PRICE);
+    const forged = credential(offer.challenge, { action: "voucher", channelId, cumulativeAmount: 10n * PRICE, signature: await new Payer(chain, chain.account(3)).sign(channelId, 10n * PRICE) });
+    // The body is sent in part and never finished; the answer must come without it.
+    const { status, type } = await new Promise<{ status: number; type: string }>((resolve, reject) => {
+      const request = httpRequest(`${server.url}/echo`, { method: "POST", headers: { authorization: forged, "idempotency-key": "slow-body", "transfer-encoding": "chunked" } });
+      request.on("error", reject);
+      request.on("response", (response) => {
+        let text = "";
+        response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => {
+          request.destroy();
+          resolve({ status: response.statusCode!, type: (JSON.parse(text) as { type: string }).type });
+        });
+      });
+      request.write("the first part of a body that never ends");
+    });
+    assert.deepEqual([status, type], [402, "https://paymentauth.org/problems/session/signer-mismatch"]);
   });
 
   it("test_idempotency_keyChargedBeforeFingerprintsRefusesEveryRequest", async function () {
