@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { type Address, createWalletClient, type Hex, http, type LocalAccount, zeroAddress } from "viem";
+import { type Address, createWalletClient, type Hex, http, type LocalAccount, type Transport, zeroAddress } from "viem";
 import { computeChannelId } from "../../../sdk/src/channel/computeChannelId.js";
 import { decodeChallengeRequest, parseChallenges, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
@@ -253,4 +253,18 @@ export function shuffle<T>(items: T[], seed: number): T[] {
     [result[i], result[j]] = [result[j]!, result[i]!];
   }
   return result;
+}
+
+/** An HTTP transport that records the JSON-RPC method of every request it sends (batches count each call). */
+export function countingTransport(url: string): { transport: Transport; calls: string[] } {
+  const calls: string[] = [];
+  const transport: Transport = (parameters) => {
+    const live = http(url)(parameters);
+    const request = ((args: { method: string }, options?: unknown) => {
+      calls.push(args.method);
+      return live.request(args as never, options as never);
+    }) as typeof live.request;
+    return { ...live, request };
+  };
+  return { transport, calls };
 }
