@@ -25,6 +25,9 @@ export const problemTypes = {
   "challenge-not-found": { type: `${SESSION}challenge-not-found`, status: 402, title: "Challenge Not Found" },
   "insufficient-balance": { type: `${SESSION}insufficient-balance`, status: 402, title: "Insufficient Balance" },
   "transaction-reverted": { type: `${SESSION}transaction-reverted`, status: 409, title: "Transaction Reverted" },
+  // No payment draft names a rate limit, so a seller's refusal to relay more transactions for now is the
+  // plain HTTP status (RFC 9457 `about:blank`), with Retry-After.
+  "relay-rate-limited": { type: "about:blank", status: 429, title: "Too Many Requests" },
 } as const;
 
 export type ProblemName = keyof typeof problemTypes;
@@ -42,6 +45,8 @@ export type PaymentProblemErrorParameters = {
   detail?: string;
   /** Extension members of the problem details, e.g. `{ channelId }`. */
   extensions?: Record<string, unknown>;
+  /** Seconds after which the same credential may succeed (sent as `Retry-After`). */
+  retryAfter?: number;
   cause?: unknown;
 };
 
@@ -50,11 +55,13 @@ export class PaymentProblemError extends TollgateError {
   override name = "PaymentProblemError";
   readonly problem: ProblemName;
   readonly extensions: Record<string, unknown>;
+  readonly retryAfter: number | undefined;
 
-  constructor(problem: ProblemName, { detail, extensions = {}, cause }: PaymentProblemErrorParameters = {}) {
+  constructor(problem: ProblemName, { detail, extensions = {}, retryAfter, cause }: PaymentProblemErrorParameters = {}) {
     super("PAYMENT_PROBLEM", detail ?? problemTypes[problem].title, { cause });
     this.problem = problem;
     this.extensions = extensions;
+    this.retryAfter = retryAfter;
   }
 
   get status(): number {

@@ -64,7 +64,8 @@ describe("server e2e: close captures what was delivered", function () {
   async function close({ payer, channelId, offer }: { payer: Payer; channelId: Hex; offer: Offer }, cumulativeAmount: bigint) {
     const response = await pay(url, credential(offer.challenge, { action: "close", channelId, cumulativeAmount, signature: await payer.sign(channelId, cumulativeAmount) }), { method: "POST" });
     assert.equal(response.status, 200, await response.clone().text());
-    return (await response.json()) as { settled: string; refund: string };
+    const { settled, refund } = (await response.json()) as { settled: string; refund: string };
+    return { settled, refund };
   }
 
   it("test_closeCapture_finalVoucherForWhatWasDeliveredClosesBelowTheAcceptedVoucher", async function () {
@@ -98,15 +99,18 @@ describe("server e2e: close captures what was delivered", function () {
     const inFlight = [short, covering].map(async ({ payer, channelId, offer }) =>
       pay(`${server.url}/slow`, credential(offer.challenge, await payer.voucher(channelId, 5n * PRICE))),
     );
-    for (const { channelId } of [short, covering]) {
-      while ((await store.getChannel(channelId))!.reserved === 0n) await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      for (const { channelId } of [short, covering]) {
+        while ((await store.getChannel(channelId))!.reserved === 0n) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const sellerTokens = await chain.balanceOf(seller);
+      assert.equal((await close(short, PRICE)).settled, (5n * PRICE).toString());
+      assert.equal((await close(covering, 2n * PRICE)).settled, (2n * PRICE).toString());
+      assert.equal(await chain.balanceOf(seller), sellerTokens + 7n * PRICE);
+    } finally {
+      release();
+      for (const response of await Promise.all(inFlight)) await response.body?.cancel();
     }
-    const sellerTokens = await chain.balanceOf(seller);
-    assert.equal((await close(short, PRICE)).settled, (5n * PRICE).toString());
-    assert.equal((await close(covering, 2n * PRICE)).settled, (2n * PRICE).toString());
-    assert.equal(await chain.balanceOf(seller), sellerTokens + 7n * PRICE);
-    release();
-    for (const response of await Promise.all(inFlight)) await response.body?.cancel();
     assert.equal((await store.getChannel(covering.channelId))!.spent, 2n * PRICE);
   });
 });

@@ -4,10 +4,6 @@
 // are rate-limited per payer and channel.
 import assert from "node:assert/strict";
 import { type Address, type Hex, http } from "viem";
-import { getTokenDomain } from "../../../sdk/src/authorization/getTokenDomain.js";
-import { signOpenAuthorization } from "../../../sdk/src/authorization/signOpenAuthorization.js";
-import { signTopUpAuthorization } from "../../../sdk/src/authorization/signTopUpAuthorization.js";
-import type { TokenDomain } from "../../../sdk/src/authorization/TokenDomain.js";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import type { SessionPayload } from "../../../sdk/src/session/payload.js";
 import type { SessionStore } from "../../../sdk/src/server/index.js";
@@ -21,6 +17,7 @@ import {
   Payer,
   PROBLEMS,
   randomBytes32,
+  relayedAuthorizations,
   SELLER,
   SESSION_PROBLEMS,
   snapshot,
@@ -31,7 +28,6 @@ import {
 
 const PRICE = 10_000n;
 const DEPOSIT = 30_000n;
-const HOUR = 3_600n;
 
 describe("server e2e: feePayer is not a gas faucet", function () {
   this.timeout(60_000);
@@ -42,7 +38,7 @@ describe("server e2e: feePayer is not a gas faucet", function () {
   /** A gate that relays at most one transaction per payer and channel a minute. */
   let limitedUrl: string;
   let seller: Address;
-  let tokenDomain: TokenDomain;
+  let relayed: Awaited<ReturnType<typeof relayedAuthorizations>>;
   let nextAccount = 2;
 
   before(async function () {
@@ -58,7 +54,7 @@ describe("server e2e: feePayer is not a gas faucet", function () {
     );
     url = `${server.url}/relayed`;
     limitedUrl = `${server.url}/limited`;
-    tokenDomain = await getTokenDomain({ client: chain.publicClient, token: chain.token });
+    relayed = await relayedAuthorizations(chain, seller);
   });
 
   after(async function () {
@@ -67,9 +63,9 @@ describe("server e2e: feePayer is not a gas faucet", function () {
     await chain?.stop();
   });
 
-  const validBefore = async () => (await chain.publicClient.getBlock()).timestamp + HOUR;
   const nonceOf = (address: Address) => chain.publicClient.getTransactionCount({ address });
   const depositOf = async (channelId: Hex) => (await getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId }))?.deposit;
+  const openPayload = (payer: Payer, salt: Hex) => relayed.openPayload(payer, salt, { deposit: DEPOSIT, cumulativeAmount: PRICE });
 
   async function newPayer() {
     const payer = new Payer(chain, chain.account(nextAccount++));
@@ -77,16 +73,23 @@ describe("server e2e: feePayer is not a gas faucet", function () {
     return payer;
   }
 
-  async function openPayload(payer: Payer, salt: Hex, cumulativeAmount = PRICE): Promise<SessionPayload> {
-    const channelId = payer.channelIdFor(seller, salt);
-    const { signature, ...authorization } = await signOpenAuthorization({ account: payer.account, tokenDomain, escrow: chain.escrow, payee: seller, deposit: DEPOSIT, salt, validBefore: await validBefore() });
-    return { action: "open", type: "authorization", channelId, authorization, signature, cumulativeAmount, voucherSignature: await payer.sign(channelId, cumulativeAmount), salt };
-  }
-
-  async function topUpAuthorization(payer: Payer, channelId: Hex, additionalDeposit: bigint) {
-    const topUpSalt = randomBytes32();
-    const { signature, ...authorization } = await signTopUpAuthorization({ account: payer.account, tokenDomain, escrow: chain.escrow, channelId, additionalDeposit, topUpSalt, validBefore: await validBefore() });
-    return { authorization, signature, salt: topUpSalt };
+  /**
+   * Sends a relayed top-up by `signer` of `additionalDeposit` to the channel, as a topUp credential and
+   * as the deposit extension of the payer's next voucher, and asserts both are refused with nothing sent.
+   */
+  async function expectTopUpsRefused(payer: Payer, signer: Payer, channelId: Hex, additionalDeposit: bigint) {
+    const offer = await fetchOffer(url);
+    const sellerNonce = await nonceOf(seller);
+    const before = await snapshot(store);
+    const topUp = await relayed.topUp(signer, channelId, additionalDeposit);
+    const response = await pay(url, credential(offer.challenge, { action: "topUp", type: "authorization", channelId, ...topUp, additionalDeposit }), { method: "HEAD" });
+    await expectProblem(response, 402, `${PROBLEMS}verification-failed`, { head: true });
+    const extension = await relayed.topUp(signer, channelId, additionalDeposit);
+    const merged = { ...(await payer.voucher(channelId, PRICE)), deposit: { action: "topUp", type: "authorization", ...extension } } as SessionPayload;
+    await expectProblem(await pay(url, credential(offer.challenge, merged)), 402, `${PROBLEMS}verification-failed`);
+    assert.equal(await nonceOf(seller), sellerNonce, "the server paid gas for a top-up it should refuse");
+    assert.equal(await depositOf(channelId), DEPOSIT);
+    assert.deepEqual(await snapshot(store), before);
   }
 
   /** Opens a relayed channel through `target` with a first voucher for one unit. */
@@ -100,42 +103,13 @@ describe("server e2e: feePayer is not a gas faucet", function () {
 
   it("test_feePayerAbuse_relayedTopUpBelowTheMinimumDepositSendsNothing", async function () {
     const payer = await newPayer();
-    const channelId = await open(payer);
-    const offer = await fetchOffer(url);
-    const sellerNonce = await nonceOf(seller);
-    const before = await snapshot(store);
-
-    const tiny = await topUpAuthorization(payer, channelId, 1n);
-    const topUp = await pay(url, credential(offer.challenge, { action: "topUp", type: "authorization", channelId, ...tiny, additionalDeposit: 1n }), { method: "HEAD" });
-    await expectProblem(topUp, 402, `${PROBLEMS}verification-failed`, { head: true });
-    const extension = await topUpAuthorization(payer, channelId, 1n);
-    const merged = { ...(await payer.voucher(channelId, PRICE)), deposit: { action: "topUp", type: "authorization", ...extension } } as SessionPayload;
-    await expectProblem(await pay(url, credential(offer.challenge, merged)), 402, `${PROBLEMS}verification-failed`);
-
-    assert.equal(await nonceOf(seller), sellerNonce, "the server paid gas for a top-up below the minimum");
-    assert.equal(await depositOf(channelId), DEPOSIT);
-    assert.deepEqual(await snapshot(store), before);
+    await expectTopUpsRefused(payer, payer, await open(payer), 1n);
   });
 
   it("test_feePayerAbuse_topUpAuthorizationFromAnotherPayerSendsNothing", async function () {
+    // The stranger's own valid authorization, naming the payer's channel: the server would pay its gas.
     const payer = await newPayer();
-    const stranger = await newPayer();
-    const channelId = await open(payer);
-    const offer = await fetchOffer(url);
-    const sellerNonce = await nonceOf(seller);
-    const before = await snapshot(store);
-
-    // The stranger's own valid authorization, naming the payer's channel: the server would pay gas for it.
-    const foreign = await topUpAuthorization(stranger, channelId, DEPOSIT);
-    const topUp = await pay(url, credential(offer.challenge, { action: "topUp", type: "authorization", channelId, ...foreign, additionalDeposit: DEPOSIT }), { method: "HEAD" });
-    await expectProblem(topUp, 402, `${PROBLEMS}verification-failed`, { head: true });
-    const extension = await topUpAuthorization(stranger, channelId, DEPOSIT);
-    const merged = { ...(await payer.voucher(channelId, PRICE)), deposit: { action: "topUp", type: "authorization", ...extension } } as SessionPayload;
-    await expectProblem(await pay(url, credential(offer.challenge, merged)), 402, `${PROBLEMS}verification-failed`);
-
-    assert.equal(await nonceOf(seller), sellerNonce, "the server relayed a stranger's top-up");
-    assert.equal(await depositOf(channelId), DEPOSIT);
-    assert.deepEqual(await snapshot(store), before);
+    await expectTopUpsRefused(payer, await newPayer(), await open(payer), DEPOSIT);
   });
 
   it("test_feePayerAbuse_depositExtensionWithABadVoucherSendsNothing", async function () {
@@ -147,7 +121,7 @@ describe("server e2e: feePayer is not a gas faucet", function () {
     const before = await snapshot(store);
 
     // A valid top-up by the payer carrying a voucher the stranger signed.
-    const extension = await topUpAuthorization(payer, channelId, DEPOSIT);
+    const extension = await relayed.topUp(payer, channelId, DEPOSIT);
     const forged = { action: "voucher", channelId, cumulativeAmount: 2n * PRICE, signature: await stranger.sign(channelId, 2n * PRICE), deposit: { action: "topUp", type: "authorization", ...extension } } as SessionPayload;
     await expectProblem(await pay(url, credential(offer.challenge, forged)), 402, `${SESSION_PROBLEMS}signer-mismatch`);
     // A voucher beyond the deposit plus what the top-up adds.
@@ -156,13 +130,13 @@ describe("server e2e: feePayer is not a gas faucet", function () {
     // An open extension whose voucher is the stranger's.
     const salt = randomBytes32();
     const newChannel = payer.channelIdFor(seller, salt);
-    const open = (await openPayload(payer, salt)) as Extract<SessionPayload, { action: "open"; type: "authorization" }>;
+    const { authorization, signature } = await relayed.open(payer, salt, DEPOSIT);
     const forgedOpen = {
       action: "voucher",
       channelId: newChannel,
       cumulativeAmount: PRICE,
       signature: await stranger.sign(newChannel, PRICE),
-      deposit: { action: "open", type: "authorization", authorization: open.authorization, signature: open.signature, salt },
+      deposit: { action: "open", type: "authorization", authorization, signature, salt },
     } as SessionPayload;
     await expectProblem(await pay(url, credential(offer.challenge, forgedOpen)), 402, `${SESSION_PROBLEMS}signer-mismatch`);
 
@@ -179,7 +153,7 @@ describe("server e2e: feePayer is not a gas faucet", function () {
     const sellerNonce = await nonceOf(seller);
 
     // The payer's second relayed transaction within the interval: a top-up of its channel, then an open.
-    const topUp = await topUpAuthorization(payer, channelId, DEPOSIT);
+    const topUp = await relayed.topUp(payer, channelId, DEPOSIT);
     const limitedTopUp = await pay(limitedUrl, credential(offer.challenge, { action: "topUp", type: "authorization", channelId, ...topUp, additionalDeposit: DEPOSIT }), { method: "POST" });
     const problem = await expectProblem(limitedTopUp, 429, "about:blank");
     assert.match(String(problem.detail), /relayed/);

@@ -117,11 +117,11 @@ describe("server e2e: unpaid requests cost the seller almost nothing", function 
     // A channel id that is not the one the source, this seller, the salt and the signer make.
     const otherChannel = { action: "open", type: "hash", channelId: randomBytes32(), hash: randomBytes32(), cumulativeAmount: PRICE, signature: await payer.sign(channelId, PRICE), salt } as const;
     const wrongId = await counted(url, credential(offer.challenge, otherChannel, payer.source));
-    await expectProblem(wrongId.response, 400, `${PROBLEMS}malformed-credential`);
+    await expectProblem(wrongId.response, 402, `${PROBLEMS}verification-failed`);
     assert.deepEqual(wrongId.rpc, []);
     // The voucher names the source's channel, but the source is the stranger's.
     const wrongSource = await counted(url, credential(offer.challenge, { ...otherChannel, channelId }, stranger.source));
-    await expectProblem(wrongSource.response, 400, `${PROBLEMS}malformed-credential`);
+    await expectProblem(wrongSource.response, 402, `${PROBLEMS}verification-failed`);
     assert.deepEqual(wrongSource.rpc, []);
 
     assert.equal(handlerRuns, 0);
