@@ -36,8 +36,6 @@ export type FundingParameters = {
   verifySignature: (channel: ChannelSigner, voucher: VerifiedVoucher) => Promise<void>;
 };
 
-export type Funding = ReturnType<typeof createFunding>;
-
 /**
  * The gate's funding actions: opens and top-ups the client sent itself (type hash), confirmed from
  * their receipts, and those the gate relays and pays gas for (type authorization, with `feePayer`).
@@ -52,8 +50,8 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
       : authorization.value !== value
         ? "authorization.value differs from the deposit"
         : authorization.nonce !== nonce
-        ? "authorization.nonce is not the one derived from the channel parameters"
-        : undefined;
+          ? "authorization.nonce is not the one derived from the channel parameters"
+          : undefined;
     if (problem) throw new PaymentProblemError("malformed-credential", { detail: problem });
   }
 
