@@ -146,6 +146,24 @@ describe("server e2e: feePayer is not a gas faucet", function () {
     assert.deepEqual(await snapshot(store), before);
   });
 
+  it("test_feePayerAbuse_relayedOpenWithABadVoucherSendsNothing", async function () {
+    const payer = await newPayer();
+    const stranger = await newPayer();
+    const offer = await fetchOffer(url);
+    const sellerNonce = await nonceOf(seller);
+    const before = await snapshot(store);
+    const salt = randomBytes32();
+    const channelId = payer.channelIdFor(seller, salt);
+    const open = (await openPayload(payer, salt)) as Extract<SessionPayload, { action: "open"; type: "authorization" }>;
+    // The open's voucher signed by a stranger, then one for more than the deposit the open makes.
+    await expectProblem(await pay(url, credential(offer.challenge, { ...open, voucherSignature: await stranger.sign(channelId, PRICE) })), 402, `${SESSION_PROBLEMS}signer-mismatch`);
+    const beyond = { ...open, cumulativeAmount: DEPOSIT + 1n, voucherSignature: await payer.sign(channelId, DEPOSIT + 1n) };
+    await expectProblem(await pay(url, credential(offer.challenge, beyond)), 402, `${SESSION_PROBLEMS}amount-exceeds-deposit`);
+    assert.equal(await nonceOf(seller), sellerNonce, "the server opened a channel whose voucher is bad");
+    assert.equal(await depositOf(channelId), undefined);
+    assert.deepEqual(await snapshot(store), before);
+  });
+
   it("test_feePayerAbuse_relayedTransactionsAreRateLimitedPerPayer", async function () {
     const payer = await newPayer();
     const channelId = await open(payer, limitedUrl);
