@@ -31,6 +31,9 @@ export const problemTypes = {
   // is 422, a duplicate of a request still being processed is 409.
   "idempotency-key-reused": { type: `${TOLLGATE}idempotency-key-reused`, status: 422, title: "Idempotency Key Reused" },
   "idempotency-key-in-flight": { type: `${TOLLGATE}idempotency-key-in-flight`, status: 409, title: "Idempotency Key In Flight" },
+  // No payment draft names a rate limit, so a seller's refusal to relay more transactions for now is the
+  // plain HTTP status (RFC 9457 `about:blank`), with Retry-After.
+  "relay-rate-limited": { type: "about:blank", status: 429, title: "Too Many Requests" },
 } as const;
 
 export type ProblemName = keyof typeof problemTypes;
@@ -48,6 +51,8 @@ export type PaymentProblemErrorParameters = {
   detail?: string;
   /** Extension members of the problem details, e.g. `{ channelId }`. */
   extensions?: Record<string, unknown>;
+  /** Seconds after which the same credential may succeed (sent as `Retry-After`). */
+  retryAfter?: number;
   cause?: unknown;
 };
 
@@ -56,11 +61,13 @@ export class PaymentProblemError extends TollgateError {
   override name = "PaymentProblemError";
   readonly problem: ProblemName;
   readonly extensions: Record<string, unknown>;
+  readonly retryAfter: number | undefined;
 
-  constructor(problem: ProblemName, { detail, extensions = {}, cause }: PaymentProblemErrorParameters = {}) {
+  constructor(problem: ProblemName, { detail, extensions = {}, retryAfter, cause }: PaymentProblemErrorParameters = {}) {
     super("PAYMENT_PROBLEM", detail ?? problemTypes[problem].title, { cause });
     this.problem = problem;
     this.extensions = extensions;
+    this.retryAfter = retryAfter;
   }
 
   get status(): number {

@@ -1,5 +1,5 @@
-import { type Account, type Address, type Chain, type Client, type Hex, isAddressEqual, parseEventLogs, type Transport } from "viem";
-import { getCode, readContract } from "viem/actions";
+import { type Account, type Address, type Chain, type Client, type Hex, isAddressEqual, parseEventLogs, type TransactionReceipt, TransactionReceiptNotFoundError, type Transport } from "viem";
+import { getBlockNumber, getCode, getTransactionReceipt, readContract } from "viem/actions";
 import { getChannel } from "../channel/getChannel.js";
 import type { Channel } from "../channel/Channel.js";
 import { ContractRevertedError } from "../errors/ContractRevertedError.js";
@@ -7,7 +7,6 @@ import { RpcError } from "../errors/RpcError.js";
 import { TollgateError } from "../errors/TollgateError.js";
 import { tollgateEscrowAbi } from "../generated/tollgateEscrowAbi.js";
 import { PaymentProblemError, type ProblemName } from "../protocol/problems.js";
-import { waitForTransactionOutcome } from "../transactions/waitForTransactionOutcome.js";
 
 /** The shortest forced-close grace period under which a seller could still settle in time. */
 export const MIN_CLOSE_GRACE_PERIOD = 600n;
@@ -61,16 +60,37 @@ export async function readLiveChannel(chain: GateChain, channelId: Hex): Promise
   return channel;
 }
 
+/** Milliseconds between receipt lookups while a client's funding transaction is awaited. */
+const RECEIPT_POLL_INTERVAL = 1_000;
+
 /**
  * Confirms that transaction `hash` opened or topped up `channelId` on this escrow (directly or through
  * a smart-wallet entry point: the escrow's own event is what counts), mined with the required
- * confirmations. A reverted transaction is a final `transaction-reverted`; a missing receipt past the
- * timeout is an unknown outcome, not a failure.
+ * confirmations. The receipt is looked up for at most `timeout` milliseconds, a few lookups: a
+ * transaction not mined by then (or a hash no node knows) is a 402 with Retry-After, so that an unpaid
+ * request neither holds a connection nor costs more than a few RPC calls. A reverted transaction is a
+ * final `transaction-reverted`.
  */
-export async function confirmFunding(chain: GateChain, { hash, channelId, eventName }: { hash: Hex; channelId: Hex; eventName: "ChannelOpened" | "ChannelToppedUp" }) {
-  const receipt = await onChain("fetch the transaction receipt", () =>
-    waitForTransactionOutcome({ client: chain.publicClient, hash, confirmations: chain.confirmations, timeout: chain.timeout }),
-  );
+export async function confirmFunding(
+  chain: GateChain,
+  { hash, channelId, eventName, timeout }: { hash: Hex; channelId: Hex; eventName: "ChannelOpened" | "ChannelToppedUp"; timeout: number },
+) {
+  const deadline = performance.now() + timeout;
+  let receipt = await minedReceipt(chain, hash);
+  while (receipt === null && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(RECEIPT_POLL_INTERVAL, deadline - performance.now())));
+    receipt = await minedReceipt(chain, hash);
+  }
+  if (receipt === null) {
+    throw new PaymentProblemError("verification-failed", {
+      detail: `Transaction ${hash} is not mined with ${chain.confirmations} confirmation(s) yet: send the same credential again later`,
+      extensions: { channelId, txHash: hash },
+      retryAfter: Math.max(1, Math.ceil(timeout / 1000)),
+    });
+  }
+  if (receipt.status !== "success") {
+    throw new PaymentProblemError("transaction-reverted", { detail: `Transaction ${hash} reverted`, extensions: { channelId, txHash: hash } });
+  }
   const events = parseEventLogs({ abi: tollgateEscrowAbi, eventName, logs: receipt.logs }).filter(
     (log) => isAddressEqual(log.address, chain.escrow) && log.args.channelId === channelId,
   );
@@ -81,6 +101,19 @@ export async function confirmFunding(chain: GateChain, { hash, channelId, eventN
     });
   }
   return { receipt, events };
+}
+
+/** The receipt of `hash` once it has the required confirmations; null before (or for an unknown hash). */
+async function minedReceipt(chain: GateChain, hash: Hex): Promise<TransactionReceipt | null> {
+  const receipt = await onChain("fetch the transaction receipt", () =>
+    getTransactionReceipt(chain.publicClient, { hash }).catch((error: unknown) => {
+      if (error instanceof TransactionReceiptNotFoundError) return null;
+      throw error;
+    }),
+  );
+  if (receipt === null || chain.confirmations <= 1) return receipt;
+  const head = await onChain("read the block number", () => getBlockNumber(chain.publicClient, { cacheTime: 0 }));
+  return head - receipt.blockNumber + 1n >= BigInt(chain.confirmations) ? receipt : null;
 }
 
 /** Refuses an escrow whose grace period would not leave the seller time to settle a forced close. */

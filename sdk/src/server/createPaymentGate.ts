@@ -10,12 +10,7 @@ import {
   type Transport,
   zeroAddress,
 } from "viem";
-import { computeOpenNonce } from "../authorization/computeOpenNonce.js";
-import { computeTopUpNonce } from "../authorization/computeTopUpNonce.js";
 import type { Channel } from "../channel/Channel.js";
-import { computeChannelId } from "../channel/computeChannelId.js";
-import { getChannel } from "../channel/getChannel.js";
-import { parseAddress } from "../encoding/parseAddress.js";
 import { canonicalJson } from "../protocol/canonicalJson.js";
 import {
   computeChallengeId,
@@ -28,16 +23,7 @@ import {
 import { parseCredential } from "../protocol/credential.js";
 import { PaymentProblemError } from "../protocol/problems.js";
 import { formatReceipt } from "../protocol/receipt.js";
-import {
-  type ClosePayload,
-  type Eip3009Authorization,
-  type OpenAuthorizationPayload,
-  type OpenHashPayload,
-  parseSessionPayload,
-  type SessionPayload,
-  type TopUpAuthorizationPayload,
-  type TopUpHashPayload,
-} from "../session/payload.js";
+import { type ClosePayload, parseSessionPayload, type SessionPayload } from "../session/payload.js";
 import { formatSessionRequest, type SessionRequest } from "../session/request.js";
 import { isSignedBy } from "../crypto/isSignedBy.js";
 import { recoverVoucherSigner } from "../voucher/recoverVoucherSigner.js";
@@ -45,10 +31,11 @@ import { signatureBytes } from "../voucher/signatureBytes.js";
 import { voucherDigestBytes } from "../voucher/voucherDigestBytes.js";
 import { verifyVoucher } from "../voucher/verifyVoucher.js";
 import { closeChannel } from "../transactions/closeChannel.js";
-import { openChannelWithAuthorization } from "../transactions/openChannelWithAuthorization.js";
-import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithAuthorization.js";
-import { acceptVoucher, finishCharge, type VerifiedVoucher, reserve } from "./accounting.js";
-import { assertGracePeriod, confirmFunding, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
+import { acceptVoucher, available, finishCharge, insufficientBalance, type VerifiedVoucher, reserve } from "./accounting.js";
+import { applyFinalVoucher } from "./applyFinalVoucher.js";
+import { assertGracePeriod, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
+import { createFunding } from "./createFunding.js";
+import { createRelayLimiter, type RelayRateLimit } from "./createRelayLimiter.js";
 import { requestChargeKey } from "./idempotency.js";
 import { problemResponse } from "./problemResponse.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
@@ -79,6 +66,13 @@ export type PaymentGateParameters = {
   transactionTimeout?: number;
   /** Pay the gas of clients' opens and top-ups (EIP-3009 authorizations); defaults to false. */
   feePayer?: boolean;
+  /** With `feePayer`: transactions relayed per payer and per channel (a token bucket); defaults to 4 at once, then one per 10 s. */
+  relayRateLimit?: RelayRateLimit;
+  /**
+   * Milliseconds to look for the receipt of a client's own open or top-up (type hash) before answering
+   * 402 with Retry-After; defaults to 3 000.
+   */
+  receiptTimeout?: number;
   /** `"reserve"` (default): hold the price, charge only when the handler answers below 500. `"charge"`: charge before the handler. */
   chargeMode?: "reserve" | "charge";
   /** Seconds an Idempotency-Key stays bound to the request it paid for; defaults to 86 400 (a day). */
@@ -152,6 +146,7 @@ export type PaymentGate = {
 };
 
 const DEFAULT_CHALLENGE_TTL = 900;
+const DEFAULT_RECEIPT_TIMEOUT = 3_000;
 const MAX_KNOWN_SIGNERS = 50_000;
 /** A channel's identity for voucher verification: fixed at open, so it can be remembered. */
 type ChannelSigner = Pick<ChannelRecord, "channelId" | "payer" | "authorizedSigner">;
@@ -310,140 +305,31 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     return { ...record, deposit: onChainChannel.deposit };
   }
 
-  function assertEip3009(authorization: Eip3009Authorization, value: bigint, nonce: Hex) {
-    const problem = !isAddressEqual(authorization.to, escrow)
-      ? "authorization.to is not the escrow"
-      : authorization.value !== value
-        ? "authorization.value differs from the deposit"
-        : authorization.nonce !== nonce
-          ? "authorization.nonce is not the one derived from the channel parameters"
-          : undefined;
-    if (problem) throw new PaymentProblemError("malformed-credential", { detail: problem });
-  }
+  const { openWithAuthorization, topUpWithAuthorization, openWithHash, topUpWithHash } = createFunding({
+    chain,
+    chainId: viemChain.id,
+    currency,
+    recipient,
+    store,
+    feePayer,
+    relayLimiter: createRelayLimiter({ ...parameters.relayRateLimit, now }),
+    receiptTimeout: parameters.receiptTimeout ?? DEFAULT_RECEIPT_TIMEOUT,
+    now,
+    checkGracePeriod,
+    acceptable: (channelId, channel, price) => {
+      assertAcceptable(channel, channelId, price);
+      return newRecord(channelId, channel, now());
+    },
+    verifySignature,
+  });
 
-  function requireFeePayer() {
-    if (!feePayer) {
-      throw new PaymentProblemError("method-unsupported", { detail: "This server does not pay gas: open and top up with type hash" });
-    }
-  }
-
-  /** Funding the server submits (feePayer): `openWithAuthorization`, then the same checks as a client's open. */
-  async function openWithAuthorization(
-    payload: Pick<OpenAuthorizationPayload, "channelId" | "authorization" | "signature" | "salt" | "authorizedSigner">,
-    price: bigint,
-    minDeposit: bigint,
-  ) {
-    requireFeePayer();
-    const { authorization, salt, authorizedSigner = zeroAddress, channelId } = payload;
-    assertEip3009(
-      authorization,
-      authorization.value,
-      computeOpenNonce({ from: authorization.from, payee: recipient, token: currency, salt, authorizedSigner }),
-    );
-    // The escrow derives the id from the same parameters: a mismatch would spend gas on a channel the
-    // credential does not name.
-    if (channelId !== computeChannelId({ chainId: viemChain.id, escrow, payer: authorization.from, payee: recipient, token: currency, salt, authorizedSigner })) {
-      throw new PaymentProblemError("malformed-credential", { detail: "channelId is not the id of the channel these open parameters create" });
-    }
-    // Every relayed open costs the server gas, so tiny deposits are refused (the draft's DoS advice).
-    if (authorization.value < minDeposit) {
-      throw new PaymentProblemError("verification-failed", { detail: `A deposit of at least ${minDeposit} is required when the server pays gas` });
-    }
-    const existing = await store.getChannel(channelId);
-    if (existing) return existing;
-    await checkGracePeriod();
-    // Already open (this credential sent again after a failure or a crash): nothing to submit.
-    const opened = await onChain("read the channel", () => getChannel({ client: chain.publicClient, escrow, channelId }));
-    if (opened === null) {
-      await onChain("open the channel", () =>
-        openChannelWithAuthorization({
-          client: chain.walletClient,
-          publicClient: chain.publicClient,
-          timeout: chain.timeout,
-          escrow,
-          payee: recipient,
-          token: currency,
-          salt,
-          authorizedSigner,
-          authorization: { ...authorization, signature: payload.signature },
-        }),
-      );
-    }
-    const onChainChannel = await readLiveChannel(chain, channelId);
-    assertAcceptable(onChainChannel, channelId, price);
-    return newRecord(channelId, onChainChannel, now());
-  }
-
-  async function topUpWithAuthorization(payload: Pick<TopUpAuthorizationPayload, "channelId" | "authorization" | "signature" | "salt">, record: ChannelRecord) {
-    requireFeePayer();
-    const { channelId, authorization, salt } = payload;
-    assertEip3009(
-      authorization,
-      authorization.value,
-      computeTopUpNonce({ channelId, additionalDeposit: authorization.value, from: authorization.from, topUpSalt: salt }),
-    );
-    await onChain("top up the channel", () =>
-      topUpChannelWithAuthorization({
-        client: chain.walletClient,
-        publicClient: chain.publicClient,
-        timeout: chain.timeout,
-        escrow,
-        channelId,
-        topUpSalt: salt,
-        authorization: { ...authorization, signature: payload.signature },
-      }),
-    );
-    return recordFunding(record);
-  }
-
-  /** Stores the deposit as the chain now has it, which also clears a close the top-up cancelled. */
-  async function recordFunding(record: ChannelRecord): Promise<ChannelRecord> {
-    const onChainChannel = await readLiveChannel(chain, record.channelId);
-    return store.withChannel(record.channelId, async (tx) => {
-      const current = tx.channel ?? record;
-      const updated = { ...current, deposit: onChainChannel.deposit, closeRequestedAt: onChainChannel.closeRequestedAt, updatedAt: now() };
-      await tx.putChannel(updated);
-      return updated;
-    });
-  }
-
-  async function openWithHash(payload: OpenHashPayload, source: string | undefined, price: bigint): Promise<ChannelRecord> {
-    const existing = await store.getChannel(payload.channelId);
-    if (existing) return existing;
-    if (source === undefined) throw new PaymentProblemError("malformed-credential", { detail: "source is required with type hash" });
-    await checkGracePeriod();
-    await confirmFunding(chain, { hash: payload.hash, channelId: payload.channelId, eventName: "ChannelOpened" });
-    const onChainChannel = await readLiveChannel(chain, payload.channelId);
-    assertAcceptable(onChainChannel, payload.channelId, price);
-    if (!sourceNames(source, onChainChannel.payer)) {
-      throw new PaymentProblemError("verification-failed", { detail: "source does not name the channel's payer", extensions: { channelId: payload.channelId } });
-    }
-    return newRecord(payload.channelId, onChainChannel, now());
-  }
-
-  /** TopUp verification (type hash): the transaction added exactly `additionalDeposit` to this channel; then the deposit is stored. */
-  async function topUpWithHash(payload: TopUpHashPayload, record: ChannelRecord): Promise<ChannelRecord> {
-    const { events } = await confirmFunding(chain, { hash: payload.hash, channelId: payload.channelId, eventName: "ChannelToppedUp" });
-    const added = events.reduce((sum, event) => sum + (event.args as { additionalDeposit: bigint }).additionalDeposit, 0n);
-    if (added !== payload.additionalDeposit) {
-      throw new PaymentProblemError("verification-failed", {
-        detail: `Transaction ${payload.hash} added ${added} to the deposit, not the ${payload.additionalDeposit} this top-up claims`,
-        extensions: { channelId: record.channelId },
-      });
-    }
-    return recordFunding(record);
-  }
-
-  /** The `close` action: the highest voucher held (the client's, if higher and valid) closes on-chain. */
+  /** The `close` action: the client's final voucher closes on-chain if it covers what was delivered, else the highest held. */
   async function closeAction(payload: ClosePayload, price: bigint, challenge: PaymentChallenge): Promise<Response> {
     const record = await knownChannel(payload.channelId, price);
     const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
     await verifySignature(record, voucher);
     await adopt(record);
-    const closed = await closeWithHighestVoucher(payload.channelId, (current) =>
-      // A final voucher below what was spent cannot close the session; the highest accepted one does.
-      payload.cumulativeAmount >= current.spent ? acceptVoucher(current, voucher, 0n) : current,
-    );
+    const closed = await closeWithHighestVoucher(payload.channelId, (current) => applyFinalVoucher(current, voucher));
     const receipt = receiptFor(closed, challenge, { txHash: closed.lastTxHash! });
     return Response.json(
       {
@@ -457,8 +343,8 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   }
 
   /**
-   * Closes a channel on-chain with the highest voucher the store holds (after `update`, which may accept
-   * a final one), forfeiting nothing that was accepted. The channel is marked `closing` before the
+   * Closes a channel on-chain with the voucher the store holds after `update` (the highest accepted, or
+   * the client's final one for what was delivered). The channel is marked `closing` before the
    * transaction and `closed` after it, so a crash in between is visible and reconciled from the chain.
    */
   async function closeWithHighestVoucher(channelId: Hex, update: (channel: ChannelRecord) => ChannelRecord = (c) => c): Promise<ChannelRecord> {
@@ -595,23 +481,24 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       const price = route.amount;
       switch (payload.action) {
         case "open": {
+          const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
+          const voucher = { cumulativeAmount: payload.cumulativeAmount, signature };
           const record =
             payload.type === "hash"
               ? await openWithHash(payload, source, price)
-              : await openWithAuthorization(payload, price, minRelayedDeposit);
-          const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
-          return { record, signer: record, voucher: { cumulativeAmount: payload.cumulativeAmount, signature } };
+              : await openWithAuthorization(payload, voucher, price, minRelayedDeposit);
+          return { record, signer: record, voucher };
         }
         case "topUp": {
           const known = await knownChannel(payload.channelId, price);
-          const record = payload.type === "hash" ? await topUpWithHash(payload, known) : await topUpWithAuthorization(payload, known);
+          const record = payload.type === "hash" ? await topUpWithHash(payload, known) : await topUpWithAuthorization(payload, known, minRelayedDeposit);
           return { record, signer: record };
         }
         case "voucher": {
           const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
           // A deposit that opens the channel comes first: there is no channel to look up before it.
           if (payload.deposit?.action === "open") {
-            const record = await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, price, minRelayedDeposit);
+            const record = await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, voucher, price, minRelayedDeposit);
             return { record, signer: record, voucher };
           }
           const signer = useStoredSigner && payload.deposit === undefined ? storedSigners.get(payload.channelId) : undefined;
@@ -620,7 +507,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           if (record.closeRequestedAt !== 0n) {
             throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: record.channelId } });
           }
-          if (payload.deposit) record = await topUpWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, record);
+          if (payload.deposit) record = await topUpWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, record, minRelayedDeposit, voucher);
           return { record, signer: record, voucher };
         }
       }
@@ -651,6 +538,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         if (httpRequest.method === "HEAD") {
           return new Response(null, { status: 204, headers: receiptHeaders(receiptFor(admitted.channel, credential.challenge)) });
         }
+        // A request that costs nothing (a metered stream charges as it goes) starts only on a channel that can
+        // pay for one unit: an empty channel would otherwise hold a connection and a handler for free.
+        if (requested === 0n && available(admitted.channel) < route.amount) throw insufficientBalance(admitted.channel, route.amount);
         return await serve(httpRequest, handler, admitted, admitted.key, requested, credential.challenge);
       } catch (error) {
         const response = problemResponse(error, () => formatChallenge(challenge(channelId)));
@@ -786,15 +676,4 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
 
 function receiptHeaders(receipt: Parameters<typeof formatReceipt>[0]) {
   return { "payment-receipt": formatReceipt(receipt), "cache-control": "private" };
-}
-
-/** Whether a `did:pkh:eip155:<chainId>:<address>` source names `payer`. */
-function sourceNames(source: string, payer: Address): boolean {
-  const match = /^did:pkh:eip155:\d+:(0x[0-9a-fA-F]{40})$/.exec(source);
-  if (!match) return false;
-  try {
-    return isAddressEqual(parseAddress(match[1]!.toLowerCase()), payer);
-  } catch {
-    return false;
-  }
 }

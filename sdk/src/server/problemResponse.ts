@@ -19,6 +19,7 @@ export function problemResponse(error: unknown, freshChallenge: () => string): R
   if (error instanceof PaymentProblemError) {
     problem = error.toProblemDetails();
     if (problem.status === 402) headers.set("www-authenticate", freshChallenge());
+    if (error.retryAfter !== undefined) headers.set("retry-after", String(error.retryAfter));
   } else if (isServerSideFailure(error)) {
     problem = { type: "about:blank", title: "Service Unavailable", status: 503, detail: error.message };
     if (error instanceof TransactionOutcomeUnknownError) problem.txHash = error.hash;

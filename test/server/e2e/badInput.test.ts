@@ -415,10 +415,11 @@ describe("server e2e: bad input is refused with the right problem and changes no
       await expectRejected(credential(offer.challenge, await payer.openPayload(opened, PRICE), payer.source), 402, `${PROBLEMS}verification-failed`);
     });
 
-    it("test_badInput_openWithAHashThatWasNeverMined_isServiceUnavailableAfterTheTimeout", async function () {
+    it("test_badInput_openWithAHashThatWasNeverMined_is402WithRetryAfter", async function () {
+      // Issue 8, item 6: a transaction not (yet) mined is the client's to retry, not a server failure.
       const opened = await payer.openOnChain(seller, 20_000n);
       const payload = { ...(await payer.openPayload(opened, PRICE)), hash: randomBytes32() } as SessionPayload;
-      const { response } = await expectRejected(credential(offer.challenge, payload, payer.source), 503, "about:blank");
+      const { response } = await expectRejected(credential(offer.challenge, payload, payer.source), 402, `${PROBLEMS}verification-failed`);
       assert.ok(Number(response.headers.get("retry-after")) > 0);
     });
 

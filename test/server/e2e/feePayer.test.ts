@@ -3,10 +3,6 @@
 // their gas; the payer sends no transaction at all.
 import assert from "node:assert/strict";
 import { type Address, type Hex, http, type Transport } from "viem";
-import { getTokenDomain } from "../../../sdk/src/authorization/getTokenDomain.js";
-import { signOpenAuthorization } from "../../../sdk/src/authorization/signOpenAuthorization.js";
-import { signTopUpAuthorization } from "../../../sdk/src/authorization/signTopUpAuthorization.js";
-import type { TokenDomain } from "../../../sdk/src/authorization/TokenDomain.js";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import type { SessionPayload } from "../../../sdk/src/session/payload.js";
 import type { PaymentGate, SessionRoute, SessionStore } from "../../../sdk/src/server/index.js";
@@ -23,6 +19,7 @@ import {
   PROBLEMS,
   randomBytes32,
   receiptOf,
+  relayedAuthorizations,
   SELLER,
   SESSION_PROBLEMS,
   snapshot,
@@ -33,7 +30,6 @@ import {
 
 const PRICE = 10_000n;
 const DEPOSIT = 30_000n;
-const HOUR = 3_600n;
 
 describe("server e2e: feePayer — the server submits the payer's authorizations", function () {
   this.timeout(60_000);
@@ -43,7 +39,7 @@ describe("server e2e: feePayer — the server submits the payer's authorizations
   let server: TestServer;
   let url: string;
   let seller: Address;
-  let tokenDomain: TokenDomain;
+  let relayed: Awaited<ReturnType<typeof relayedAuthorizations>>;
   /** Methods the gate's RPC sends to a closed port instead of the node. */
   const failing = new Set<string>();
 
@@ -56,7 +52,7 @@ describe("server e2e: feePayer — the server submits the payer's authorizations
     const route: SessionRoute = gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT, minRelayedDeposit: DEPOSIT });
     server = await startServer((request) => route.handle(request, async (_request, payment) => Response.json({ units: payment.units.toString() })));
     url = `${server.url}/relayed`;
-    tokenDomain = await getTokenDomain({ client: chain.publicClient, token: chain.token });
+    relayed = await relayedAuthorizations(chain, seller);
   });
 
   after(async function () {
@@ -65,25 +61,12 @@ describe("server e2e: feePayer — the server submits the payer's authorizations
     await chain?.stop();
   });
 
-  const validBefore = async () => (await chain.publicClient.getBlock()).timestamp + HOUR;
   const nonceOf = (address: Address) => chain.publicClient.getTransactionCount({ address });
   const ethOf = (address: Address) => chain.publicClient.getBalance({ address });
-
-  async function openAuthorization(payer: Payer, salt: Hex, deposit = DEPOSIT) {
-    const { signature, ...authorization } = await signOpenAuthorization({ account: payer.account, tokenDomain, escrow: chain.escrow, payee: seller, deposit, salt, validBefore: await validBefore() });
-    return { authorization, signature };
-  }
-
-  async function topUpAuthorization(payer: Payer, channelId: Hex, additionalDeposit: bigint) {
-    const topUpSalt = randomBytes32();
-    const { signature, ...authorization } = await signTopUpAuthorization({ account: payer.account, tokenDomain, escrow: chain.escrow, channelId, additionalDeposit, topUpSalt, validBefore: await validBefore() });
-    return { authorization, signature, salt: topUpSalt };
-  }
-
-  async function openPayload(payer: Payer, salt: Hex, { deposit = DEPOSIT, cumulativeAmount = PRICE, channelId = payer.channelIdFor(seller, salt) } = {}): Promise<SessionPayload> {
-    const { authorization, signature } = await openAuthorization(payer, salt, deposit);
-    return { action: "open", type: "authorization", channelId, authorization, signature, cumulativeAmount, voucherSignature: await payer.sign(channelId, cumulativeAmount), salt };
-  }
+  const openAuthorization = (payer: Payer, salt: Hex, deposit = DEPOSIT) => relayed.open(payer, salt, deposit);
+  const topUpAuthorization = (payer: Payer, channelId: Hex, additionalDeposit: bigint) => relayed.topUp(payer, channelId, additionalDeposit);
+  const openPayload = (payer: Payer, salt: Hex, { deposit = DEPOSIT, cumulativeAmount = PRICE, channelId }: { deposit?: bigint; cumulativeAmount?: bigint; channelId?: Hex } = {}) =>
+    relayed.openPayload(payer, salt, { deposit, cumulativeAmount, ...(channelId === undefined ? {} : { channelId }) });
 
   async function newPayer(index: number) {
     const payer = new Payer(chain, chain.account(index));

@@ -7,7 +7,10 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { type Address, createWalletClient, type Hex, http, type LocalAccount, zeroAddress } from "viem";
+import { type Address, createWalletClient, type Hex, http, type LocalAccount, type Transport, zeroAddress } from "viem";
+import { getTokenDomain } from "../../../sdk/src/authorization/getTokenDomain.js";
+import { signOpenAuthorization } from "../../../sdk/src/authorization/signOpenAuthorization.js";
+import { signTopUpAuthorization } from "../../../sdk/src/authorization/signTopUpAuthorization.js";
 import { computeChannelId } from "../../../sdk/src/channel/computeChannelId.js";
 import { decodeChallengeRequest, parseChallenges, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
@@ -253,4 +256,41 @@ export function shuffle<T>(items: T[], seed: number): T[] {
     [result[i], result[j]] = [result[j]!, result[i]!];
   }
   return result;
+}
+
+/** An HTTP transport that records the JSON-RPC method of every request it sends (batches count each call). */
+export function countingTransport(url: string): { transport: Transport; calls: string[] } {
+  const calls: string[] = [];
+  const transport: Transport = (parameters) => {
+    const live = http(url)(parameters);
+    const request = ((args: { method: string }, options?: unknown) => {
+      calls.push(args.method);
+      return live.request(args as never, options as never);
+    }) as typeof live.request;
+    return { ...live, request };
+  };
+  return { transport, calls };
+}
+
+/** Signs the EIP-3009 authorizations a fee-paying gate submits for `payee`'s channels (valid for an hour of chain time). */
+export async function relayedAuthorizations(chain: LocalChain, payee: Address) {
+  const tokenDomain = await getTokenDomain({ client: chain.publicClient, token: chain.token });
+  const validBefore = async () => (await chain.publicClient.getBlock()).timestamp + 3_600n;
+  async function open(payer: Payer, salt: Hex, deposit: bigint) {
+    const { signature, ...authorization } = await signOpenAuthorization({ account: payer.account, tokenDomain, escrow: chain.escrow, payee, deposit, salt, validBefore: await validBefore() });
+    return { authorization, signature };
+  }
+  return {
+    open,
+    async topUp(payer: Payer, channelId: Hex, additionalDeposit: bigint) {
+      const topUpSalt = randomBytes32();
+      const { signature, ...authorization } = await signTopUpAuthorization({ account: payer.account, tokenDomain, escrow: chain.escrow, channelId, additionalDeposit, topUpSalt, validBefore: await validBefore() });
+      return { authorization, signature, salt: topUpSalt };
+    },
+    /** The `open` credential of type authorization, with its first voucher. */
+    async openPayload(payer: Payer, salt: Hex, { deposit, cumulativeAmount, channelId = payer.channelIdFor(payee, salt) }: { deposit: bigint; cumulativeAmount: bigint; channelId?: Hex }): Promise<SessionPayload> {
+      const { authorization, signature } = await open(payer, salt, deposit);
+      return { action: "open", type: "authorization", channelId, authorization, signature, cumulativeAmount, voucherSignature: await payer.sign(channelId, cumulativeAmount), salt };
+    },
+  };
 }
