@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Chain, type Hex, http, type LocalAccount } from "viem";
 import { createPayingFetch, type PayingFetch, type PayingFetchParameters } from "../../../sdk/src/client/index.js";
 import { parseCredential } from "../../../sdk/src/protocol/credential.js";
+import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
 import {
   createPaymentGate,
   createSqliteStore,
@@ -179,4 +180,41 @@ export async function readEvents(response: Response): Promise<{ event: string; d
 
 export function otherChain(chain: Chain, id: number): Chain {
   return { ...chain, id };
+}
+
+export type HostileSeller = { url: string; stop(): Promise<void> };
+
+/**
+ * A seller that answers as `answer` decides: it gets each request and the honest gate's handling of it
+ * (`honest()`), and may return that, rewrite it, or answer anything else. Lets a test play a seller
+ * that lies about balances, channels or prices on top of a real gate.
+ */
+export async function startHostileSeller({ honest, answer, path = "/api/photo" }: { honest: Seller; answer: (request: Request, honest: () => Promise<Response>) => Promise<Response>; path?: string }): Promise<HostileSeller> {
+  const paid: PaidHandler = async (request, payment) => {
+    honest.served.push({ method: request.method, body: "", channelId: payment.channelId });
+    return Response.json({ photo: honest.served.length });
+  };
+  const server = createServer(toNodeHandler((request) => answer(request, () => honest.route.handle(request, paid))));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A problem response as the gate writes it, with a fresh challenge of `seller` when the status is 402. */
+export function problem(seller: Seller, status: number, type: string, extensions: Record<string, string> = {}): Response {
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (status === 402) headers["www-authenticate"] = formatChallenge(seller.route.challenge());
+  return new Response(JSON.stringify({ type: `https://paymentauth.org/problems/${type}`, status, ...extensions }), { status, headers });
+}
+
+/** The action of the Payment credential a request carries ("open", "voucher", "close"), or undefined when unpaid. */
+export function credentialAction(request: Request): string | undefined {
+  const authorization = request.headers.get("authorization");
+  return authorization === null ? undefined : String(parseCredential(authorization).payload.action);
 }
