@@ -178,10 +178,11 @@ describe("client e2e: a hostile seller", function () {
 
   it("test_client_aFakeChannelFinalizedOnAnOpenOpensNoSecondChannel", async function () {
     const honest = await seller();
-    // Every open is taken (so its deposit is on-chain) and then answered as if the channel were finalized.
+    // Every open is taken (so its deposit is on-chain), and every paid request is answered as if the channel were finalized.
     const liar = await hostile(honest, async (request, answer) => {
-      const response = await answer();
-      return credentialAction(request) === "open" ? problem(honest, 410, "session/channel-finalized") : response;
+      const action = credentialAction(request);
+      if (action === "open") await answer();
+      return action === undefined ? answer() : problem(honest, 410, "session/channel-finalized");
     });
     const account = await freshBuyer();
     const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
