@@ -192,6 +192,40 @@ describe("client e2e: a hostile seller", function () {
     assert.equal(await opened(fromBlock), 1, "one channel, for two requests");
   });
 
+  it("test_client_aChannelTheChainShowsFinalizedIsReplaced", async function () {
+    // The honest case: the seller closed the channel on-chain; the chain agrees, so the client opens a new one.
+    const honest = await seller();
+    const account = await freshBuyer();
+    const pay = buyer(chain, account);
+    assert.equal((await pay(honest.url)).status, 200);
+    const [first] = await pay.channels();
+    await honest.gate.closeChannel(first!.channelId);
+    const response = await pay(honest.url);
+    assert.equal(response.status, 200, await response.clone().text());
+    const channels = await pay.channels();
+    assert.deepEqual(channels.map((channel) => [channel.channelId === first!.channelId, channel.status]).sort(), [[false, "open"], [true, "closed"]]);
+  });
+
+  it("test_client_aRelayedOpenTheSellerDisownsOpensNoSecondChannel", async function () {
+    const honest = await seller({ gate: { feePayer: true }, route: { suggestedDeposit: 10n * USDC } });
+    // The seller takes nothing: every open it is sent is answered as an unknown channel.
+    const liar = await hostile(honest, async (request, answer) => (credentialAction(request) === "open" ? problem(honest, 410, "session/channel-not-found") : answer()));
+    const account = await freshBuyer();
+    const pay = buyer(chain, account, { maxTotalDeposit: 100n * USDC });
+    // The chain does not show the channel (the authorization was never submitted): it is abandoned, and
+    // this request opens no other.
+    await assert.rejects(pay(liar.url), UntrustedServerError);
+    assert.deepEqual((await pay.channels()).map((channel) => channel.status), ["abandoned"]);
+    const opens = () => account.signed.typedData.filter((type) => type !== "Voucher").length;
+    assert.equal(opens(), 1);
+    // With the default cap (one maxDeposit), the abandoned channel's deposit (its authorization may still
+    // be submitted) leaves no room for another.
+    const capped = buyer(chain, account);
+    await assert.rejects(capped(liar.url), UntrustedServerError);
+    await assert.rejects(capped(liar.url), capError("maxTotalDeposit"));
+    assert.equal(opens(), 2, "one open per client: the second client's first request, then nothing");
+  });
+
   it("test_client_maxTotalDepositBoundsWhatAllChannelsEscrow", async function () {
     // Two sellers each suggest the buyer's whole deposit cap: by default only one maxDeposit is escrowed in all.
     const first = await seller({ route: { suggestedDeposit: 10n * USDC } });
