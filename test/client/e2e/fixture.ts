@@ -1,13 +1,14 @@
 // Shared set-up of the paying client's end-to-end tests: a real gate served over HTTP on 127.0.0.1 in
 // front of the real local chain (scripts/localChain.ts), and instruments that watch what the client
 // signs, sends and puts on-chain.
+import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Chain, type Hex, http, type LocalAccount } from "viem";
-import { createPayingFetch, type PayingFetch, type PayingFetchParameters } from "../../../sdk/src/client/index.js";
+import { createPayingFetch, type PayingFetch, type PayingFetchParameters, PaymentCapError, type PaymentCap } from "../../../sdk/src/client/index.js";
 import { parseCredential } from "../../../sdk/src/protocol/credential.js";
 import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
 import {
@@ -21,7 +22,7 @@ import {
   type SessionStore,
   toNodeHandler,
 } from "../../../sdk/src/server/index.js";
-import type { LocalChain } from "../../../scripts/localChain.js";
+import { type LocalChain, startLocalChain } from "../../../scripts/localChain.js";
 
 export const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC
 export const USDC = 1_000_000n;
@@ -217,4 +218,47 @@ export function problem(seller: Seller, status: number, type: string, extensions
 export function credentialAction(request: Request): string | undefined {
   const authorization = request.headers.get("authorization");
   return authorization === null ? undefined : String(parseCredential(authorization).payload.action);
+}
+
+/** Asserts that `error` is a PaymentCapError naming `cap`; for assert.rejects. */
+export const capError = (cap: PaymentCap) => (error: unknown) => {
+  assert.ok(error instanceof PaymentCapError, `expected a PaymentCapError, got ${String(error)}`);
+  assert.equal(error.cap, cap);
+  assert.equal(error.code, "CAP_EXCEEDED");
+  return true;
+};
+
+/**
+ * A describe block's local chain (started before its tests, stopped after them with every seller the
+ * tests started) and its buyers: each a fresh counting account holding 100 USDC.
+ */
+export function clientSuite() {
+  const sellers: { stop(): Promise<void> }[] = [];
+  let nextBuyer = 2;
+  const suite = {
+    chain: undefined as unknown as LocalChain,
+    async seller(parameters: Omit<StartSellerParameters, "chain"> = {}) {
+      const started = await startSeller({ chain: suite.chain, ...parameters });
+      sellers.push(started);
+      return started;
+    },
+    async hostile(honest: Seller, answer: Parameters<typeof startHostileSeller>[0]["answer"]) {
+      const started = await startHostileSeller({ honest, answer });
+      sellers.push(started);
+      return started;
+    },
+    async freshBuyer() {
+      const account = countingAccount(suite.chain.account(nextBuyer++));
+      await suite.chain.mint(account.address, 100n * USDC);
+      return account;
+    },
+  };
+  before(async function () {
+    suite.chain = await startLocalChain();
+  });
+  after(async function () {
+    for (const seller of sellers) await seller.stop();
+    await suite.chain?.stop();
+  });
+  return suite;
 }

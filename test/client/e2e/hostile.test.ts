@@ -3,67 +3,39 @@
 // and pays only in the currencies it allows; a refused demand is a typed error with nothing signed.
 import assert from "node:assert/strict";
 import { type Address, keccak256, parseEventLogs, toHex } from "viem";
-import { PaymentCapError, type PaymentCap, UntrustedServerError } from "../../../sdk/src/client/index.js";
+import { UntrustedServerError } from "../../../sdk/src/client/index.js";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { meteredEventStream } from "../../../sdk/src/server/index.js";
-import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
-import {
-  buyer,
-  countingAccount,
-  credentialAction,
-  type HostileSeller,
-  PRICE,
-  problem,
-  recordingFetch,
-  type Seller,
-  startHostileSeller,
-  startSeller,
-  transactionsSince,
-  USDC,
-} from "./fixture.js";
-
-const capError = (cap: PaymentCap) => (error: unknown) => {
-  assert.ok(error instanceof PaymentCapError, `expected a PaymentCapError, got ${String(error)}`);
-  assert.equal(error.cap, cap);
-  return true;
-};
+import { buyer, capError, clientSuite, credentialAction, PRICE, problem, recordingFetch, type Seller, transactionsSince, USDC } from "./fixture.js";
 
 describe("client e2e: a hostile seller", function () {
   this.timeout(120_000);
-  let chain: LocalChain;
-  const sellers: (Seller | HostileSeller)[] = [];
-  let nextBuyer = 2;
-
-  before(async function () {
-    chain = await startLocalChain();
-  });
-
-  after(async function () {
-    for (const seller of sellers) await seller.stop();
-    await chain?.stop();
-  });
-
-  async function seller(parameters: Omit<Parameters<typeof startSeller>[0], "chain"> = {}) {
-    const started = await startSeller({ chain, ...parameters });
-    sellers.push(started);
-    return started;
-  }
-
-  async function hostile(honest: Seller, answer: Parameters<typeof startHostileSeller>[0]["answer"]) {
-    const started = await startHostileSeller({ honest, answer });
-    sellers.push(started);
-    return started;
-  }
-
-  async function freshBuyer() {
-    const account = countingAccount(chain.account(nextBuyer++));
-    await chain.mint(account.address, 100n * USDC);
-    return account;
-  }
+  const suite = clientSuite();
+  const { seller, hostile, freshBuyer } = suite;
 
   const opened = async (fromBlock: bigint) =>
-    parseEventLogs({ abi: tollgateEscrowAbi, eventName: "ChannelOpened", logs: await chain.publicClient.getLogs({ address: chain.escrow, fromBlock: fromBlock + 1n }) }).length;
+    parseEventLogs({ abi: tollgateEscrowAbi, eventName: "ChannelOpened", logs: await suite.chain.publicClient.getLogs({ address: suite.chain.escrow, fromBlock: fromBlock + 1n }) }).length;
+
+  /** A buyer with two photos charged and a third signed for but released (the seller's handler failed). */
+  async function buyerWithAReleasedCharge() {
+    let fail = false;
+    const honest = await seller({
+      handler: async () => {
+        if (fail) throw new Error("the photo service is down");
+        return Response.json({ photo: true });
+      },
+    });
+    const fetch = recordingFetch();
+    const pay = buyer(suite.chain, await freshBuyer(), { fetch });
+    for (let i = 0; i < 2; i++) assert.equal((await pay(honest.url)).status, 200);
+    fail = true;
+    assert.equal((await pay(honest.url)).status, 500);
+    const [channel] = await pay.channels();
+    assert.equal(channel!.cumulativeAmount, 3n * PRICE);
+    assert.equal(channel!.spent, 2n * PRICE);
+    return { honest, pay, fetch, channel: channel! };
+  }
 
   it("test_client_aHugeRequiredCumulativeIsRefusedWithNothingSigned", async function () {
     const honest = await seller();
@@ -74,16 +46,16 @@ describe("client e2e: a hostile seller", function () {
     );
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch });
+    const pay = buyer(suite.chain, account, { fetch });
     for (let i = 0; i < 2; i++) assert.equal((await pay(liar.url)).status, 200);
     const [before] = await pay.channels();
     const signed = account.signed.typedData.length;
-    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const fromBlock = await suite.chain.publicClient.getBlockNumber({ cacheTime: 0 });
     lie = true;
     await assert.rejects(pay(liar.url), capError("maxUnitsPerRequest"));
     // Only the ordinary voucher for the third photo was signed; no top-up, nothing near the demand.
     assert.ok(account.signed.typedData.length <= signed + 1);
-    assert.equal(await transactionsSince(chain, fromBlock), 0);
+    assert.equal(await transactionsSince(suite.chain, fromBlock), 0);
     const [after] = await pay.channels();
     assert.equal(after!.deposit, before!.deposit);
     assert.equal(after!.cumulativeAmount, 3n * PRICE);
@@ -94,8 +66,8 @@ describe("client e2e: a hostile seller", function () {
     // A route charging three units a request: the default cap (one unit) refuses it, maxUnitsPerRequest 3 pays it.
     const honest = await seller({ route: { units: () => 3n } });
     const account = await freshBuyer();
-    await assert.rejects(buyer(chain, account)(honest.url), capError("maxUnitsPerRequest"));
-    const pay = buyer(chain, await freshBuyer(), { maxUnitsPerRequest: 3n });
+    await assert.rejects(buyer(suite.chain, account)(honest.url), capError("maxUnitsPerRequest"));
+    const pay = buyer(suite.chain, await freshBuyer(), { maxUnitsPerRequest: 3n });
     for (let i = 0; i < 2; i++) assert.equal((await pay(honest.url)).status, 200);
     assert.equal(await pay.totalSpent(), 6n * PRICE);
     assert.equal(await pay.totalAuthorized(), 6n * PRICE);
@@ -116,7 +88,7 @@ describe("client e2e: a hostile seller", function () {
     });
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch });
+    const pay = buyer(suite.chain, account, { fetch });
     const response = await pay(liar.url);
     assert.equal(response.status, 200);
     const signed = account.signed.typedData.length;
@@ -148,7 +120,7 @@ describe("client e2e: a hostile seller", function () {
     });
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch, maxUnitsPerStream: 4n });
+    const pay = buyer(suite.chain, account, { fetch, maxUnitsPerStream: 4n });
     const response = await pay(honest.url);
     assert.equal(response.status, 200);
     await assert.rejects(response.text(), capError("maxUnitsPerStream"));
@@ -163,14 +135,14 @@ describe("client e2e: a hostile seller", function () {
       lie && credentialAction(request) === "voucher" ? problem(honest, 410, "session/channel-not-found") : answer(),
     );
     const account = await freshBuyer();
-    const pay = buyer(chain, account);
+    const pay = buyer(suite.chain, account);
     assert.equal((await pay(liar.url)).status, 200);
-    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const fromBlock = await suite.chain.publicClient.getBlockNumber({ cacheTime: 0 });
     lie = true;
     // The chain shows the channel open: the seller's claim is refused, and no other channel is opened.
     for (let i = 0; i < 2; i++) await assert.rejects(pay(liar.url), UntrustedServerError);
     assert.equal(await opened(fromBlock), 0);
-    assert.equal(await transactionsSince(chain, fromBlock), 0);
+    assert.equal(await transactionsSince(suite.chain, fromBlock), 0);
     const channels = await pay.channels();
     assert.equal(channels.length, 1);
     assert.equal(channels[0]!.status, "open");
@@ -185,8 +157,8 @@ describe("client e2e: a hostile seller", function () {
       return action === undefined ? answer() : problem(honest, 410, "session/channel-finalized");
     });
     const account = await freshBuyer();
-    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-    const pay = buyer(chain, account);
+    const fromBlock = await suite.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const pay = buyer(suite.chain, account);
     await assert.rejects(pay(liar.url), UntrustedServerError);
     await assert.rejects(pay(liar.url), UntrustedServerError);
     assert.equal(await opened(fromBlock), 1, "one channel, for two requests");
@@ -196,7 +168,7 @@ describe("client e2e: a hostile seller", function () {
     // The honest case: the seller closed the channel on-chain; the chain agrees, so the client opens a new one.
     const honest = await seller();
     const account = await freshBuyer();
-    const pay = buyer(chain, account);
+    const pay = buyer(suite.chain, account);
     assert.equal((await pay(honest.url)).status, 200);
     const [first] = await pay.channels();
     await honest.gate.closeChannel(first!.channelId);
@@ -211,7 +183,7 @@ describe("client e2e: a hostile seller", function () {
     // The seller takes nothing: every open it is sent is answered as an unknown channel.
     const liar = await hostile(honest, async (request, answer) => (credentialAction(request) === "open" ? problem(honest, 410, "session/channel-not-found") : answer()));
     const account = await freshBuyer();
-    const pay = buyer(chain, account, { maxTotalDeposit: 100n * USDC });
+    const pay = buyer(suite.chain, account, { maxTotalDeposit: 100n * USDC });
     // The chain does not show the channel (the authorization was never submitted): it is abandoned, and
     // this request opens no other.
     await assert.rejects(pay(liar.url), UntrustedServerError);
@@ -220,7 +192,7 @@ describe("client e2e: a hostile seller", function () {
     assert.equal(opens(), 1);
     // With the default cap (one maxDeposit), the abandoned channel's deposit (its authorization may still
     // be submitted) leaves no room for another.
-    const capped = buyer(chain, account);
+    const capped = buyer(suite.chain, account);
     await assert.rejects(capped(liar.url), UntrustedServerError);
     await assert.rejects(capped(liar.url), capError("maxTotalDeposit"));
     assert.equal(opens(), 2, "one open per client: the second client's first request, then nothing");
@@ -229,20 +201,20 @@ describe("client e2e: a hostile seller", function () {
   it("test_client_maxTotalDepositBoundsWhatAllChannelsEscrow", async function () {
     // Two sellers each suggest the buyer's whole deposit cap: by default only one maxDeposit is escrowed in all.
     const first = await seller({ route: { suggestedDeposit: 10n * USDC } });
-    const second = await seller({ path: "/api/other", gate: { account: chain.account(9) }, route: { suggestedDeposit: 10n * USDC } });
+    const second = await seller({ path: "/api/other", gate: { account: suite.chain.account(9) }, route: { suggestedDeposit: 10n * USDC } });
     const account = await freshBuyer();
-    const pay = buyer(chain, account);
+    const pay = buyer(suite.chain, account);
     assert.equal((await pay(first.url)).status, 200);
-    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const fromBlock = await suite.chain.publicClient.getBlockNumber({ cacheTime: 0 });
     const signed = account.signed.typedData.length;
     await assert.rejects(pay(second.url), capError("maxTotalDeposit"));
-    assert.equal(await transactionsSince(chain, fromBlock), 0);
+    assert.equal(await transactionsSince(suite.chain, fromBlock), 0);
     assert.equal(account.signed.typedData.length, signed);
     // Once the first channel is closed (its deposit refunded), the second seller can be paid.
     await pay.close({ url: first.url });
     assert.equal((await pay(second.url)).status, 200);
     // A larger cap allows both at once.
-    const both = buyer(chain, await freshBuyer(), { maxTotalDeposit: 20n * USDC });
+    const both = buyer(suite.chain, await freshBuyer(), { maxTotalDeposit: 20n * USDC });
     assert.equal((await both(first.url)).status, 200);
     assert.equal((await both(second.url)).status, 200);
   });
@@ -252,35 +224,19 @@ describe("client e2e: a hostile seller", function () {
     const honest = await seller({ gate: { currency: rogue } });
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const fromBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-    await assert.rejects(buyer(chain, account, { fetch })(honest.url), capError("currency"));
+    const fromBlock = await suite.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    await assert.rejects(buyer(suite.chain, account, { fetch })(honest.url), capError("currency"));
     assert.equal(fetch.requests, 1, "only the unpaid request that drew the 402");
     assert.deepEqual(account.signed, { typedData: [], transactions: 0, messages: 0 });
-    assert.equal(await transactionsSince(chain, fromBlock), 0);
+    assert.equal(await transactionsSince(suite.chain, fromBlock), 0);
     // The chain's known stablecoin is allowed by default; a per-currency cap without the token refuses it too.
-    const pay = buyer(chain, account, { maxDeposit: { [chain.token]: 10n * USDC } });
+    const pay = buyer(suite.chain, account, { maxDeposit: { [suite.chain.token]: 10n * USDC } });
     assert.equal((await pay((await seller()).url)).status, 200);
-    await assert.rejects(buyer(chain, account, { currencies: [chain.token, rogue], maxDeposit: { [chain.token]: USDC } })(honest.url), capError("maxDeposit"));
+    await assert.rejects(buyer(suite.chain, account, { currencies: [suite.chain.token, rogue], maxDeposit: { [suite.chain.token]: USDC } })(honest.url), capError("maxDeposit"));
   });
 
   it("test_client_closeSendsAFinalVoucherForExactlySpent", async function () {
-    // The seller releases the third photo's charge (its handler fails): the buyer signed 3, was charged 2.
-    let fail = false;
-    const honest = await seller({
-      handler: async () => {
-        if (fail) throw new Error("the photo service is down");
-        return Response.json({ photo: true });
-      },
-    });
-    const account = await freshBuyer();
-    const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch });
-    for (let i = 0; i < 2; i++) assert.equal((await pay(honest.url)).status, 200);
-    fail = true;
-    assert.equal((await pay(honest.url)).status, 500);
-    const [channel] = await pay.channels();
-    assert.equal(channel!.cumulativeAmount, 3n * PRICE);
-    assert.equal(channel!.spent, 2n * PRICE);
+    const { honest, pay, fetch } = await buyerWithAReleasedCharge();
     await pay.close({ url: honest.url });
     const close = fetch.sent.at(-1)!;
     assert.equal(close.action, "close");
@@ -291,21 +247,9 @@ describe("client e2e: a hostile seller", function () {
 
   it("test_client_closeSettlesOnChainOnlyWhatWasDelivered", async function () {
     // Needs the gate to close with a final voucher >= spent (the server side of the same item).
-    let fail = false;
-    const honest = await seller({
-      handler: async () => {
-        if (fail) throw new Error("the photo service is down");
-        return Response.json({ photo: true });
-      },
-    });
-    const account = await freshBuyer();
-    const pay = buyer(chain, account);
-    for (let i = 0; i < 2; i++) assert.equal((await pay(honest.url)).status, 200);
-    fail = true;
-    assert.equal((await pay(honest.url)).status, 500);
-    const [channel] = await pay.channels();
+    const { honest, pay, channel } = await buyerWithAReleasedCharge();
     await pay.close({ url: honest.url });
-    const onChain = await getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId: channel!.channelId });
+    const onChain = await getChannel({ client: suite.chain.publicClient, escrow: suite.chain.escrow, channelId: channel.channelId });
     assert.equal(onChain!.finalized, true);
     assert.equal(onChain!.settled, 2n * PRICE);
   });
