@@ -34,8 +34,8 @@ export function createOwnChannelStore({ store, payer }: CreateOwnChannelStorePar
     },
     put: (channel) => store.put(channel),
     async list() {
-      // Each channel once: a migrated record before its legacy copy, else the latest put (a finished
-      // channel is briefly stored twice while it moves aside for a new one).
+      // Each channel once: a migrated record over its legacy copy (sorted after it), else the latest put (a
+      // finished channel is briefly stored twice while it moves aside for a new one).
       const own = (await store.list()).filter(owns).sort((a, b) => Number(a.payer !== undefined) - Number(b.payer !== undefined));
       return [...new Map(own.map((channel) => [channel.channelId, complete(channel)])).values()];
     },
