@@ -1,350 +1,109 @@
-import {
-  type Address,
-  type Chain,
-  createPublicClient,
-  createWalletClient,
-  type Hex,
-  http,
-  isAddressEqual,
-  type LocalAccount,
-  type Transport,
-  zeroAddress,
-} from "viem";
-import { signOpenAuthorization } from "../authorization/signOpenAuthorization.js";
-import { signTopUpAuthorization } from "../authorization/signTopUpAuthorization.js";
-import { getTokenDomain } from "../authorization/getTokenDomain.js";
-import { computeChannelId } from "../channel/computeChannelId.js";
+import { createPublicClient, createWalletClient, type Hex, http } from "viem";
 import { getChannel } from "../channel/getChannel.js";
-import { getDeployment } from "../deployments/getDeployment.js";
-import { PaymentCapError } from "../errors/PaymentCapError.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
-import { decodeChallengeRequest, type PaymentChallenge, parseChallenges } from "../protocol/challenge.js";
 import { formatCredential } from "../protocol/credential.js";
-import { parseReceipt } from "../protocol/receipt.js";
 import { formatSessionPayload, type SessionPayload } from "../session/payload.js";
-import { parseSessionRequest, type SessionRequest } from "../session/request.js";
-import { openChannel } from "../transactions/openChannel.js";
 import { requestChannelClose } from "../transactions/requestChannelClose.js";
-import { topUpChannel } from "../transactions/topUpChannel.js";
 import { withdrawChannel } from "../transactions/withdrawChannel.js";
 import { signVoucher } from "../voucher/signVoucher.js";
-import { type ClientChannel, type ClientChannelStore, channelKey, createMemoryChannelStore } from "./ClientChannel.js";
+import { assertDemand, type Demand } from "./assertDemand.js";
+import { checkRefusedChannel } from "./checkRefusedChannel.js";
+import { type ClientChannel, createMemoryChannelStore } from "./ClientChannel.js";
+import { type CloseResult, closeCooperatively } from "./closeCooperatively.js";
+import { createExclusive } from "./createExclusive.js";
+import { createOwnChannelStore } from "./createOwnChannelStore.js";
+import { createPaymentCaps } from "./createPaymentCaps.js";
+import { createSpendingLimits } from "./createSpendingLimits.js";
 import { followPaymentEvents } from "./followPaymentEvents.js";
+import { openPaymentChannel } from "./openPaymentChannel.js";
+import type { PayingContext } from "./PayingContext.js";
+import type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
+import { type Offer, readOffer } from "./readOffer.js";
+import { readProblem } from "./readProblem.js";
+import { takeReceipt } from "./takeReceipt.js";
+import { topUpPaymentChannel } from "./topUpPaymentChannel.js";
 
-export type PayingFetchParameters = {
-  /** The payer: signs vouchers and authorizations, and sends its own opens and top-ups. */
-  account: LocalAccount;
-  /** The chain this client pays on; challenges for other chains are not answered. */
-  chain: Chain;
-  /** RPC transport; defaults to the chain's first RPC URL. */
-  transport?: Transport;
-  /** Most that one deposit (an open or a top-up) may escrow, in base units. */
-  maxDeposit: bigint;
-  /** Most a server may ask per unit; unlimited when omitted, though a unit above `maxDeposit` is always refused (as `maxDeposit`). */
-  maxPricePerUnit?: bigint;
-  /** Most this client may authorize in vouchers across all channels; unlimited when omitted. */
-  totalBudget?: bigint;
-  /** Added when a channel runs low; defaults to the deposit a new channel gets (the server's suggestedDeposit, capped at maxDeposit). */
-  topUpAmount?: bigint;
-  /** Escrows this client pays into; defaults to the known deployment on `chain`. */
-  escrows?: readonly Address[];
-  store?: ClientChannelStore;
-  /** The fetch that carries requests; defaults to the global one. */
-  fetch?: typeof fetch;
-  /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close). */
-  onChannelUpdate?: (channel: ClientChannel) => void;
-  /** Seconds an EIP-3009 authorization stays valid; defaults to 3 600. */
-  authorizationTtl?: number;
-};
-
-export type CloseResult = { channelId: Hex; txHash: Hex | null; settled: bigint; refund: bigint };
-
-export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) & {
-  channels(): Promise<ClientChannel[]>;
-  /** What sellers report as charged, summed over channels (from their receipts). */
-  totalSpent(): Promise<bigint>;
-  /** What this client signed away in vouchers, summed over channels: the most it can be charged. */
-  totalAuthorized(): Promise<bigint>;
-  /** Asks the seller behind `url` (or the channel's last URL) to close the channel cooperatively. */
-  close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult>;
-  /** Starts a forced close on-chain, for a seller that stopped answering. */
-  requestClose(channelId: Hex): Promise<Hex>;
-  /** Refunds what was never settled, once the grace period after `requestClose` has passed. */
-  withdraw(channelId: Hex): Promise<Hex>;
-};
-
-type Offer = { challenge: PaymentChallenge; request: SessionRequest; key: string };
-type Problem = { type?: string; requiredCumulative?: string; channelId?: string };
+export type { CloseResult } from "./closeCooperatively.js";
+export type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
 
 const MAX_ATTEMPTS = 4;
-/** Lock key of the payer's transactions (channel keys all contain ':', this one cannot clash). */
-const TRANSACTIONS = "transactions";
-/** Lock key of budget checks with the signatures they allow. */
-const BUDGET = "budget";
-const PROBLEMS = "https://paymentauth.org/problems/";
 
 /**
  * A drop-in `fetch` that pays. On a 402 with an `evm` session challenge it opens a channel (within the
  * caps), pays the request with a voucher and retries; afterwards each request carries one new voucher and
  * costs no transaction. It tops up when the deposit runs low, follows `payment-need-voucher` events in
- * streams, and closes on request.
+ * streams, and closes on request. What a seller asks for is a claim: it is paid only within the caps.
  */
 export function createPayingFetch(parameters: PayingFetchParameters): PayingFetch {
-  const {
-    account,
-    chain,
-    maxDeposit,
-    maxPricePerUnit,
-    totalBudget,
-    store = createMemoryChannelStore(),
-    onChannelUpdate = () => {},
-    authorizationTtl = 3_600,
-  } = parameters;
+  const { account, chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n } = parameters;
   const baseFetch = parameters.fetch ?? globalThis.fetch.bind(globalThis);
   const transport = parameters.transport ?? http();
   const publicClient = createPublicClient({ chain, transport });
   const walletClient = createWalletClient({ chain, transport, account });
-  const transactionOptions = { client: walletClient, publicClient };
-  const escrows = parameters.escrows ?? [getDeployment({ chainId: chain.id }).contracts.TollgateEscrow.address];
+  const caps = createPaymentCaps(parameters);
+  const store = createOwnChannelStore({ store: parameters.store ?? createMemoryChannelStore(), payer: account.address });
+  const exclusive = createExclusive();
+  const context: PayingContext = {
+    account,
+    chain,
+    publicClient,
+    transactionOptions: { client: walletClient, publicClient },
+    store,
+    limits: createSpendingLimits({ store, caps, exclusive }),
+    exclusive,
+    // Lock key of the payer's transactions (channel keys all contain ':', this one cannot clash).
+    transacting: (task) => exclusive("transactions", task),
+    async save(channel) {
+      const updated = { ...channel, updatedAt: Date.now() };
+      await store.put(updated);
+      onChannelUpdate(updated);
+      return updated;
+    },
+    authorizationTtl: parameters.authorizationTtl ?? 3_600,
+  };
+  const { save } = context;
   /** The latest usable offer per URL (origin and path), so later requests pay without a 402 first. */
   const offers = new Map<string, Offer>();
-  const locks = new Map<string, Promise<unknown>>();
+  const routeOf = (url: string | URL) => {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  };
+  const offerOf = (response: Response, url: string | URL) => readOffer({ response, caps, payer: account.address, origin: new URL(url).origin });
   /**
    * Open credentials the seller has not taken yet, by channel id: when the open is refused for a stale
    * challenge or never arrives, the retry sends the same open (a relayed open is not on-chain until the
    * seller submits it, so a voucher would find no channel, and a new open would sign a second voucher).
    */
   const pendingOpens = new Map<Hex, { payload: SessionPayload; source?: string }>();
-
-  /** Runs `task` alone for one channel: one voucher in flight per channel. */
-  function exclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = locks.get(key) ?? Promise.resolve();
-    const run = previous.then(task, task);
-    const tail = run.catch(() => {});
-    locks.set(key, tail);
-    void tail.then(() => {
-      if (locks.get(key) === tail) locks.delete(key);
-    });
-    return run;
-  }
-
-  /**
-   * Runs the payer's own transactions one at a time: channels are locked separately, but they share the
-   * account's nonce and its token allowance (an approve sets it, so two interleaved approve + open pairs
-   * would spend each other's allowance).
-   */
-  const transacting = <T>(task: () => Promise<T>) => exclusive(TRANSACTIONS, task);
-
-  async function save(channel: ClientChannel) {
-    const updated = { ...channel, updatedAt: Date.now() };
-    await store.put(updated);
-    onChannelUpdate(updated);
-    return updated;
-  }
-
-  /**
-   * Picks the first `evm` session challenge of a 402 that fits the caps; undefined if there is none.
-   * When there are some but none fits, the first one's refusal is thrown as a PaymentCapError.
-   */
-  function readOffer(response: Response): Offer | undefined {
-    const header = response.headers.get("www-authenticate");
-    if (header === null) return undefined;
-    let challenges: PaymentChallenge[];
-    try {
-      challenges = parseChallenges(header);
-    } catch {
-      return undefined;
-    }
-    let refusal: PaymentCapError | undefined;
-    for (const challenge of challenges) {
-      if (challenge.method !== "evm" || challenge.intent !== "session") continue;
-      let request: SessionRequest;
-      try {
-        request = parseSessionRequest(decodeChallengeRequest(challenge.request));
-      } catch {
-        continue;
-      }
-      const refused = refuse(request);
-      if (refused) {
-        refusal ??= refused;
-        continue;
-      }
-      const key = channelKey({ chainId: chain.id, escrow: request.methodDetails.escrowContract, payee: request.recipient, token: request.currency });
-      return { challenge, request, key };
-    }
-    if (refusal) throw refusal;
-    return undefined;
-  }
-
-  /** Why this client will not pay a challenge's request, or undefined when it fits the caps. */
-  function refuse(request: SessionRequest): PaymentCapError | undefined {
-    if (request.methodDetails.chainId !== chain.id) {
-      return new PaymentCapError("chain", `The server wants payment on chain ${request.methodDetails.chainId}; this client pays on ${chain.id}`);
-    }
-    if (!escrows.some((escrow) => isAddressEqual(escrow, request.methodDetails.escrowContract))) {
-      return new PaymentCapError("escrow", `Escrow ${request.methodDetails.escrowContract} is not one this client trusts`);
-    }
-    if (maxPricePerUnit !== undefined && request.amount > maxPricePerUnit) {
-      return new PaymentCapError("maxPricePerUnit", `The price ${request.amount} per unit exceeds the cap ${maxPricePerUnit}`);
-    }
-    // A unit the deposit cap cannot escrow can never be paid; named after the cap the buyer set.
-    if (request.amount > maxDeposit) {
-      return new PaymentCapError("maxDeposit", `One unit costs ${request.amount}, more than the deposit cap ${maxDeposit}`);
-    }
-    return undefined;
-  }
-
-  async function assertBudget(extra: bigint) {
-    if (totalBudget === undefined || extra <= 0n) return;
-    const authorized = await totalAuthorized();
-    if (authorized + extra > totalBudget) {
-      throw new PaymentCapError("totalBudget", `Authorizing ${extra} more would pass the total budget ${totalBudget} (${authorized} authorized)`);
-    }
-  }
-
-  /**
-   * Checks the budget for `extra` more and then signs and stores the voucher (`signAndSave`), one channel
-   * at a time when a budget is set: two channels could otherwise both pass the check before either
-   * stored its voucher, and together authorize more than the budget.
-   */
-  function withinBudget<T>(extra: bigint, signAndSave: () => Promise<T>): Promise<T> {
-    if (totalBudget === undefined) return signAndSave();
-    return exclusive(BUDGET, async () => {
-      await assertBudget(extra);
-      return signAndSave();
-    });
-  }
-
-  /** Every channel once (a finished channel is briefly stored twice while it moves aside for a new one). */
-  async function listChannels(): Promise<ClientChannel[]> {
-    return [...new Map((await store.list()).map((channel) => [channel.channelId, channel])).values()];
-  }
-
-  async function totalAuthorized() {
-    return (await listChannels()).reduce((sum, channel) => sum + channel.cumulativeAmount, 0n);
-  }
-
-  /** The deposit a new channel gets: the server's suggestion (one unit without one), capped at maxDeposit. */
-  function openingDeposit(request: SessionRequest): bigint {
-    const wanted = request.suggestedDeposit ?? request.amount;
-    return wanted < maxDeposit ? wanted : maxDeposit;
-  }
-
-  /** Opens a channel for an offer: the server's suggested deposit, capped, paying the first unit at once. */
-  async function open(offer: Offer, url: string): Promise<{ channel: ClientChannel; payload: SessionPayload; source?: string }> {
-    const { request } = offer;
-    const escrow = request.methodDetails.escrowContract;
-    const price = request.amount;
-    const deposit = openingDeposit(request);
-    if (deposit < price) throw new PaymentCapError("maxDeposit", `One unit costs ${price}, more than the deposit cap ${maxDeposit}`);
-    await assertBudget(price);
-    const salt = randomBytes32();
-    const channelId = computeChannelId({ chainId: chain.id, escrow, payer: account.address, payee: request.recipient, token: request.currency, salt, authorizedSigner: zeroAddress });
-    const relayed = request.methodDetails.feePayer === true && (request.methodDetails.credentialTypes ?? ["hash"]).includes("authorization");
-    let channel: ClientChannel = {
-      key: offer.key,
-      channelId,
-      chainId: chain.id,
-      escrow,
-      payee: request.recipient,
-      token: request.currency,
-      salt,
-      deposit,
-      cumulativeAmount: price,
-      signature: null,
-      spent: 0n,
-      url,
-      status: "open",
-      closeRequestedAt: 0n,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-    };
-    // The store keeps one channel per key: a finished one moves aside, so what it authorized still counts.
-    const previous = await store.get(offer.key);
-    if (previous) await store.put({ ...previous, key: `${previous.key}:${previous.channelId}` });
-    const unsigned = channel;
-    const signature = await withinBudget(price, async () => {
-      const signed = await signVoucher({ account, chainId: chain.id, escrow, channelId, cumulativeAmount: price });
-      channel = await save({ ...unsigned, signature: signed });
-      return signed;
-    });
-    if (relayed) {
-      const authorization = await signOpenAuthorization({
-        account,
-        tokenDomain: await getTokenDomain({ client: publicClient, token: request.currency }),
-        escrow,
-        payee: request.recipient,
-        deposit,
-        salt,
-        validBefore: BigInt(Math.floor(Date.now() / 1000) + authorizationTtl),
-      });
-      const { signature: authorizationSignature, ...fields } = authorization;
-      return {
-        channel,
-        payload: { action: "open", type: "authorization", channelId, authorization: fields, signature: authorizationSignature, cumulativeAmount: price, voucherSignature: signature, salt },
-      };
-    }
-    const { hash } = await transacting(() => openChannel({ ...transactionOptions, escrow, payee: request.recipient, token: request.currency, deposit, salt }));
-    return {
-      channel,
-      payload: { action: "open", type: "hash", channelId, hash, cumulativeAmount: price, signature, salt },
-      source: `did:pkh:eip155:${chain.id}:${account.address}`,
-    };
-  }
-
-  /** Adds funds so that the deposit covers `needed`, by the configured top-up or more, within the cap. */
-  async function topUp(channel: ClientChannel, needed: bigint, offer: Offer): Promise<{ channel: ClientChannel; deposit?: SessionPayload }> {
-    // Not `channel.deposit`: that is the total so far, and top-ups of it would double until they passed maxDeposit.
-    const configured = parameters.topUpAmount ?? openingDeposit(offer.request);
-    const shortfall = needed - channel.deposit;
-    const amount = configured > shortfall ? configured : shortfall;
-    if (amount > maxDeposit) throw new PaymentCapError("maxDeposit", `A top-up of ${amount} would pass the deposit cap ${maxDeposit}`);
-    const relayed = offer.request.methodDetails.feePayer === true && (offer.request.methodDetails.credentialTypes ?? ["hash"]).includes("authorization");
-    if (relayed) {
-      const topUpSalt = randomBytes32();
-      const { signature, ...authorization } = await signTopUpAuthorization({
-        account,
-        tokenDomain: await getTokenDomain({ client: publicClient, token: channel.token }),
-        escrow: channel.escrow,
-        channelId: channel.channelId,
-        additionalDeposit: amount,
-        topUpSalt,
-        validBefore: BigInt(Math.floor(Date.now() / 1000) + authorizationTtl),
-      });
-      // The server submits it together with the next voucher (the draft's deposit extension).
-      return {
-        channel: { ...channel, deposit: channel.deposit + amount },
-        deposit: { action: "topUp", type: "authorization", channelId: channel.channelId, salt: topUpSalt, authorization, signature, additionalDeposit: amount },
-      };
-    }
-    await transacting(() => topUpChannel({ ...transactionOptions, escrow: channel.escrow, channelId: channel.channelId, additionalDeposit: amount }));
-    return { channel: await save({ ...channel, deposit: channel.deposit + amount, closeRequestedAt: 0n }) };
-  }
+  const credential = (offer: Offer, payload: SessionPayload, source?: string) =>
+    formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(payload), ...(source ? { source } : {}) });
 
   /**
    * The credential for the next request on an offer's channel: a voucher covering what the seller has
-   * charged plus `cost` (or what it asked for), reusing the last voucher when that already covers it.
+   * charged plus one unit (or what it demanded, within the caps), reusing the last voucher when that
+   * already covers it. Opens a channel when there is none, unless `noOpen` says why it must not.
    */
-  async function credentialFor(offer: Offer, url: string, required: bigint | undefined): Promise<string> {
+  async function credentialFor(offer: Offer, url: string, demand: Demand | undefined, noOpen?: string): Promise<{ authorization: string; opened: boolean }> {
     let channel = await store.get(offer.key);
     if (!channel || channel.status !== "open") {
-      const opened = await open(offer, url);
+      if (noOpen !== undefined) throw new UntrustedServerError(noOpen);
+      const opened = await openPaymentChannel({ context, offer, url });
       pendingOpens.set(opened.channel.channelId, { payload: opened.payload, ...(opened.source ? { source: opened.source } : {}) });
-      return formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(opened.payload), ...(opened.source ? { source: opened.source } : {}) });
+      return { authorization: credential(offer, opened.payload, opened.source), opened: true };
     }
+    const price = offer.request.amount;
+    if (demand) assertDemand({ demand, channel, price, maxUnitsPerRequest, maxUnitsPerStream });
     const pending = pendingOpens.get(channel.channelId);
-    if (pending) {
-      return formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(pending.payload), ...(pending.source ? { source: pending.source } : {}) });
-    }
-    const target = max(required ?? 0n, channel.spent + offer.request.amount);
+    if (pending) return { authorization: credential(offer, pending.payload, pending.source), opened: false };
+    const target = max(demand?.required ?? 0n, channel.spent + price);
     let deposit: SessionPayload | undefined;
     // Checked before a top-up too, so that a voucher the budget refuses costs no top-up transaction or authorization.
-    if (target > channel.cumulativeAmount) await assertBudget(target - channel.cumulativeAmount);
-    if (target > channel.deposit) ({ channel, deposit } = await topUp(channel, target, offer));
+    if (target > channel.cumulativeAmount) await context.limits.assertBudget(channel.token, target - channel.cumulativeAmount);
+    if (target > channel.deposit) ({ channel, deposit } = await topUpPaymentChannel({ context, channel, offer, needed: target }));
     if (target > channel.cumulativeAmount || channel.signature === null) {
       const current = channel;
       // Stored before it is sent: a restarted client never forgets what it authorized.
-      channel = await withinBudget(target - current.cumulativeAmount, async () =>
+      channel = await context.limits.withinBudget(channel.token, target - current.cumulativeAmount, async () =>
         save({ ...current, cumulativeAmount: target, signature: await signVoucher({ account, chainId: chain.id, escrow: current.escrow, channelId: current.channelId, cumulativeAmount: target }), url }),
       );
     } else if (channel.url !== url) {
@@ -354,27 +113,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     const payload = deposit?.action === "topUp" && deposit.type === "authorization"
       ? { ...voucher, deposit: { action: "topUp" as const, type: "authorization" as const, authorization: deposit.authorization, signature: deposit.signature, salt: deposit.salt } }
       : voucher;
-    if (deposit) await save(channel);
-    return formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(payload) });
-  }
-
-  /** Takes the seller's receipt into the channel, refusing one that claims more than was signed. */
-  async function acceptReceipt(offer: Offer, response: Response): Promise<ClientChannel | undefined> {
-    const header = response.headers.get("payment-receipt");
-    if (header === null) return store.get(offer.key);
-    return takeReceipt(offer, parseReceipt(header));
-  }
-
-  async function takeReceipt(offer: Offer, receipt: Record<string, unknown>): Promise<ClientChannel | undefined> {
-    const channel = await store.get(offer.key);
-    if (!channel || receipt.channelId !== channel.channelId) return channel;
-    const accepted = BigInt(String(receipt.acceptedCumulative));
-    const spent = BigInt(String(receipt.spent));
-    if (accepted > channel.cumulativeAmount || spent > accepted) {
-      throw new UntrustedServerError(`The receipt claims ${accepted} accepted and ${spent} spent; this client signed at most ${channel.cumulativeAmount}`);
-    }
-    // A seller's spent only grows: an older receipt arriving late (a stream's final event) does not lower it.
-    return spent <= channel.spent ? channel : save({ ...channel, spent });
+    return { authorization: credential(offer, payload), opened: false };
   }
 
   async function payingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
@@ -382,7 +121,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     // Read once, so that every retry sends the same body.
     const body = original.body === null ? undefined : await original.arrayBuffer();
     const url = new URL(original.url);
-    const route = `${url.origin}${url.pathname}`;
+    const route = routeOf(url);
     const send = (authorization?: string) => {
       const headers = new Headers(original.headers);
       if (authorization) headers.set("authorization", authorization);
@@ -394,48 +133,57 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     if (!offer) {
       response = await send();
       if (response.status !== 402) return response;
-      offer = readOffer(response);
+      offer = offerOf(response, url);
       if (!offer) return response;
       offers.set(route, offer);
     }
-    let required: bigint | undefined;
+    let demand: Demand | undefined;
+    // At most one open per request: a seller refusing the channel just opened does not get another.
+    let opened = false;
+    // What was delivered before this request: demands are bounded from it.
+    let startSpent: bigint | undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current: Offer = offer;
       const paid = await exclusive(current.key, async () => {
-        const authorization = await credentialFor(current, url.href, required);
-        const answer = await send(authorization);
-        // Anything but a 402 means the seller took the open (an open is idempotent, so a 402 may resend it).
-        if (answer.status !== 402 && pendingOpens.size > 0) {
+        startSpent ??= (await store.get(current.key))?.spent ?? 0n;
+        const next = await credentialFor(current, url.href, demand, opened ? "The seller refused the channel this request opened; no second one is opened for it" : undefined);
+        opened ||= next.opened;
+        const answer = await send(next.authorization);
+        // Anything but a 402 means the seller took the open (an open is idempotent, so a 402 may resend it);
+        // so does a balance problem, which the seller can only compute on a channel it knows.
+        if ((answer.status !== 402 || (await readProblem(answer)).type === "session/insufficient-balance") && pendingOpens.size > 0) {
           const channel = await store.get(current.key);
           if (channel) pendingOpens.delete(channel.channelId);
         }
-        await acceptReceipt(current, answer);
+        await takeReceipt({ context, key: current.key, response: answer });
         return answer;
       });
       if (paid.status !== 402 && paid.status !== 410) {
         return followPaymentEvents({
           response: paid,
-          onNeedVoucher: (needed) => payMidStream(current, url.href, needed),
+          onNeedVoucher: (required) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent! }),
           // A voucher this client will not or cannot send: the reader learns why now, not when the seller gives up.
           stopOnError: true,
           // The stream's final receipt, checked like a header receipt, under the channel's lock.
-          onReceipt: async (receipt) => void (await exclusive(current.key, () => takeReceipt(current, receipt))),
+          onReceipt: async (receipt) => void (await exclusive(current.key, () => takeReceipt({ context, key: current.key, receipt }))),
         });
       }
-      const problem = (await paid.clone().json().catch(() => ({}))) as Problem;
-      const fresh = readOffer(paid);
+      const problem = await readProblem(paid);
+      const fresh = offerOf(paid, url);
       if (fresh) offers.set(route, (offer = fresh));
-      if (problem.type === `${PROBLEMS}session/insufficient-balance` && problem.requiredCumulative !== undefined) {
-        required = BigInt(problem.requiredCumulative);
-      } else if (problem.type === `${PROBLEMS}session/channel-finalized` || problem.type === `${PROBLEMS}session/channel-not-found`) {
-        // The seller will not take vouchers on this channel any more: the next attempt opens a new one.
-        const stale = await store.get(current.key);
-        if (stale) {
+      demand = undefined;
+      if (problem.type === "session/insufficient-balance" && problem.requiredCumulative !== undefined) {
+        demand = { kind: "request", required: BigInt(problem.requiredCumulative), startSpent: startSpent! };
+      } else if (problem.type === "session/channel-finalized" || problem.type === "session/channel-not-found") {
+        // The seller will take no more vouchers on this channel: given up only if the chain agrees.
+        await exclusive(current.key, async () => {
+          const stale = await store.get(current.key);
+          if (!stale || stale.status !== "open") return;
+          const status = await checkRefusedChannel({ context, channel: stale, problem: problem.type! });
           pendingOpens.delete(stale.channelId);
-          await save({ ...stale, status: "closed" });
-        }
-        required = undefined;
-      } else if (problem.type === `${PROBLEMS}session/amount-exceeds-deposit`) {
+          await save({ ...stale, status });
+        });
+      } else if (problem.type === "session/amount-exceeds-deposit") {
         // The stored deposit is ahead of the chain (a relayed top-up the seller could not submit): take the
         // chain's, so that the next attempt tops up again.
         const corrected = await exclusive(current.key, async () => {
@@ -446,11 +194,10 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
           return true;
         });
         if (!corrected) return paid;
-        required = undefined;
-      } else if (problem.type !== `${PROBLEMS}session/challenge-not-found` && problem.type !== `${PROBLEMS}payment-required`) {
+      } else if (problem.type !== "session/challenge-not-found" && problem.type !== "payment-required") {
         return paid;
       }
-      if (!fresh && problem.type === `${PROBLEMS}session/challenge-not-found`) return paid;
+      if (!fresh && problem.type === "session/challenge-not-found") return paid;
       response = paid;
     }
     return response!;
@@ -461,30 +208,29 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
    * has no problem body: a 402 with a fresh challenge (the cached one expired while the stream ran) is
    * retried once with it, with the same voucher; any other refusal is thrown, which ends the stream.
    */
-  async function payMidStream(offer: Offer, url: string, required: bigint) {
-    const route = new URL(url);
-    const routeKey = `${route.origin}${route.pathname}`;
+  async function payMidStream(offer: Offer, url: string, demand: Demand) {
+    const route = routeOf(url);
     await exclusive(offer.key, async () => {
       // The latest challenge for this route, if a retry replaced the one the stream started with.
-      const latest = offers.get(routeKey);
+      const latest = offers.get(route);
       let current = latest?.key === offer.key ? latest : offer;
       for (let attempt = 0; ; attempt++) {
-        const authorization = await credentialFor(current, url, required);
+        const { authorization } = await credentialFor(current, url, demand, "The seller asks for a voucher mid-stream on a channel that is no longer open");
         const answer = await baseFetch(url, { method: "HEAD", headers: { authorization } });
         if (answer.ok) {
-          await acceptReceipt(current, answer);
+          await takeReceipt({ context, key: current.key, response: answer });
           return;
         }
-        const fresh = answer.status === 402 && attempt === 0 ? readOffer(answer) : undefined;
-        if (!fresh || fresh.key !== current.key) throw new Error(`The seller refused the voucher for ${required} mid-stream (${answer.status})`);
-        offers.set(routeKey, (current = fresh));
+        const fresh = answer.status === 402 && attempt === 0 ? offerOf(answer, url) : undefined;
+        if (!fresh || fresh.key !== current.key) throw new Error(`The seller refused the voucher for ${demand.required} mid-stream (${answer.status})`);
+        offers.set(route, (current = fresh));
       }
     });
   }
 
   async function channelById(channelId: Hex): Promise<ClientChannel> {
     const channel = (await store.list()).find((candidate) => candidate.channelId === channelId);
-    if (!channel) throw new Error(`No channel ${channelId} in this client's store`);
+    if (!channel) throw new Error(`No channel ${channelId} of this payer in the store`);
     return channel;
   }
 
@@ -492,41 +238,36 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     const channel =
       "channelId" in target
         ? await channelById(target.channelId)
-        : (await store.list()).find((candidate) => candidate.status === "open" && new URL(candidate.url).origin === new URL(target.url).origin);
+        : (await store.list()).find((candidate) => candidate.status === "open" && candidate.origin === new URL(target.url).origin);
     if (!channel) throw new Error("No open channel for that seller");
-    const url = "url" in target ? new URL(target.url).href : channel.url;
-    const routeUrl = new URL(url);
-    let offer = offers.get(`${routeUrl.origin}${routeUrl.pathname}`);
+    // A close goes to the channel's own origin only: its vouchers were never meant for another site.
+    const url = "url" in target && new URL(target.url).origin === channel.origin ? new URL(target.url).href : channel.url;
+    const route = routeOf(url);
+    let offer = offers.get(route);
     if (!offer) {
-      const unpaid = await baseFetch(url);
-      offer = readOffer(unpaid);
+      offer = offerOf(await baseFetch(url), url);
       if (!offer) throw new Error(`${url} did not answer with a payment challenge`);
     }
-    let closeOffer = offer;
-    return exclusive(channel.key, async () => {
-      const current = (await store.get(channel.key)) ?? channel;
-      const payload = formatSessionPayload({ action: "close", channelId: current.channelId, cumulativeAmount: current.cumulativeAmount, signature: current.signature! });
-      const post = () => baseFetch(url, { method: "POST", headers: { authorization: formatCredential({ challenge: closeOffer.challenge, payload }) } });
-      let response = await post();
-      // The cached challenge may have expired since it was issued: the 402 carries a fresh one to try once.
-      const problem = response.status === 402 ? ((await response.clone().json().catch(() => ({}))) as Problem) : {};
-      const fresh = problem.type === `${PROBLEMS}session/challenge-not-found` ? readOffer(response) : undefined;
-      if (fresh) {
-        offers.set(`${routeUrl.origin}${routeUrl.pathname}`, (closeOffer = fresh));
-        response = await post();
-      }
-      if (!response.ok) throw new Error(`The seller refused to close: ${response.status} ${await response.text()}`);
-      const result = (await response.json()) as { txHash: Hex | null; settled: string; refund: string };
-      await acceptReceipt(closeOffer, response);
-      const settled = BigInt(result.settled);
-      await save({ ...((await store.get(channel.key)) ?? current), status: "closed", spent: settled });
-      return { channelId: current.channelId, txHash: result.txHash, settled, refund: BigInt(result.refund) };
-    });
+    const closeOffer = offer;
+    return exclusive(channel.key, () =>
+      closeCooperatively({
+        context,
+        channel,
+        url,
+        offer: closeOffer,
+        fetch: baseFetch,
+        refresh: (response) => {
+          const fresh = offerOf(response, url);
+          if (fresh) offers.set(route, fresh);
+          return fresh;
+        },
+      }),
+    );
   }
 
   async function requestClose(channelId: Hex): Promise<Hex> {
     const channel = await channelById(channelId);
-    const { hash, receipt } = await transacting(() => requestChannelClose({ ...transactionOptions, escrow: channel.escrow, channelId }));
+    const { hash, receipt } = await context.transacting(() => requestChannelClose({ ...context.transactionOptions, escrow: channel.escrow, channelId }));
     const block = await publicClient.getBlock({ blockNumber: receipt.blockNumber });
     await save({ ...channel, closeRequestedAt: block.timestamp });
     return hash;
@@ -534,15 +275,15 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
 
   async function withdraw(channelId: Hex): Promise<Hex> {
     const channel = await channelById(channelId);
-    const { hash } = await transacting(() => withdrawChannel({ ...transactionOptions, escrow: channel.escrow, channelId }));
+    const { hash } = await context.transacting(() => withdrawChannel({ ...context.transactionOptions, escrow: channel.escrow, channelId }));
     await save({ ...channel, status: "closed" });
     return hash;
   }
 
   return Object.assign(payingFetch, {
-    channels: listChannels,
-    totalSpent: async () => (await listChannels()).reduce((sum, channel) => sum + channel.spent, 0n),
-    totalAuthorized,
+    channels: () => store.list(),
+    totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n),
+    totalAuthorized: () => context.limits.authorized(),
     close,
     requestClose,
     withdraw,
@@ -551,9 +292,4 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
 
 function max(a: bigint, b: bigint) {
   return a > b ? a : b;
-}
-
-function randomBytes32(): Hex {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `0x${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }

@@ -1,5 +1,6 @@
 // tollgate/client: a fetch that pays for `evm` session-metered APIs.
 export { createPayingFetch, type CloseResult, type PayingFetch, type PayingFetchParameters } from "./createPayingFetch.js";
+export { type PerCurrency } from "./createPaymentCaps.js";
 export { channelKey, createMemoryChannelStore, type ClientChannel, type ClientChannelStore } from "./ClientChannel.js";
 export { createFileChannelStore, type CreateFileChannelStoreParameters } from "./createFileChannelStore.js";
 export { followPaymentEvents, type FollowPaymentEventsParameters } from "./followPaymentEvents.js";

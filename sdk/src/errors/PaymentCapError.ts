@@ -1,7 +1,16 @@
 import { TollgateError } from "./TollgateError.js";
 
 /** Which of the paying client's limits a payment would break. */
-export type PaymentCap = "maxDeposit" | "maxPricePerUnit" | "totalBudget" | "escrow" | "chain";
+export type PaymentCap =
+  | "maxDeposit"
+  | "maxTotalDeposit"
+  | "maxPricePerUnit"
+  | "maxUnitsPerRequest"
+  | "maxUnitsPerStream"
+  | "totalBudget"
+  | "currency"
+  | "escrow"
+  | "chain";
 
 /** A payment was refused before anything was signed or sent, because it would break a cap. */
 export class PaymentCapError extends TollgateError {

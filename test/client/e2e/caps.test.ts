@@ -6,17 +6,9 @@ import type { AddressInfo } from "node:net";
 import { type Address, keccak256, toHex } from "viem";
 import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { toNodeHandler } from "../../../sdk/src/server/index.js";
-import { PaymentCapError, type PaymentCap } from "../../../sdk/src/client/index.js";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
-import { buyer, countingAccount, otherChain, PRICE, recordingFetch, type Seller, startSeller, transactionsSince, USDC } from "./fixture.js";
-
-const capError = (cap: PaymentCap) => (error: unknown) => {
-  assert.ok(error instanceof PaymentCapError, `expected a PaymentCapError, got ${String(error)}`);
-  assert.equal(error.cap, cap);
-  assert.equal(error.code, "CAP_EXCEEDED");
-  return true;
-};
+import { buyer, capError, countingAccount, otherChain, PRICE, recordingFetch, type Seller, startSeller, transactionsSince, USDC } from "./fixture.js";
 
 describe("client e2e: caps", function () {
   this.timeout(120_000);

@@ -1,14 +1,16 @@
 // Shared set-up of the paying client's end-to-end tests: a real gate served over HTTP on 127.0.0.1 in
 // front of the real local chain (scripts/localChain.ts), and instruments that watch what the client
 // signs, sends and puts on-chain.
+import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Chain, type Hex, http, type LocalAccount } from "viem";
-import { createPayingFetch, type PayingFetch, type PayingFetchParameters } from "../../../sdk/src/client/index.js";
+import { createPayingFetch, type PayingFetch, type PayingFetchParameters, PaymentCapError, type PaymentCap } from "../../../sdk/src/client/index.js";
 import { parseCredential } from "../../../sdk/src/protocol/credential.js";
+import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
 import {
   createPaymentGate,
   createSqliteStore,
@@ -20,7 +22,7 @@ import {
   type SessionStore,
   toNodeHandler,
 } from "../../../sdk/src/server/index.js";
-import type { LocalChain } from "../../../scripts/localChain.js";
+import { type LocalChain, startLocalChain } from "../../../scripts/localChain.js";
 
 export const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC
 export const USDC = 1_000_000n;
@@ -179,4 +181,84 @@ export async function readEvents(response: Response): Promise<{ event: string; d
 
 export function otherChain(chain: Chain, id: number): Chain {
   return { ...chain, id };
+}
+
+export type HostileSeller = { url: string; stop(): Promise<void> };
+
+/**
+ * A seller that answers as `answer` decides: it gets each request and the honest gate's handling of it
+ * (`honest()`), and may return that, rewrite it, or answer anything else. Lets a test play a seller
+ * that lies about balances, channels or prices on top of a real gate.
+ */
+export async function startHostileSeller({ honest, answer, path = "/api/photo" }: { honest: Seller; answer: (request: Request, honest: () => Promise<Response>) => Promise<Response>; path?: string }): Promise<HostileSeller> {
+  const paid: PaidHandler = async (request, payment) => {
+    honest.served.push({ method: request.method, body: "", channelId: payment.channelId });
+    return Response.json({ photo: honest.served.length });
+  };
+  const server = createServer(toNodeHandler((request) => answer(request, () => honest.route.handle(request, paid))));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A problem response as the gate writes it, with a fresh challenge of `seller` when the status is 402. */
+export function problem(seller: Seller, status: number, type: string, extensions: Record<string, string> = {}): Response {
+  const headers: Record<string, string> = { "content-type": "application/problem+json" };
+  if (status === 402) headers["www-authenticate"] = formatChallenge(seller.route.challenge());
+  return new Response(JSON.stringify({ type: `https://paymentauth.org/problems/${type}`, status, ...extensions }), { status, headers });
+}
+
+/** The action of the Payment credential a request carries ("open", "voucher", "close"), or undefined when unpaid. */
+export function credentialAction(request: Request): string | undefined {
+  const authorization = request.headers.get("authorization");
+  return authorization === null ? undefined : String(parseCredential(authorization).payload.action);
+}
+
+/** Asserts that `error` is a PaymentCapError naming `cap`; for assert.rejects. */
+export const capError = (cap: PaymentCap) => (error: unknown) => {
+  assert.ok(error instanceof PaymentCapError, `expected a PaymentCapError, got ${String(error)}`);
+  assert.equal(error.cap, cap);
+  assert.equal(error.code, "CAP_EXCEEDED");
+  return true;
+};
+
+/**
+ * A describe block's local chain (started before its tests, stopped after them with every seller the
+ * tests started) and its buyers: each a fresh counting account holding 100 USDC.
+ */
+export function clientSuite() {
+  const sellers: { stop(): Promise<void> }[] = [];
+  let nextBuyer = 2;
+  const suite = {
+    chain: undefined as unknown as LocalChain,
+    async seller(parameters: Omit<StartSellerParameters, "chain"> = {}) {
+      const started = await startSeller({ chain: suite.chain, ...parameters });
+      sellers.push(started);
+      return started;
+    },
+    async hostile(honest: Seller, answer: Parameters<typeof startHostileSeller>[0]["answer"]) {
+      const started = await startHostileSeller({ honest, answer });
+      sellers.push(started);
+      return started;
+    },
+    async freshBuyer() {
+      const account = countingAccount(suite.chain.account(nextBuyer++));
+      await suite.chain.mint(account.address, 100n * USDC);
+      return account;
+    },
+  };
+  before(async function () {
+    suite.chain = await startLocalChain();
+  });
+  after(async function () {
+    for (const seller of sellers) await seller.stop();
+    await suite.chain?.stop();
+  });
+  return suite;
 }

@@ -1,0 +1,60 @@
+import type { Address, Chain, Hex, LocalAccount, Transport } from "viem";
+import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
+import type { CloseResult } from "./closeCooperatively.js";
+import type { PerCurrency } from "./createPaymentCaps.js";
+
+export type PayingFetchParameters = {
+  /** The payer: signs vouchers and authorizations, and sends its own opens and top-ups. */
+  account: LocalAccount;
+  /** The chain this client pays on; challenges for other chains are not answered. */
+  chain: Chain;
+  /** RPC transport; defaults to the chain's first RPC URL. */
+  transport?: Transport;
+  /** Escrows this client pays into; defaults to the known deployment on `chain`. */
+  escrows?: readonly Address[];
+  /** Tokens this client pays in; defaults to the stablecoin of `chain`'s known deployment (USDC on Base, MockStablecoin locally). */
+  currencies?: readonly Address[];
+  /**
+   * Caps below are base units of the challenge's currency: one bigint for every allowed currency, or a
+   * record by token address (a currency a record leaves out is refused, as that cap).
+   */
+  /** Most that one deposit (an open or a top-up) may escrow. */
+  maxDeposit: PerCurrency;
+  /**
+   * Most held in deposits beyond the vouchers signed on them, over all channels until they are closed or
+   * withdrawn: what a seller could keep locked by refusing channels. Defaults to one `maxDeposit`.
+   */
+  maxTotalDeposit?: PerCurrency;
+  /** Most a server may ask per unit; unlimited when omitted, though a unit above `maxDeposit` is always refused (as `maxDeposit`). */
+  maxPricePerUnit?: PerCurrency;
+  /** Most this client may authorize in vouchers across all channels; unlimited when omitted. */
+  totalBudget?: PerCurrency;
+  /** Added when a channel runs low; defaults to the deposit a new channel gets (the server's suggestedDeposit, capped at maxDeposit). */
+  topUpAmount?: PerCurrency;
+  /** Units one request may cost: a seller asking for a higher voucher is refused. Defaults to 1. */
+  maxUnitsPerRequest?: bigint;
+  /** Units one event stream may cost, counted from what was delivered when it began. Defaults to 1 000. */
+  maxUnitsPerStream?: bigint;
+  store?: ClientChannelStore;
+  /** The fetch that carries requests; defaults to the global one. */
+  fetch?: typeof fetch;
+  /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close). */
+  onChannelUpdate?: (channel: ClientChannel) => void;
+  /** Seconds an EIP-3009 authorization stays valid; defaults to 3 600. */
+  authorizationTtl?: number;
+};
+
+export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) & {
+  /** This payer's channels (a shared store may hold others'). */
+  channels(): Promise<ClientChannel[]>;
+  /** What sellers report as charged, summed over channels (from their receipts). */
+  totalSpent(): Promise<bigint>;
+  /** What this client signed away in vouchers, summed over channels: the most it can be charged. */
+  totalAuthorized(): Promise<bigint>;
+  /** Asks the seller behind `url` (or the channel's last URL) to close the channel cooperatively. */
+  close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult>;
+  /** Starts a forced close on-chain, for a seller that stopped answering. */
+  requestClose(channelId: Hex): Promise<Hex>;
+  /** Refunds what was never settled, once the grace period after `requestClose` has passed. */
+  withdraw(channelId: Hex): Promise<Hex>;
+};
