@@ -48,8 +48,10 @@ import { closeChannel } from "../transactions/closeChannel.js";
 import { openChannelWithAuthorization } from "../transactions/openChannelWithAuthorization.js";
 import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithAuthorization.js";
 import { acceptVoucher, finishCharge, type VerifiedVoucher, reserve } from "./accounting.js";
+import { assertAdmissible } from "./assertAdmissible.js";
 import { assertGracePeriod, confirmFunding, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
 import { problemResponse } from "./problemResponse.js";
+import { scopeStore } from "./scopedStore.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
 export type PaymentGateParameters = {
@@ -166,7 +168,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     escrow,
     currency,
     account,
-    store,
     secret,
     realm = "tollgate",
     challengeTtl = DEFAULT_CHALLENGE_TTL,
@@ -175,6 +176,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     now = Date.now,
   } = parameters;
   const recipient = parameters.recipient ?? account.address;
+  // Every path (admission, close, recovery, the settlement service through `gate.store`) sees only this
+  // gate's records: another gate's on a shared store reads as unknown and is never written.
+  const store = scopeStore({ store: parameters.store, scope: { chainId: viemChain.id, escrow, token: currency, payee: recipient } });
   if ((typeof secret === "string" ? new TextEncoder().encode(secret) : secret).length < 32) {
     throw new Error("createPaymentGate: `secret` must be at least 32 bytes");
   }
@@ -239,9 +243,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         ? "its token is not this server's currency"
         : channel.deposit - channel.settled < price
           ? "its remaining deposit does not cover one unit"
-          : channel.closeRequestedAt !== 0n
-            ? "a forced close is pending"
-            : undefined;
+          : undefined;
     if (reason) throw new PaymentProblemError("verification-failed", { detail: `Channel ${channelId} cannot be used: ${reason}`, extensions: { channelId } });
   }
 
@@ -614,9 +616,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           const signer = useStoredSigner && payload.deposit === undefined ? storedSigners.get(payload.channelId) : undefined;
           if (signer) return { signer, voucher };
           let record = await knownChannel(payload.channelId, price);
-          if (record.closeRequestedAt !== 0n) {
-            throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: record.channelId } });
-          }
           if (payload.deposit) record = await topUpWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, record);
           return { record, signer: record, voucher };
         }
@@ -682,12 +681,10 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       const admitted = await store.withChannel(signer.channelId, async (tx) => {
         let current = tx.channel ?? record;
         if (current === undefined) throw RETRY_FROM_STORE;
-        if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
+        // Every action (open, topUp, voucher, voucher with a deposit), on the channel as locked here.
+        assertAdmissible(current);
         if (record === undefined) {
-          // The checks the slow path makes on the channel it reads before verifying the voucher.
-          if (current.closeRequestedAt !== 0n) {
-            throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: current.channelId } });
-          }
+          // A voucher beyond the stored deposit needs the slow path's fresh read of the chain.
           if (voucher && voucher.cumulativeAmount > current.deposit) throw RETRY_FROM_STORE;
         } else if (record.deposit > current.deposit) {
           // A deposit read from the chain for this voucher (deposits only grow).
