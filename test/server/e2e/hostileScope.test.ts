@@ -6,7 +6,7 @@ import { type Address, createWalletClient, http } from "viem";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { tollgateEscrowBytecode } from "../../../sdk/src/generated/tollgateEscrowBytecode.js";
-import type { PaymentGate, SessionStore } from "../../../sdk/src/server/index.js";
+import { createSettlementService, type PaymentGate, type SessionStore, type SettlementEvent } from "../../../sdk/src/server/index.js";
 import type { SessionPayload } from "../../../sdk/src/session/payload.js";
 import { requestChannelClose } from "../../../sdk/src/transactions/requestChannelClose.js";
 import { signVoucher } from "../../../sdk/src/voucher/signVoucher.js";
@@ -129,6 +129,11 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
       await expectProblem(await pay(`${serverB.url}/item`, credential(offerB.challenge, close)), 410, `${SESSION_PROBLEMS}channel-not-found`);
       assert.deepEqual(await snapshot(store), before, "gate B changed a record of gate A");
       assert.equal(await gateB.store.getChannel(opened.channelId), undefined);
+      // Gate B's settlement service, which lists channels through gate.store, leaves A's channel alone.
+      const events: SettlementEvent[] = [];
+      await createSettlementService({ gate: gateB, onEvent: (event) => events.push(event) }).settleAll();
+      assert.deepEqual(events, []);
+      assert.deepEqual(await snapshot(store), before);
 
       // Gate A still closes with the voucher it holds, and the seller is paid what was delivered.
       const balance = await chain.balanceOf(seller);
