@@ -2,7 +2,7 @@
 // their own records, and a finalized or force-closing channel is refused on every action, inside the
 // admission transaction; plus the checks planted bugs showed no test pinned down.
 import assert from "node:assert/strict";
-import { type Address, createWalletClient, http } from "viem";
+import { type Address, createWalletClient, type Hex, http } from "viem";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { tollgateEscrowBytecode } from "../../../sdk/src/generated/tollgateEscrowBytecode.js";
@@ -105,6 +105,23 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
     return { opened, offer };
   }
 
+  /** A gate on a fresh SQLite store, its server, and a payer with a channel that paid `paid` requests there. */
+  async function paidChannel(paid: number) {
+    const store = await newStore("sqlite");
+    const gate = makeGate(chain, store);
+    const server = await started(gate);
+    const payer = await newPayer();
+    return { store, gate, server, payer, ...(await openAndPay(payer, `${server.url}/item`, paid)) };
+  }
+
+  /** The payer requests a forced close on-chain; the store records it as the settlement service's watcher does. */
+  async function requestAndRecordForcedClose(payer: Payer, store: SessionStore, channelId: Hex) {
+    await requestChannelClose({ client: payer.wallet, publicClient: chain.publicClient, escrow: chain.escrow, channelId });
+    const { closeRequestedAt } = (await getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId }))!;
+    assert.notEqual(closeRequestedAt, 0n);
+    await store.withChannel(channelId, async (tx) => tx.putChannel({ ...tx.channel!, closeRequestedAt }));
+  }
+
   for (const kind of ["sqlite", "postgres"] as const) {
     it(`test_storeScope_voucherUnderAnotherEscrowCannotOverwriteTheRecord_${kind}`, async function () {
       const store = await newStore(kind);
@@ -181,11 +198,7 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
     const first = await started(makeGate(chain, store));
     const payer = await newPayer();
     const { opened, offer } = await openAndPay(payer, `${first.url}/item`, 2);
-    await requestChannelClose({ client: payer.wallet, publicClient: chain.publicClient, escrow: chain.escrow, channelId: opened.channelId });
-    const onChain = (await getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId: opened.channelId }))!;
-    assert.notEqual(onChain.closeRequestedAt, 0n);
-    // What the settlement service's watcher records when it sees the CloseRequested event.
-    await store.withChannel(opened.channelId, async (tx) => tx.putChannel({ ...tx.channel!, closeRequestedAt: onChain.closeRequestedAt }));
+    await requestAndRecordForcedClose(payer, store, opened.channelId);
     const before = await snapshot(store);
 
     // A second instance, which never saw this channel's signer, takes the slow path.
@@ -197,13 +210,8 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
   });
 
   it("test_admission_openCredentialOnStoredClosingChannelIsRefused", async function () {
-    const store = await newStore("sqlite");
-    const server = await started(makeGate(chain, store));
-    const payer = await newPayer();
-    const { opened, offer } = await openAndPay(payer, `${server.url}/item`, 2);
-    await requestChannelClose({ client: payer.wallet, publicClient: chain.publicClient, escrow: chain.escrow, channelId: opened.channelId });
-    const onChain = (await getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId: opened.channelId }))!;
-    await store.withChannel(opened.channelId, async (tx) => tx.putChannel({ ...tx.channel!, closeRequestedAt: onChain.closeRequestedAt }));
+    const { store, server, payer, opened, offer } = await paidChannel(2);
+    await requestAndRecordForcedClose(payer, store, opened.channelId);
     const before = await snapshot(store);
 
     // The voucher wrapped in the channel's `open` credential, sent again.
@@ -224,11 +232,7 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
   });
 
   it("test_admission_closeOfClosedChannelIsRefused", async function () {
-    const store = await newStore("sqlite");
-    const gate = makeGate(chain, store);
-    const server = await started(gate);
-    const payer = await newPayer();
-    const { opened, offer } = await openAndPay(payer, `${server.url}/item`, 1);
+    const { store, gate, server, payer, opened, offer } = await paidChannel(1);
     await gate.closeChannel(opened.channelId);
     const before = await snapshot(store);
     const close: SessionPayload = { action: "close", channelId: opened.channelId, cumulativeAmount: 2n * PRICE, signature: await payer.sign(opened.channelId, 2n * PRICE) };
@@ -238,10 +242,7 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
   });
 
   it("test_billing_handlerReturning500IsNotBilled", async function () {
-    const store = await newStore("sqlite");
-    const server = await started(makeGate(chain, store));
-    const payer = await newPayer();
-    const { opened, offer } = await openAndPay(payer, `${server.url}/item`, 1);
+    const { store, server, payer, opened, offer } = await paidChannel(1);
     const response = await pay(`${server.url}/item?status=500`, credential(offer.challenge, await payer.voucher(opened.channelId, 2n * PRICE)));
     assert.equal(response.status, 500);
     assert.equal(receiptOf(response).spent, String(PRICE), "a 500 must not be charged");
