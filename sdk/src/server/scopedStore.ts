@@ -1,20 +1,23 @@
-import { type Address, isAddressEqual } from "viem";
+import type { Address } from "viem";
 import { StoreError } from "../errors/StoreError.js";
-import type { ChannelRecord, ChannelTransaction, SessionStore } from "./store/SessionStore.js";
+import type { ChannelRecord, SessionStore } from "./store/SessionStore.js";
 
 /** What makes a stored channel one gate's own: the chain, escrow, token and recipient it serves. */
 export type StoreScope = { chainId: number; escrow: Address; token: Address; payee: Address };
 
 export type ScopeStoreParameters = { store: SessionStore; scope: StoreScope };
 
-/** Whether `record` belongs to the gate of `scope`. */
-export function isInScope(record: ChannelRecord, scope: StoreScope): boolean {
-  return (
+/**
+ * A test of whether a record belongs to the gate of `scope`. Addresses are compared as lowercase strings:
+ * a malformed address in a record some other writer left is simply not this gate's.
+ */
+export function inScope(scope: StoreScope): (record: ChannelRecord) => boolean {
+  const [escrow, token, payee] = [scope.escrow, scope.token, scope.payee].map((address) => address.toLowerCase());
+  return (record) =>
     record.chainId === scope.chainId &&
-    isAddressEqual(record.escrow, scope.escrow) &&
-    isAddressEqual(record.token, scope.token) &&
-    isAddressEqual(record.payee, scope.payee)
-  );
+    record.escrow.toLowerCase() === escrow &&
+    record.token.toLowerCase() === token &&
+    record.payee.toLowerCase() === payee;
 }
 
 /**
@@ -25,42 +28,43 @@ export function isInScope(record: ChannelRecord, scope: StoreScope): boolean {
  * channel, so they are scoped with it. `usage` is not scoped (charges carry no scope of their own).
  */
 export function scopeStore({ store, scope }: ScopeStoreParameters): SessionStore {
-  const own = (record: ChannelRecord | undefined) => (record !== undefined && isInScope(record, scope) ? record : undefined);
-  const foreignError = (record: ChannelRecord, what: string) =>
-    new StoreError("foreign-record", `${what}: channel ${record.channelId} is stored for chain ${record.chainId}, escrow ${record.escrow}, token ${record.token}, payee ${record.payee}, not this gate`);
-  const ownIds = async () => new Set((await store.listChannels()).filter((record) => isInScope(record, scope)).map((record) => record.channelId.toLowerCase()));
+  const isOwn = inScope(scope);
+  const foreignError = (what: string, record: ChannelRecord) =>
+    new StoreError(
+      "foreign-record",
+      `${what} channel ${record.channelId} of chain ${record.chainId}, escrow ${record.escrow}, token ${record.token}, payee ${record.payee}: not this gate's`,
+    );
 
   return {
     withChannel(channelId, fn) {
       return store.withChannel(channelId, (tx) => {
-        const stored = tx.channel;
-        const foreign = stored !== undefined && own(stored) === undefined ? stored : undefined;
-        const scoped: ChannelTransaction = {
-          channel: foreign ? undefined : stored,
+        const foreign = tx.channel !== undefined && !isOwn(tx.channel) ? tx.channel : undefined;
+        return fn({
+          channel: foreign ? undefined : tx.channel,
           async putChannel(record) {
-            if (foreign) throw foreignError(foreign, "putChannel would overwrite another gate's record");
-            if (!isInScope(record, scope)) throw foreignError(record, "putChannel of a record outside this gate's scope");
+            if (foreign) throw foreignError("putChannel would overwrite", foreign);
+            if (!isOwn(record)) throw foreignError("putChannel of", record);
             return tx.putChannel(record);
           },
           // A foreign channel's charges are its owner's: hidden here and never written.
           getCharge: async (key) => (foreign ? undefined : tx.getCharge(key)),
           async putCharge(charge) {
-            if (foreign) throw foreignError(foreign, "putCharge on another gate's channel");
+            if (foreign) throw foreignError("putCharge on", foreign);
             return tx.putCharge(charge);
           },
-        };
-        return fn(scoped);
+        });
       });
     },
-    getChannel: async (channelId) => own(await store.getChannel(channelId)),
-    async listChannels(query = {}) {
-      return (await store.listChannels(query)).filter((record) => isInScope(record, scope));
+    async getChannel(channelId) {
+      const record = await store.getChannel(channelId);
+      return record !== undefined && isOwn(record) ? record : undefined;
     },
+    listChannels: async (query) => (await store.listChannels(query)).filter(isOwn),
     async listCharges(query) {
       const charges = await store.listCharges(query);
       if (charges.length === 0) return charges;
-      const ids = await ownIds();
-      return charges.filter((charge) => ids.has(charge.channelId.toLowerCase()));
+      const own = new Set((await store.listChannels()).filter(isOwn).map((record) => record.channelId.toLowerCase()));
+      return charges.filter((charge) => own.has(charge.channelId.toLowerCase()));
     },
     usage: (query) => store.usage(query),
     close: () => store.close(),

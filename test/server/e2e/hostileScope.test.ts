@@ -6,7 +6,7 @@ import { type Address, createWalletClient, type Hex, http } from "viem";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { tollgateEscrowBytecode } from "../../../sdk/src/generated/tollgateEscrowBytecode.js";
-import { createSettlementService, type PaymentGate, type SessionStore, type SettlementEvent } from "../../../sdk/src/server/index.js";
+import { createSettlementService, type PaymentGate, type SessionStore, type SettlementEvent, StoreError } from "../../../sdk/src/server/index.js";
 import type { SessionPayload } from "../../../sdk/src/session/payload.js";
 import { requestChannelClose } from "../../../sdk/src/transactions/requestChannelClose.js";
 import { signVoucher } from "../../../sdk/src/voucher/signVoucher.js";
@@ -146,6 +146,14 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
       await expectProblem(await pay(`${serverB.url}/item`, credential(offerB.challenge, close)), 410, `${SESSION_PROBLEMS}channel-not-found`);
       assert.deepEqual(await snapshot(store), before, "gate B changed a record of gate A");
       assert.equal(await gateB.store.getChannel(opened.channelId), undefined);
+      // Gate B's store cannot write over the record either, even with one of its own scope.
+      await assert.rejects(
+        gateB.store.withChannel(opened.channelId, async (tx) => {
+          assert.equal(tx.channel, undefined);
+          await tx.putChannel({ ...before.channels[0]!, escrow: escrowB });
+        }),
+        (error) => error instanceof StoreError && error.reason === "foreign-record",
+      );
       // Gate B's settlement service, which lists channels through gate.store, leaves A's channel alone.
       const events: SettlementEvent[] = [];
       await createSettlementService({ gate: gateB, onEvent: (event) => events.push(event) }).settleAll();
