@@ -228,6 +228,21 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
     assert.deepEqual(await snapshot(store), before);
   });
 
+  it("test_admission_topUpThatCancelsARecordedForcedCloseIsAdmitted", async function () {
+    const { store, server, payer, opened, offer } = await paidChannel(1);
+    await requestAndRecordForcedClose(payer, store, opened.channelId);
+    // The escrow cancels a pending close on a top-up: the channel is live again, and so is the session.
+    const hash = await payer.topUpOnChain(opened.channelId, PRICE);
+    const topUp: SessionPayload = { action: "topUp", type: "hash", channelId: opened.channelId, hash, additionalDeposit: PRICE };
+    // Sent with HEAD, which costs nothing: a plain GET would also need a voucher for its unit.
+    const response = await pay(`${server.url}/item`, credential(offer.challenge, topUp), { method: "HEAD" });
+    assert.equal(response.status, 204);
+    const [channel] = await store.listChannels();
+    assert.deepEqual([channel!.closeRequestedAt, channel!.deposit], [0n, DEPOSIT + PRICE]);
+    const next = await pay(`${server.url}/item`, credential(offer.challenge, await payer.voucher(opened.channelId, 2n * PRICE)));
+    assert.equal(next.status, 200, await next.text());
+  });
+
   it("test_admission_openCredentialForChannelFirstSeenClosingIsRefused", async function () {
     const store = await newStore("sqlite");
     const server = await started(makeGate(chain, store));
