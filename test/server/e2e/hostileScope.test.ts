@@ -2,8 +2,10 @@
 // their own records, and a finalized or force-closing channel is refused on every action, inside the
 // admission transaction; plus the checks planted bugs showed no test pinned down.
 import assert from "node:assert/strict";
-import { type Address, createWalletClient, type Hex, http } from "viem";
+import { type Abi, type Address, createWalletClient, type Hex, http } from "viem";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
+import { mockStablecoinAbi } from "../../../sdk/src/generated/mockStablecoinAbi.js";
+import { mockStablecoinBytecode } from "../../../sdk/src/generated/mockStablecoinBytecode.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { tollgateEscrowBytecode } from "../../../sdk/src/generated/tollgateEscrowBytecode.js";
 import { createSettlementService, type PaymentGate, type SessionStore, type SettlementEvent, StoreError } from "../../../sdk/src/server/index.js";
@@ -32,12 +34,12 @@ import {
 const PRICE = 1_000n;
 const DEPOSIT = 100n * PRICE;
 
-/** Deploys another escrow on the local chain (plain CREATE, so its address differs from `chain.escrow`). */
-async function deployEscrow(chain: LocalChain): Promise<Address> {
+/** Deploys another copy of a contract on the local chain (plain CREATE: not at the address the SDK's deployment uses). */
+async function deployCopy(chain: LocalChain, contract: { abi: Abi; bytecode: Hex; args?: readonly unknown[] }): Promise<Address> {
   const wallet = createWalletClient({ chain: chain.chain, transport: http(chain.rpcUrl), account: chain.account(0) });
-  const hash = await wallet.deployContract({ abi: tollgateEscrowAbi, bytecode: tollgateEscrowBytecode });
+  const hash = await wallet.deployContract({ abi: contract.abi, bytecode: contract.bytecode, args: contract.args ?? [] } as never);
   const { contractAddress } = await chain.publicClient.waitForTransactionReceipt({ hash });
-  assert.ok(contractAddress, "the escrow deployment created no contract");
+  assert.ok(contractAddress, "the deployment created no contract");
   return contractAddress;
 }
 
@@ -57,6 +59,7 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
   let chain: LocalChain;
   let seller: Address;
   let escrowB: Address;
+  let tokenB: Address;
   const postgres = postgresSchemas();
   const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -64,7 +67,8 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
     await postgres.assertReachable();
     chain = await startLocalChain();
     seller = chain.account(SELLER).address;
-    escrowB = await deployEscrow(chain);
+    escrowB = await deployCopy(chain, { abi: tollgateEscrowAbi, bytecode: tollgateEscrowBytecode });
+    tokenB = await deployCopy(chain, { abi: mockStablecoinAbi, bytecode: mockStablecoinBytecode, args: ["Other USD", "OUSD"] });
     assert.notEqual(escrowB.toLowerCase(), chain.escrow.toLowerCase());
   });
 
@@ -167,6 +171,21 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
       assert.equal(await chain.balanceOf(seller), balance + 2n * PRICE);
     });
   }
+
+  it("test_storeScope_gateOfAnotherCurrencyTreatsTheRecordAsUnknown", async function () {
+    const store = await newStore("sqlite");
+    const gateA = makeGate(chain, store);
+    const gateT = makeGate(chain, store, { currency: tokenB });
+    const [serverA, serverT] = [await started(gateA), await started(gateT)];
+    const payer = await newPayer();
+    const { opened } = await openAndPay(payer, `${serverA.url}/item`, 2);
+    const before = await snapshot(store);
+    // Same escrow, same seller: the voucher is valid for this channel, but the channel holds another token.
+    const offerT = await fetchOffer(`${serverT.url}/item`);
+    await expectProblem(await pay(`${serverT.url}/item`, credential(offerT.challenge, await payer.voucher(opened.channelId, 3n * PRICE))), 402, `${PROBLEMS}verification-failed`);
+    assert.deepEqual(await snapshot(store), before);
+    assert.deepEqual(await gateT.store.listChannels(), []);
+  });
 
   it("test_storeScope_gateListsAndRecoversOnlyItsOwnRecords", async function () {
     const store = await newStore("postgres");
