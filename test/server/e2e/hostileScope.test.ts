@@ -8,7 +8,7 @@ import { mockStablecoinAbi } from "../../../sdk/src/generated/mockStablecoinAbi.
 import { mockStablecoinBytecode } from "../../../sdk/src/generated/mockStablecoinBytecode.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { tollgateEscrowBytecode } from "../../../sdk/src/generated/tollgateEscrowBytecode.js";
-import { createSettlementService, type PaymentGate, type SessionStore, type SettlementEvent, StoreError } from "../../../sdk/src/server/index.js";
+import { createSettlementService, type PaymentGate, type PaymentGateParameters, type SessionStore, type SettlementEvent, StoreError } from "../../../sdk/src/server/index.js";
 import type { SessionPayload } from "../../../sdk/src/session/payload.js";
 import { requestChannelClose } from "../../../sdk/src/transactions/requestChannelClose.js";
 import { signVoucher } from "../../../sdk/src/voucher/signVoucher.js";
@@ -109,6 +109,20 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
     return { opened, offer };
   }
 
+  /**
+   * Gate A (the chain's escrow and token, the seller) and gate B (A's parameters with `overrides`) on one
+   * store, each behind a server, and a payer with a channel that paid `paid` requests at A.
+   */
+  async function twoGates(kind: "sqlite" | "postgres", overrides: Partial<PaymentGateParameters>, paid: number) {
+    const store = await newStore(kind);
+    const gateA = makeGate(chain, store);
+    const gateB = makeGate(chain, store, overrides);
+    const [serverA, serverB] = [await started(gateA), await started(gateB)];
+    const payer = await newPayer();
+    const { opened } = await openAndPay(payer, `${serverA.url}/item`, paid);
+    return { store, gateA, gateB, serverA, serverB, payer, opened };
+  }
+
   /** A gate on a fresh SQLite store, its server, and a payer with a channel that paid `paid` requests there. */
   async function paidChannel(paid: number) {
     const store = await newStore("sqlite");
@@ -128,12 +142,7 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
 
   for (const kind of ["sqlite", "postgres"] as const) {
     it(`test_storeScope_voucherUnderAnotherEscrowCannotOverwriteTheRecord_${kind}`, async function () {
-      const store = await newStore(kind);
-      const gateA = makeGate(chain, store);
-      const gateB = makeGate(chain, store, { escrow: escrowB });
-      const [serverA, serverB] = [await started(gateA), await started(gateB)];
-      const payer = await newPayer();
-      const { opened } = await openAndPay(payer, `${serverA.url}/item`, 2);
+      const { store, gateA, gateB, serverB, payer, opened } = await twoGates(kind, { escrow: escrowB }, 2);
       const before = await snapshot(store);
 
       // The payer signs for the same channel id under escrow B's domain: a voucher escrow A rejects.
@@ -173,12 +182,7 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
   }
 
   it("test_storeScope_gateOfAnotherCurrencyTreatsTheRecordAsUnknown", async function () {
-    const store = await newStore("sqlite");
-    const gateA = makeGate(chain, store);
-    const gateT = makeGate(chain, store, { currency: tokenB });
-    const [serverA, serverT] = [await started(gateA), await started(gateT)];
-    const payer = await newPayer();
-    const { opened } = await openAndPay(payer, `${serverA.url}/item`, 2);
+    const { store, gateB: gateT, serverB: serverT, payer, opened } = await twoGates("sqlite", { currency: tokenB }, 2);
     const before = await snapshot(store);
     // Same escrow, same seller: the voucher is valid for this channel, but the channel holds another token.
     const offerT = await fetchOffer(`${serverT.url}/item`);
@@ -188,13 +192,8 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
   });
 
   it("test_storeScope_gateListsAndRecoversOnlyItsOwnRecords", async function () {
-    const store = await newStore("postgres");
     const otherSeller = chain.account(SELLER + 10);
-    const gateA = makeGate(chain, store);
-    const gateC = makeGate(chain, store, { account: otherSeller });
-    const [serverA, serverC] = [await started(gateA), await started(gateC)];
-    const payer = await newPayer();
-    const { opened: ofA } = await openAndPay(payer, `${serverA.url}/item`, 1);
+    const { store, gateA, gateB: gateC, serverB: serverC, payer, opened: ofA } = await twoGates("postgres", { account: otherSeller }, 1);
     const ofC = await payer.openOnChain(otherSeller.address, DEPOSIT);
     const offerC = await fetchOffer(`${serverC.url}/item`);
     assert.equal((await pay(`${serverC.url}/item`, credential(offerC.challenge, await payer.openPayload(ofC, PRICE), payer.source))).status, 200);
