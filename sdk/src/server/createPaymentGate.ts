@@ -129,6 +129,7 @@ export type SessionRoute = {
 
 export type PaymentGate = {
   session(parameters: SessionRouteParameters): SessionRoute;
+  /** This gate's view of its store: only records of its chain, escrow, currency and recipient (see scopeStore). */
   readonly store: SessionStore;
   readonly chain: GateChain;
   readonly recipient: Address;
