@@ -11,6 +11,8 @@ import { TollgateError, type TollgateErrorOptions } from "./TollgateError.js";
  * - `busy`: the channel's lock could not be taken in time (another process holds the database).
  * - `database`: the database failed a statement; `cause` has the driver's error.
  * - `commit-unknown`: the connection failed during COMMIT, so whether the writes landed is unknown.
+ * - `foreign-record`: a gate would write over a record another gate (another chain, escrow, token or
+ *   payee) keeps in the same store.
  */
 export type StoreErrorReason =
   | "unavailable"
@@ -20,7 +22,8 @@ export type StoreErrorReason =
   | "misuse"
   | "busy"
   | "database"
-  | "commit-unknown";
+  | "commit-unknown"
+  | "foreign-record";
 
 /** A session store failed. Errors thrown by a `withChannel` callback pass through unwrapped instead. */
 export class StoreError extends TollgateError {

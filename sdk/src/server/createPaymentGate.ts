@@ -37,7 +37,9 @@ import { assertGracePeriod, createCodeCache, type GateChain, onChain, readLiveCh
 import { createFunding } from "./createFunding.js";
 import { createRelayLimiter, type RelayRateLimit } from "./createRelayLimiter.js";
 import { requestChargeKey } from "./idempotency.js";
+import { assertAdmissible } from "./assertAdmissible.js";
 import { problemResponse } from "./problemResponse.js";
+import { scopeStore } from "./scopedStore.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
 export type PaymentGateParameters = {
@@ -124,6 +126,7 @@ export type SessionRoute = {
 
 export type PaymentGate = {
   session(parameters: SessionRouteParameters): SessionRoute;
+  /** This gate's view of its store: only records of its chain, escrow, currency and recipient (see scopeStore). */
   readonly store: SessionStore;
   readonly chain: GateChain;
   readonly recipient: Address;
@@ -162,7 +165,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     escrow,
     currency,
     account,
-    store,
     secret,
     realm = "tollgate",
     challengeTtl = DEFAULT_CHALLENGE_TTL,
@@ -172,6 +174,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     now = Date.now,
   } = parameters;
   const recipient = parameters.recipient ?? account.address;
+  // Every path (admission, close, recovery, the settlement service through `gate.store`) sees only this
+  // gate's records: another gate's on a shared store reads as unknown and is never written.
+  const store = scopeStore({ store: parameters.store, scope: { chainId: viemChain.id, escrow, token: currency, payee: recipient } });
   if ((typeof secret === "string" ? new TextEncoder().encode(secret) : secret).length < 32) {
     throw new Error("createPaymentGate: `secret` must be at least 32 bytes");
   }
@@ -237,9 +242,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         ? "its token is not this server's currency"
         : channel.deposit - channel.settled < price
           ? "its remaining deposit does not cover one unit"
-          : channel.closeRequestedAt !== 0n
-            ? "a forced close is pending"
-            : undefined;
+          : undefined;
     if (reason) throw new PaymentProblemError("verification-failed", { detail: `Channel ${channelId} cannot be used: ${reason}`, extensions: { channelId } });
   }
 
@@ -577,12 +580,10 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       const admitted = await store.withChannel(signer.channelId, async (tx) => {
         let current = tx.channel ?? record;
         if (current === undefined) throw RETRY_FROM_STORE;
-        if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
+        // Every action (open, topUp, voucher, voucher with a deposit), on the channel as locked here.
+        assertAdmissible(current);
         if (record === undefined) {
-          // The checks the slow path makes on the channel it reads before verifying the voucher.
-          if (current.closeRequestedAt !== 0n) {
-            throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: current.channelId } });
-          }
+          // A voucher beyond the stored deposit needs the slow path's fresh read of the chain.
           if (voucher && voucher.cumulativeAmount > current.deposit) throw RETRY_FROM_STORE;
         } else if (record.deposit > current.deposit) {
           // A deposit read from the chain for this voucher (deposits only grow).
