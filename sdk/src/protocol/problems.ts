@@ -25,6 +25,8 @@ export const problemTypes = {
   "challenge-not-found": { type: `${SESSION}challenge-not-found`, status: 402, title: "Challenge Not Found" },
   "insufficient-balance": { type: `${SESSION}insufficient-balance`, status: 402, title: "Insufficient Balance" },
   "transaction-reverted": { type: `${SESSION}transaction-reverted`, status: 409, title: "Transaction Reverted" },
+  // This toolkit's own: a contract wallet's unsettled credit is used up until settlement catches up.
+  "settlement-pending": { type: `${SESSION}settlement-pending`, status: 429, title: "Settlement Pending" },
 } as const;
 
 export type ProblemName = keyof typeof problemTypes;

@@ -49,6 +49,7 @@ import { openChannelWithAuthorization } from "../transactions/openChannelWithAut
 import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithAuthorization.js";
 import { acceptVoucher, finishCharge, type VerifiedVoucher, reserve } from "./accounting.js";
 import { assertGracePeriod, confirmFunding, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
+import { assertContractSignerCredit, DEFAULT_CONTRACT_SIGNER_CREDIT } from "./contractSignerCredit.js";
 import { problemResponse } from "./problemResponse.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
@@ -80,6 +81,12 @@ export type PaymentGateParameters = {
   feePayer?: boolean;
   /** `"reserve"` (default): hold the price, charge only when the handler answers below 500. `"charge"`: charge before the handler. */
   chargeMode?: "reserve" | "charge";
+  /**
+   * Most service (base units) delivered on a channel whose vouchers a contract wallet signs (ERC-1271)
+   * before settlement catches up; beyond it requests get 429 `settlement-pending`. Such a wallet can
+   * revoke its signatures. Defaults to 1 000 000 (1.00 of a 6-decimal stablecoin); null: no limit.
+   */
+  contractSignerCredit?: bigint | null;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 };
@@ -130,6 +137,10 @@ export type PaymentGate = {
   readonly store: SessionStore;
   readonly chain: GateChain;
   readonly recipient: Address;
+  /** The ERC-20 the gate charges in. */
+  readonly currency: Address;
+  /** The id of the chain the escrow lives on. */
+  readonly chainId: number;
   /** Called with every channel whose accounting changed; the settlement service subscribes here. */
   onChannelUpdate(listener: (channel: ChannelRecord) => void): () => void;
   /** Closes a stored channel on-chain with the highest voucher held; resolves with the closed record. */
@@ -172,6 +183,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     challengeTtl = DEFAULT_CHALLENGE_TTL,
     feePayer = false,
     chargeMode = "reserve",
+    contractSignerCredit = DEFAULT_CONTRACT_SIGNER_CREDIT,
     now = Date.now,
   } = parameters;
   const recipient = parameters.recipient ?? account.address;
@@ -209,14 +221,17 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     for (const listener of listeners) listener(channel);
   };
 
-  /** Steps 3–5 of voucher verification: a canonical signature by the channel's signer (EOA, else ERC-1271). */
-  async function verifySignature(channel: ChannelSigner, voucher: VerifiedVoucher) {
+  /**
+   * Steps 3–5 of voucher verification: a canonical signature by the channel's signer (EOA, else
+   * ERC-1271). Resolves with whether a contract wallet vouched for it (ERC-1271).
+   */
+  async function verifySignature(channel: ChannelSigner, voucher: VerifiedVoucher): Promise<boolean> {
     const signer = channel.authorizedSigner === zeroAddress ? channel.payer : channel.authorizedSigner;
     const fields = { chainId: viemChain.id, escrow, channelId: channel.channelId, cumulativeAmount: voucher.cumulativeAmount };
     // The usual case, an EOA signature by the expected signer, costs one native recovery and a compare
     // with the signer's remembered public key (no address derivation, no checksumming).
     const bytes = signatureBytes(voucher.signature);
-    if (bytes !== null && isSignedBy(voucherDigestBytes(fields), bytes, signer)) return;
+    if (bytes !== null && isSignedBy(voucherDigestBytes(fields), bytes, signer)) return false;
     const recovered = recoverVoucherSigner({ ...fields, signature: voucher.signature });
     const valid =
       (await hasCode(signer)) &&
@@ -229,6 +244,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         extensions: { channelId: channel.channelId },
       });
     }
+    return true;
   }
 
   /** Checks the on-chain channel is one this gate may accept: its payee, its token, room for one unit. */
@@ -673,8 +689,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     ): Promise<Admitted> {
       const { voucher, signer, record: known } = await admit(payload, source, useStoredSigner);
       let record = known;
+      let contractSigned = false;
       if (voucher) {
-        await verifySignature(signer, voucher);
+        contractSigned = await verifySignature(signer, voucher);
         if (record) record = await refreshDeposit(record, voucher.cumulativeAmount);
       }
       const cost = route.amount * requested;
@@ -693,6 +710,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           // A deposit read from the chain for this voucher (deposits only grow).
           current = { ...current, deposit: record.deposit, updatedAt: now() };
         }
+        if (contractSigned) assertContractSignerCredit({ channel: current, cost, credit: contractSignerCredit });
         if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
         let fresh = false;
         if (cost > 0n) {
@@ -768,6 +786,8 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     store,
     chain,
     recipient,
+    currency,
+    chainId: viemChain.id,
     onChannelUpdate(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
