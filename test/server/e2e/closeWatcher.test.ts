@@ -8,13 +8,12 @@ import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import {
   createSettlementService,
   type PaymentGate,
-  type SessionStore,
   type SettlementEvent,
   type SettlementServiceParameters,
 } from "../../../sdk/src/server/index.js";
 import { requestChannelClose } from "../../../sdk/src/transactions/requestChannelClose.js";
-import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
-import { credential, fetchOffer, makeGate, pay, Payer, SELLER, sqliteStore, startServer, type Offer, type TestServer } from "./helpers.js";
+import type { LocalChain } from "../../../scripts/localChain.js";
+import { credential, type Offer, pay, type Payer, sellerChain, startMeteredGate } from "./helpers.js";
 
 const PRICE = 1_000n;
 const DEPOSIT = 100_000n;
@@ -22,24 +21,11 @@ const DAY = 86_400_000;
 
 describe("server e2e: forced-close watcher", function () {
   this.timeout(120_000);
+  const suite = sellerChain();
   let chain: LocalChain;
   let seller: Address;
   let payer: Payer;
-  const servers: TestServer[] = [];
-  const stores: SessionStore[] = [];
-
-  before(async function () {
-    chain = await startLocalChain();
-    seller = chain.account(SELLER).address;
-    payer = new Payer(chain, chain.account(2));
-    await chain.mint(payer.address, 100_000_000n);
-  });
-
-  after(async function () {
-    for (const server of servers) await server.close();
-    for (const store of stores) await store.close();
-    await chain?.stop();
-  });
+  before(() => ({ chain, seller, payer } = suite));
 
   /**
    * The node's transport, except that eth_getLogs answers as of `lag.blocks` behind the head, like a
@@ -60,16 +46,8 @@ describe("server e2e: forced-close watcher", function () {
     };
   }
 
-  async function setUp({ clock = { offset: 0 }, lag = { blocks: 0n } } = {}) {
-    const { store } = sqliteStore();
-    stores.push(store);
-    const gate = makeGate(chain, store, { now: () => Date.now() + clock.offset, transport: laggingTransport(lag) });
-    const route = gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT });
-    const server = await startServer((request) => route.handle(request, async () => Response.json({ ok: true })));
-    servers.push(server);
-    const url = `${server.url}/paid`;
-    return { store, gate, url, offer: await fetchOffer(url) };
-  }
+  const setUp = ({ clock = { offset: 0 }, lag = { blocks: 0n } } = {}) =>
+    startMeteredGate(suite, { price: PRICE, deposit: DEPOSIT, now: () => Date.now() + clock.offset, transport: laggingTransport(lag) });
 
   /** A channel with `units` paid requests served on it. */
   async function channelWith({ url, offer }: { url: string; offer: Offer }, units: bigint): Promise<Hex> {

@@ -9,54 +9,29 @@ import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.
 import {
   createSettlementService,
   type PaymentGate,
-  type SessionRoute,
   type SettlementEvent,
   type SettlementPolicy,
-  type SessionStore,
 } from "../../../sdk/src/server/index.js";
 import { closeChannel } from "../../../sdk/src/transactions/closeChannel.js";
 import { requestChannelClose } from "../../../sdk/src/transactions/requestChannelClose.js";
 import { settleChannel } from "../../../sdk/src/transactions/settleChannel.js";
 import { withdrawChannel } from "../../../sdk/src/transactions/withdrawChannel.js";
-import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
-import { credential, expectProblem, fetchOffer, makeGate, pay, Payer, SELLER, SESSION_PROBLEMS, sqliteStore, startServer, type TestServer } from "./helpers.js";
+import type { LocalChain } from "../../../scripts/localChain.js";
+import { credential, expectProblem, pay, type Payer, SELLER, SESSION_PROBLEMS, sellerChain, startMeteredGate } from "./helpers.js";
 
 const PRICE = 1_000n;
 const DEPOSIT = 100_000n;
 
 describe("server e2e: settlement service", function () {
   this.timeout(90_000);
+  const suite = sellerChain();
   let chain: LocalChain;
   let seller: Address;
   let payer: Payer;
-  const servers: TestServer[] = [];
-  const stores: SessionStore[] = [];
-
-  before(async function () {
-    chain = await startLocalChain();
-    seller = chain.account(SELLER).address;
-    payer = new Payer(chain, chain.account(2));
-    await chain.mint(payer.address, 100_000_000n);
-  });
-
-  after(async function () {
-    for (const server of servers) await server.close();
-    for (const store of stores) await store.close();
-    await chain?.stop();
-  });
+  before(() => ({ chain, seller, payer } = suite));
 
   /** A gate on a store of its own behind a server; `clock` shifts the gate's time. */
-  async function setUp(clock = { offset: 0 }) {
-    const { store } = sqliteStore();
-    stores.push(store);
-    const gate = makeGate(chain, store, { now: () => Date.now() + clock.offset });
-    // A GET's `x-units` header says how many units it costs.
-    const route: SessionRoute = gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT, units: (request) => BigInt(request.headers.get("x-units") ?? "1") });
-    const server = await startServer((request) => route.handle(request, async () => Response.json({ ok: true })));
-    servers.push(server);
-    const url = `${server.url}/paid`;
-    return { store, gate, url, offer: await fetchOffer(url) };
-  }
+  const setUp = (clock = { offset: 0 }) => startMeteredGate(suite, { price: PRICE, deposit: DEPOSIT, now: () => Date.now() + clock.offset });
 
   type Setup = Awaited<ReturnType<typeof setUp>>;
 

@@ -19,23 +19,8 @@ import {
 } from "../../../sdk/src/server/index.js";
 import { openChannel } from "../../../sdk/src/transactions/openChannel.js";
 import { signVoucher } from "../../../sdk/src/voucher/signVoucher.js";
-import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
-import {
-  credential,
-  expectProblem,
-  fetchOffer,
-  makeGate,
-  pay,
-  Payer,
-  randomBytes32,
-  SELLER,
-  SESSION_PROBLEMS,
-  snapshot,
-  sqliteStore,
-  startServer,
-  type Offer,
-  type TestServer,
-} from "./helpers.js";
+import type { LocalChain } from "../../../scripts/localChain.js";
+import { credential, expectProblem, type Offer, pay, type Payer, randomBytes32, SESSION_PROBLEMS, sellerChain, snapshot, startMeteredGate } from "./helpers.js";
 
 const PRICE = 1_000n;
 const DEPOSIT = 100_000n;
@@ -44,41 +29,21 @@ const ALWAYS: SettlementPolicy = { maxAge: 0 };
 
 describe("server e2e: settlement against hostile claims", function () {
   this.timeout(120_000);
+  const suite = sellerChain();
   let chain: LocalChain;
   let seller: Address;
   let payer: Payer;
   /** The key that owns the contract wallet (MockERC1271Wallet) used as a channel's authorizedSigner. */
   let walletOwner: LocalAccount;
   let walletAbi: readonly unknown[];
-  const servers: TestServer[] = [];
-  const stores: SessionStore[] = [];
 
   before(async function () {
-    chain = await startLocalChain();
-    seller = chain.account(SELLER).address;
-    payer = new Payer(chain, chain.account(2));
+    ({ chain, seller, payer } = suite);
     walletOwner = chain.account(3);
-    await chain.mint(payer.address, 100_000_000n);
     walletAbi = (await hre.artifacts.readArtifact("MockERC1271Wallet")).abi;
   });
 
-  after(async function () {
-    for (const server of servers) await server.close();
-    for (const store of stores) await store.close();
-    await chain?.stop();
-  });
-
-  /** A gate on a store of its own behind a server; a GET's `x-units` header says how many units it costs. */
-  async function setUp(overrides: Partial<PaymentGateParameters> = {}) {
-    const { store } = sqliteStore();
-    stores.push(store);
-    const gate = makeGate(chain, store, overrides);
-    const route = gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT, units: (request) => BigInt(request.headers.get("x-units") ?? "1") });
-    const server = await startServer((request) => route.handle(request, async () => Response.json({ ok: true })));
-    servers.push(server);
-    const url = `${server.url}/paid`;
-    return { store, gate, url, offer: await fetchOffer(url) };
-  }
+  const setUp = (overrides: Partial<PaymentGateParameters> = {}) => startMeteredGate(suite, { price: PRICE, deposit: DEPOSIT, ...overrides });
 
   type Setup = { store: SessionStore; gate: PaymentGate; url: string; offer: Offer };
   /** Who signs a channel's vouchers: the payer's key, or the wallet owner's key for a contract wallet. */
