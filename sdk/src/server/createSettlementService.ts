@@ -1,11 +1,11 @@
 import type { Hex } from "viem";
 import { getBlockNumber } from "viem/actions";
-import { createCodeCache, onChain } from "./chain.js";
+import { onChain } from "./chain.js";
 import type { PaymentGate } from "./createPaymentGate.js";
 import { gateScope } from "./settlement/gateScope.js";
 import { reconcileChannel } from "./settlement/reconcileChannel.js";
 import type { SettlementEvent } from "./settlement/SettlementEvent.js";
-import { settleClaims, signerOf } from "./settlement/settleClaims.js";
+import { isRevocable, settleClaims } from "./settlement/settleClaims.js";
 import { createCloseWatcher } from "./settlement/watchCloseRequests.js";
 import type { ChannelRecord } from "./store/SessionStore.js";
 
@@ -82,7 +82,6 @@ export function createSettlementService({
   const scope = gateScope(gate);
   const maxAge = policy.maxAge ?? HOUR;
   const idleAfter = policy.idleAfter ?? 30 * DAY;
-  const hasCode = createCodeCache(chain.publicClient);
   /** When each channel's oldest unsettled voucher was accepted (as far as this process saw). */
   const unsettledSince = new Map<Hex, number>();
   let reconciledAt: number | undefined;
@@ -124,7 +123,7 @@ export function createSettlementService({
     return (await listChannels("open")).filter((c) => hasUnsettled(c) && c.closeRequestedAt === 0n && c.acceptedCumulative <= c.spent);
   }
 
-  const settle = (channels: ChannelRecord[]) => settleClaims({ gate, channels, batchSize, hasCode, reconcile: (id) => reconcile(id), onEvent });
+  const settle = (channels: ChannelRecord[]) => settleClaims({ gate, channels, batchSize, reconcile: (id) => reconcile(id), onEvent });
 
   async function runOnce() {
     const now = gate.now();
@@ -154,11 +153,9 @@ export function createSettlementService({
       now - oldest >= maxAge;
     if (due) return settle(pending);
     // A contract wallet can revoke its signature: its vouchers are settled on every run.
-    const contractSigned: ChannelRecord[] = [];
-    for (const channel of pending) {
-      if (await hasCode(signerOf(channel)).catch(report("verify"))) contractSigned.push(channel);
-    }
-    if (contractSigned.length > 0) await settle(contractSigned);
+    const revocable: ChannelRecord[] = [];
+    for (const channel of pending) if (await isRevocable(channel)) revocable.push(channel);
+    if (revocable.length > 0) await settle(revocable);
   }
 
   function setSince(channelId: Hex, at: number) {

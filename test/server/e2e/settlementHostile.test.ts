@@ -123,29 +123,42 @@ describe("server e2e: settlement against hostile claims", function () {
     it("test_settlement_badClaimIsSetAsideAndTheRestSettleInTheSameRun", async function () {
       const setup = await setUp();
       const { events, settlement } = service(setup.gate, ALWAYS);
-      const [bad, healthy1, healthy2] = [await channelWith(setup, 2n * PRICE), await channelWith(setup, 3n * PRICE), await channelWith(setup, 4n * PRICE)];
-      // The stored voucher of one channel is not the payer's (a record written by a hostile or broken gate).
-      const forged = await signVoucher({ account: chain.account(7), chainId: chain.chain.id, escrow: chain.escrow, channelId: bad!.channelId, cumulativeAmount: 2n * PRICE });
-      await setup.store.withChannel(bad!.channelId, async (tx) => tx.putChannel({ ...tx.channel!, acceptedSignature: forged }));
+      const [forged, overdrawn, healthy1, healthy2] = [
+        await channelWith(setup, 2n * PRICE),
+        await channelWith(setup, 2n * PRICE),
+        await channelWith(setup, 3n * PRICE),
+        await channelWith(setup, 4n * PRICE),
+      ] as [Channel, Channel, Channel, Channel];
+      // Records written by a hostile or broken gate: a voucher signed by someone else, and a voucher of
+      // the payer's above the deposit (the escrow would revert with AmountExceedsDeposit).
+      const signature = await signVoucher({ account: chain.account(7), chainId: chain.chain.id, escrow: chain.escrow, channelId: forged.channelId, cumulativeAmount: 2n * PRICE });
+      await setup.store.withChannel(forged.channelId, async (tx) => tx.putChannel({ ...tx.channel!, acceptedSignature: signature }));
+      const above = DEPOSIT + PRICE;
+      const overdraft = await sign(overdrawn, above);
+      await setup.store.withChannel(overdrawn.channelId, async (tx) =>
+        tx.putChannel({ ...tx.channel!, deposit: above, acceptedCumulative: above, spent: above, acceptedSignature: overdraft }),
+      );
 
       const nonce = await sellerNonce();
       await settlement.runOnce();
-      assert.equal(await sellerNonce(), nonce + 1, `the healthy claims settle in the same run: ${show(events)}`);
+      assert.equal(await sellerNonce(), nonce + 1, `the healthy claims settle in the same run, in one transaction: ${show(events)}`);
       const settled = events.find((event) => event.type === "settled");
       assert.ok(settled?.type === "settled");
-      assert.deepEqual(new Set(settled.channelIds), new Set([healthy1!.channelId, healthy2!.channelId]));
-      assert.equal(await settledOnChain(healthy1!.channelId), 3n * PRICE);
-      assert.equal(await settledOnChain(healthy2!.channelId), 4n * PRICE);
-      const rejected = events.filter((event) => event.type === "claim-rejected");
-      assert.equal(rejected.length, 1, show(events));
-      assert.ok(rejected[0]?.type === "claim-rejected" && rejected[0].channelId === bad!.channelId && /InvalidSignature/.test(rejected[0].reason), show(events));
+      assert.deepEqual(new Set(settled.channelIds), new Set([healthy1.channelId, healthy2.channelId]));
+      assert.equal(await settledOnChain(healthy1.channelId), 3n * PRICE);
+      assert.equal(await settledOnChain(healthy2.channelId), 4n * PRICE);
+      const rejected = new Map(events.flatMap((event) => (event.type === "claim-rejected" ? [[event.channelId, event.reason]] : [])));
+      assert.equal(rejected.size, 2, show(events));
+      assert.match(rejected.get(forged.channelId) ?? "", /not signed by/);
+      assert.match(rejected.get(overdrawn.channelId) ?? "", /AmountExceedsDeposit/);
 
-      // The channel is no longer served, even with a valid voucher from its payer.
-      await expectProblem(await spend(setup, bad!, 3n * PRICE, 1n), 410, `${SESSION_PROBLEMS}channel-finalized`);
-      // And the next run sends nothing: the bad claim is not retried.
+      // Those channels are no longer served, even with a valid voucher from their payer.
+      await expectProblem(await spend(setup, forged, 3n * PRICE, 1n), 410, `${SESSION_PROBLEMS}channel-finalized`);
+      await expectProblem(await spend(setup, overdrawn, 3n * PRICE, 1n), 410, `${SESSION_PROBLEMS}channel-finalized`);
+      // And the next run sends nothing: the bad claims are not retried.
       await settlement.runOnce();
       assert.equal(await sellerNonce(), nonce + 1, show(events));
-      assert.equal(events.filter((event) => event.type === "claim-rejected").length, 1);
+      assert.equal(events.filter((event) => event.type === "claim-rejected").length, 2);
     });
   });
 

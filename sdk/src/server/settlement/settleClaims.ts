@@ -19,7 +19,6 @@ export type SettleClaimsParameters = {
   channels: readonly ChannelRecord[];
   /** Channels per settleBatch transaction. */
   batchSize: number;
-  hasCode: (address: Address) => Promise<boolean>;
   /** Re-reads a channel whose claim reverted (settled or finalized elsewhere); resolves with the stored record. */
   reconcile: (channelId: Hex) => Promise<ChannelRecord | undefined>;
   onEvent: (event: SettlementEvent) => void;
@@ -36,11 +35,11 @@ export function signerOf(channel: Pick<ChannelRecord, "payer" | "authorizedSigne
  * revert is split: each claim is simulated on its own, a claim the chain has moved past is reconciled,
  * one that can never settle is rejected, and the rest settle in the same run.
  */
-export async function settleClaims({ gate, channels, batchSize, hasCode, reconcile, onEvent }: SettleClaimsParameters): Promise<void> {
+export async function settleClaims({ gate, channels, batchSize, reconcile, onEvent }: SettleClaimsParameters): Promise<void> {
   const report = (action: string) => (error: unknown) => onEvent({ type: "error", action, error });
   const claimable: ChannelRecord[] = [];
   for (const channel of channels) {
-    const reason = await recheckContractSignature(gate, channel, hasCode).catch((error) => {
+    const reason = await recheckContractSignature(gate, channel).catch((error) => {
       report("verify")(error);
       return "unverified";
     });
@@ -70,22 +69,24 @@ export async function settleClaims({ gate, channels, batchSize, hasCode, reconci
   }
 }
 
-/** Why a contract wallet's voucher would no longer settle, or undefined when it would (or the signer has no code). */
-async function recheckContractSignature(gate: PaymentGate, channel: ChannelRecord, hasCode: (address: Address) => Promise<boolean>): Promise<string | undefined> {
-  const signer = signerOf(channel);
-  if (!(await hasCode(signer))) return undefined;
-  const valid = await onChain("ask the signer's wallet", () =>
-    verifyVoucher({
-      chainId: channel.chainId,
-      escrow: channel.escrow,
-      channelId: channel.channelId,
-      cumulativeAmount: channel.acceptedCumulative,
-      signature: channel.acceptedSignature!,
-      signer,
-      client: gate.chain.publicClient,
-    }),
-  );
-  return valid ? undefined : `The signer's wallet ${signer} no longer accepts the voucher (ERC-1271)`;
+/**
+ * Whether the held voucher stands only as long as a contract wallet says so (ERC-1271): the escrow
+ * checks ECDSA first, and an ECDSA signature by the signer can never be revoked. No RPC.
+ */
+export async function isRevocable(channel: ChannelRecord): Promise<boolean> {
+  return !(await verifyVoucher(voucherOf(channel)));
+}
+
+/** Why a contract wallet's voucher would no longer settle, or undefined when it would. */
+async function recheckContractSignature(gate: PaymentGate, channel: ChannelRecord): Promise<string | undefined> {
+  if (!(await isRevocable(channel))) return undefined;
+  const valid = await onChain("ask the signer's wallet", () => verifyVoucher({ ...voucherOf(channel), client: gate.chain.publicClient }));
+  return valid ? undefined : `The voucher is not signed by ${signerOf(channel)}, whose wallet (ERC-1271) does not accept it either`;
+}
+
+function voucherOf(channel: ChannelRecord) {
+  const { chainId, escrow, channelId, acceptedCumulative: cumulativeAmount, acceptedSignature } = channel;
+  return { chainId, escrow, channelId, cumulativeAmount, signature: acceptedSignature!, signer: signerOf(channel) };
 }
 
 async function settleBatch(gate: PaymentGate, token: Address, batch: readonly ChannelRecord[], onEvent: (event: SettlementEvent) => void) {
