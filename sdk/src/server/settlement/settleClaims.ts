@@ -1,10 +1,11 @@
-import { type Address, type Hex, zeroAddress } from "viem";
+import type { Address, Hex } from "viem";
 import { simulateContract } from "viem/actions";
 import { ContractRevertedError } from "../../errors/ContractRevertedError.js";
 import { RpcError } from "../../errors/RpcError.js";
 import { tollgateEscrowAbi } from "../../generated/tollgateEscrowAbi.js";
 import { isRevert, revertedError } from "../../transactions/revertedError.js";
 import { settleChannelBatch, type VoucherClaim } from "../../transactions/settleChannelBatch.js";
+import { getVoucherSigner } from "../../voucher/getVoucherSigner.js";
 import { verifyVoucher } from "../../voucher/verifyVoucher.js";
 import { onChain } from "../chain.js";
 import type { PaymentGate } from "../createPaymentGate.js";
@@ -24,11 +25,6 @@ export type SettleClaimsParameters = {
   onEvent: (event: SettlementEvent) => void;
 };
 
-/** The address whose signature the escrow checks: the delegated signer, else the payer. */
-export function signerOf(channel: Pick<ChannelRecord, "payer" | "authorizedSigner">): Address {
-  return channel.authorizedSigner === zeroAddress ? channel.payer : channel.authorizedSigner;
-}
-
 /**
  * Settles the accepted vouchers of `channels` in settleBatch transactions of one token each. Vouchers of
  * contract wallets are asked again first (a wallet can revoke a signature it gave). A batch that would
@@ -39,16 +35,22 @@ export async function settleClaims({ gate, channels, batchSize, reconcile, onEve
   const report = (action: string) => (error: unknown) => onEvent({ type: "error", action, error });
   const claimable: ChannelRecord[] = [];
   for (const channel of channels) {
-    const reason = await recheckContractSignature(gate, channel).catch((error) => {
+    try {
+      const reason = await recheckContractSignature(gate, channel);
+      if (reason === undefined) claimable.push(channel);
+      else await rejectClaim(gate, channel, reason, onEvent);
+    } catch (error) {
+      // The wallet could not be asked: the claim waits for the next run.
       report("verify")(error);
-      return "unverified";
-    });
-    if (reason === undefined) claimable.push(channel);
-    else if (reason !== "unverified") await rejectClaim(gate, channel, reason, onEvent).catch(report("reject"));
+    }
   }
   // settleBatch redeems one token per transaction.
   const byToken = new Map<Address, ChannelRecord[]>();
-  for (const channel of claimable) byToken.set(channel.token, [...(byToken.get(channel.token) ?? []), channel]);
+  for (const channel of claimable) {
+    const group = byToken.get(channel.token);
+    if (group) group.push(channel);
+    else byToken.set(channel.token, [channel]);
+  }
   for (const [token, ofToken] of byToken) {
     for (let start = 0; start < ofToken.length; start += batchSize) {
       const batch = ofToken.slice(start, start + batchSize);
@@ -81,12 +83,12 @@ export async function isRevocable(channel: ChannelRecord): Promise<boolean> {
 async function recheckContractSignature(gate: PaymentGate, channel: ChannelRecord): Promise<string | undefined> {
   if (!(await isRevocable(channel))) return undefined;
   const valid = await onChain("ask the signer's wallet", () => verifyVoucher({ ...voucherOf(channel), client: gate.chain.publicClient }));
-  return valid ? undefined : `The voucher is not signed by ${signerOf(channel)}, whose wallet (ERC-1271) does not accept it either`;
+  return valid ? undefined : `The voucher is not signed by ${getVoucherSigner({ channel })}, whose wallet (ERC-1271) does not accept it either`;
 }
 
 function voucherOf(channel: ChannelRecord) {
   const { chainId, escrow, channelId, acceptedCumulative: cumulativeAmount, acceptedSignature } = channel;
-  return { chainId, escrow, channelId, cumulativeAmount, signature: acceptedSignature!, signer: signerOf(channel) };
+  return { chainId, escrow, channelId, cumulativeAmount, signature: acceptedSignature!, signer: getVoucherSigner({ channel }) };
 }
 
 async function settleBatch(gate: PaymentGate, token: Address, batch: readonly ChannelRecord[], onEvent: (event: SettlementEvent) => void) {
