@@ -34,6 +34,8 @@ export const problemTypes = {
   // No payment draft names a rate limit, so a seller's refusal to relay more transactions for now is the
   // plain HTTP status (RFC 9457 `about:blank`), with Retry-After.
   "relay-rate-limited": { type: "about:blank", status: 429, title: "Too Many Requests" },
+  // This toolkit's own: a contract wallet's unsettled credit is used up until settlement catches up.
+  "settlement-pending": { type: `${TOLLGATE}settlement-pending`, status: 429, title: "Settlement Pending" },
 } as const;
 
 export type ProblemName = keyof typeof problemTypes;

@@ -127,16 +127,25 @@ export async function assertGracePeriod(chain: GateChain): Promise<bigint> {
   return BigInt(gracePeriod);
 }
 
-/** Whether `address` has code (an ERC-1271 wallet can sign); remembered, since code rarely appears. */
-export function createCodeCache(client: Client) {
-  const known = new Map<Address, Promise<boolean>>();
+export type CodeCacheOptions = {
+  /** Milliseconds an answer is remembered; defaults to 60 000. EIP-7702 accounts gain and drop code. */
+  ttl?: number;
+  /** Clock in milliseconds, for tests. */
+  now?: () => number;
+};
+
+/** Whether `address` has code (an ERC-1271 wallet can sign); remembered for `ttl`, since code rarely changes. */
+export function createCodeCache(client: Client, { ttl = 60_000, now = Date.now }: CodeCacheOptions = {}) {
+  const known = new Map<Address, { hasCode: Promise<boolean>; readAt: number }>();
   return (address: Address): Promise<boolean> => {
-    let hasCode = known.get(address);
-    if (!hasCode) {
-      hasCode = onChain("read the signer's code", async () => ((await getCode(client, { address })) ?? "0x") !== "0x");
-      hasCode.catch(() => known.delete(address));
-      known.set(address, hasCode);
-    }
-    return hasCode;
+    const cached = known.get(address);
+    if (cached && now() - cached.readAt < ttl) return cached.hasCode;
+    const entry = {
+      hasCode: onChain("read the signer's code", async () => ((await getCode(client, { address })) ?? "0x") !== "0x"),
+      readAt: now(),
+    };
+    entry.hasCode.catch(() => known.get(address) === entry && known.delete(address));
+    known.set(address, entry);
+    return entry.hasCode;
   };
 }

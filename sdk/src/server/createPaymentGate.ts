@@ -38,6 +38,7 @@ import { createFunding } from "./createFunding.js";
 import { createRelayLimiter, type RelayRateLimit } from "./createRelayLimiter.js";
 import { requestChargeKey } from "./idempotency.js";
 import { assertAdmissible } from "./assertAdmissible.js";
+import { assertContractSignerCredit, DEFAULT_CONTRACT_SIGNER_CREDIT } from "./contractSignerCredit.js";
 import { problemResponse } from "./problemResponse.js";
 import { scopeStore } from "./scopedStore.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
@@ -79,6 +80,12 @@ export type PaymentGateParameters = {
   chargeMode?: "reserve" | "charge";
   /** Seconds an Idempotency-Key stays bound to the request it paid for; defaults to 86 400 (a day). */
   idempotencyKeyTtl?: number;
+  /**
+   * Most service (base units) delivered on a channel whose vouchers a contract wallet signs (ERC-1271)
+   * before settlement catches up; beyond it requests get 429 `settlement-pending`. Such a wallet can
+   * revoke its signatures. Defaults to 1 000 000 (1.00 of a 6-decimal stablecoin); null: no limit.
+   */
+  contractSignerCredit?: bigint | null;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
 };
@@ -130,6 +137,10 @@ export type PaymentGate = {
   readonly store: SessionStore;
   readonly chain: GateChain;
   readonly recipient: Address;
+  /** The ERC-20 the gate charges in. */
+  readonly currency: Address;
+  /** The id of the chain the escrow lives on. */
+  readonly chainId: number;
   /** Called with every channel whose accounting changed; the settlement service subscribes here. */
   onChannelUpdate(listener: (channel: ChannelRecord) => void): () => void;
   /** Closes a stored channel on-chain with the highest voucher held; resolves with the closed record. */
@@ -171,6 +182,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     feePayer = false,
     chargeMode = "reserve",
     idempotencyKeyTtl = DEFAULT_IDEMPOTENCY_KEY_TTL,
+    contractSignerCredit = DEFAULT_CONTRACT_SIGNER_CREDIT,
     now = Date.now,
   } = parameters;
   const recipient = parameters.recipient ?? account.address;
@@ -212,14 +224,17 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     for (const listener of listeners) listener(channel);
   };
 
-  /** Steps 3–5 of voucher verification: a canonical signature by the channel's signer (EOA, else ERC-1271). */
-  async function verifySignature(channel: ChannelSigner, voucher: VerifiedVoucher) {
+  /**
+   * Steps 3–5 of voucher verification: a canonical signature by the channel's signer (EOA, else
+   * ERC-1271). Resolves with whether a contract wallet vouched for it (ERC-1271).
+   */
+  async function verifySignature(channel: ChannelSigner, voucher: VerifiedVoucher): Promise<boolean> {
     const signer = channel.authorizedSigner === zeroAddress ? channel.payer : channel.authorizedSigner;
     const fields = { chainId: viemChain.id, escrow, channelId: channel.channelId, cumulativeAmount: voucher.cumulativeAmount };
     // The usual case, an EOA signature by the expected signer, costs one native recovery and a compare
     // with the signer's remembered public key (no address derivation, no checksumming).
     const bytes = signatureBytes(voucher.signature);
-    if (bytes !== null && isSignedBy(voucherDigestBytes(fields), bytes, signer)) return;
+    if (bytes !== null && isSignedBy(voucherDigestBytes(fields), bytes, signer)) return false;
     const recovered = recoverVoucherSigner({ ...fields, signature: voucher.signature });
     const valid =
       (await hasCode(signer)) &&
@@ -232,6 +247,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         extensions: { channelId: channel.channelId },
       });
     }
+    return true;
   }
 
   /** Checks the on-chain channel is one this gate may accept: its payee, its token, room for one unit. */
@@ -569,8 +585,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     ): Promise<Admitted> {
       const { voucher, signer, record: known } = await admit(payload, source, useStoredSigner);
       let record = known;
+      let contractSigned = false;
       if (voucher) {
-        await verifySignature(signer, voucher);
+        contractSigned = await verifySignature(signer, voucher);
         if (record) record = await refreshDeposit(record, voucher.cumulativeAmount);
       }
       const cost = route.amount * requested;
@@ -589,6 +606,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           // A deposit read from the chain for this voucher (deposits only grow).
           current = { ...current, deposit: record.deposit, updatedAt: now() };
         }
+        if (contractSigned) assertContractSignerCredit({ channel: current, cost, credit: contractSignerCredit });
         if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
         let fresh = false;
         if (cost > 0n) {
@@ -664,6 +682,8 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     store,
     chain,
     recipient,
+    currency,
+    chainId: viemChain.id,
     onChannelUpdate(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

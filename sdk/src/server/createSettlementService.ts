@@ -1,11 +1,15 @@
-import { type Hex, parseEventLogs } from "viem";
-import { getBlockNumber, getLogs } from "viem/actions";
-import { getChannel } from "../channel/getChannel.js";
-import { tollgateEscrowAbi } from "../generated/tollgateEscrowAbi.js";
-import { settleChannelBatch } from "../transactions/settleChannelBatch.js";
+import type { Hex } from "viem";
+import { getBlockNumber } from "viem/actions";
 import { onChain } from "./chain.js";
 import type { PaymentGate } from "./createPaymentGate.js";
+import { gateScope } from "./settlement/gateScope.js";
+import { reconcileChannel } from "./settlement/reconcileChannel.js";
+import type { SettlementEvent } from "./settlement/SettlementEvent.js";
+import { isRevocable, settleClaims } from "./settlement/settleClaims.js";
+import { createCloseWatcher } from "./settlement/watchCloseRequests.js";
 import type { ChannelRecord } from "./store/SessionStore.js";
+
+export type { SettlementEvent } from "./settlement/SettlementEvent.js";
 
 export type SettlementPolicy = {
   /** Settle once this much (base units) is accepted but not yet settled across the gate's channels. */
@@ -27,15 +31,18 @@ export type SettlementServiceParameters = {
   batchSize?: number;
   /** How many blocks back the close watcher looks on its first run. Defaults to 10 000. */
   lookbackBlocks?: bigint;
+  /** Blocks below the last scanned one that each run of the close watcher scans again. Defaults to 64. */
+  overlapBlocks?: bigint;
+  /** Blocks behind the head a close request (or a channel's state) must be before it is acted on. Defaults to 2. */
+  confirmationBlocks?: bigint;
+  /**
+   * Milliseconds between reads of every channel holding unsettled vouchers from the chain, which catch
+   * a forced close the logs missed. Defaults to 3 minutes (the escrow's grace period is 15).
+   */
+  reconcileInterval?: number;
   /** Receives what the service did and what failed; failures are retried on the next run. */
   onEvent?: (event: SettlementEvent) => void;
 };
-
-export type SettlementEvent =
-  | { type: "settled"; channelIds: Hex[]; amount: bigint; txHash: Hex }
-  | { type: "closed"; channelId: Hex; reason: "close-requested" | "idle"; txHash: Hex | null }
-  | { type: "close-requested"; channelId: Hex; closeRequestedAt: bigint }
-  | { type: "error"; action: string; error: unknown };
 
 export type SettlementService = {
   /** Runs `runOnce` every `interval` until `stop`. */
@@ -43,19 +50,22 @@ export type SettlementService = {
   stop(): Promise<void>;
   /** Watches for forced closes, closes idle channels and settles when the policy says so. */
   runOnce(): Promise<void>;
-  /** Settles every channel with unsettled vouchers now, whatever the policy. */
+  /** Settles every channel whose voucher does not exceed what was delivered now, whatever the policy. */
   settleAll(): Promise<void>;
 };
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /**
  * Turns accepted vouchers into on-chain payouts without losing any: it settles in batches when the
- * unsettled amount, count or age passes the policy; closes idle channels; and when a payer starts a
- * forced close it closes the channel with the highest voucher at once, long before the grace period
- * ends. The store stays the source of truth: a payout is recorded only after its transaction succeeded,
- * and a failed run is simply retried by the next one.
+ * unsettled amount, count or age passes the policy (vouchers of contract wallets on every run); closes
+ * idle channels; and when a payer starts a forced close it closes the channel with the highest voucher
+ * at once, long before the grace period ends. It touches only its gate's channels (chain, escrow,
+ * token, payee), and settles a voucher only once it does not exceed what was delivered. The store stays
+ * the source of truth: a payout is recorded only after its transaction succeeded, and a failed run is
+ * simply retried by the next one.
  */
 export function createSettlementService({
   gate,
@@ -63,14 +73,18 @@ export function createSettlementService({
   interval = 5_000,
   batchSize = 100,
   lookbackBlocks = 10_000n,
+  overlapBlocks = 64n,
+  confirmationBlocks = 2n,
+  reconcileInterval = 3 * MINUTE,
   onEvent = () => {},
 }: SettlementServiceParameters): SettlementService {
   const { chain, store } = gate;
+  const scope = gateScope(gate);
   const maxAge = policy.maxAge ?? HOUR;
   const idleAfter = policy.idleAfter ?? 30 * DAY;
   /** When each channel's oldest unsettled voucher was accepted (as far as this process saw). */
   const unsettledSince = new Map<Hex, number>();
-  let nextBlock: bigint | undefined;
+  let reconciledAt: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
@@ -84,124 +98,52 @@ export function createSettlementService({
   });
 
   const report = (action: string) => (error: unknown) => onEvent({ type: "error", action, error });
-
-  /** Forced closes requested on-chain since the last look, for channels this server holds vouchers on. */
-  async function watchCloseRequests(): Promise<ChannelRecord[]> {
-    const latest = await onChain("read the block number", () => getBlockNumber(chain.publicClient));
-    const fromBlock = nextBlock ?? (latest > lookbackBlocks ? latest - lookbackBlocks : 0n);
-    if (fromBlock > latest) return [];
-    const logs = await onChain("read CloseRequested events", () =>
-      getLogs(chain.publicClient, {
-        address: chain.escrow,
-        event: tollgateEscrowAbi.find((item) => item.type === "event" && item.name === "CloseRequested")!,
-        fromBlock,
-        toBlock: latest,
-      }),
-    );
-    const requested: ChannelRecord[] = [];
-    for (const { args } of parseEventLogs({ abi: tollgateEscrowAbi, eventName: "CloseRequested", logs })) {
-      const updated = await store.withChannel(args.channelId, async (tx) => {
-        const current = tx.channel;
-        if (!current || current.status === "closed") return undefined;
-        const next = { ...current, closeRequestedAt: args.closeRequestedAt, updatedAt: gate.now() };
-        await tx.putChannel(next);
-        return next;
-      });
-      if (updated) {
-        onEvent({ type: "close-requested", channelId: updated.channelId, closeRequestedAt: updated.closeRequestedAt });
-        requested.push(updated);
-      }
-    }
-    nextBlock = latest + 1n;
-    return requested;
-  }
+  const onCloseRequested = (channel: ChannelRecord) =>
+    onEvent({ type: "close-requested", channelId: channel.channelId, closeRequestedAt: channel.closeRequestedAt });
+  const reconcile = (channelId: Hex, blockNumber?: bigint) => reconcileChannel({ gate, scope, channelId, blockNumber, onCloseRequested });
+  const watchCloseRequests = createCloseWatcher({ gate, scope, lookbackBlocks, overlapBlocks, confirmationBlocks, onCloseRequested });
+  const listChannels = (status: ChannelRecord["status"]) => store.listChannels({ ...scope, status });
 
   async function close(channel: ChannelRecord, reason: "close-requested" | "idle") {
     const closed = await gate.closeChannel(channel.channelId);
     onEvent({ type: "closed", channelId: channel.channelId, reason, txHash: closed.lastTxHash });
   }
 
-  /**
-   * Brings a channel the chain has moved past (settled elsewhere, finalized by a payer's withdraw, a
-   * close whose outcome was unknown) back in line with it.
-   */
-  async function reconcile(channelId: Hex) {
-    const onChainChannel = await onChain("read the channel", () => getChannel({ client: chain.publicClient, escrow: chain.escrow, channelId }));
-    if (onChainChannel === null) return;
-    const updated = await store.withChannel(channelId, async (tx) => {
-      const current = tx.channel;
-      if (!current) return undefined;
-      const next: ChannelRecord = {
-        ...current,
-        deposit: onChainChannel.deposit,
-        settledOnChain: onChainChannel.settled > current.settledOnChain ? onChainChannel.settled : current.settledOnChain,
-        closeRequestedAt: onChainChannel.closeRequestedAt,
-        status: onChainChannel.finalized ? "closed" : current.status === "closing" ? "open" : current.status,
-        updatedAt: gate.now(),
-      };
-      await tx.putChannel(next);
-      return next;
-    });
-    if (updated) gate.publish(updated);
-  }
-
-  async function settle(channels: ChannelRecord[]) {
-    for (let start = 0; start < channels.length; start += batchSize) {
-      const batch = channels.slice(start, start + batchSize);
-      try {
-        const { hash, amount } = await onChain("settle", () =>
-          settleChannelBatch({
-            client: chain.walletClient,
-            publicClient: chain.publicClient,
-            timeout: chain.timeout,
-            escrow: chain.escrow,
-            token: batch[0]!.token,
-            claims: batch.map((channel) => ({ channelId: channel.channelId, cumulativeAmount: channel.acceptedCumulative, signature: channel.acceptedSignature! })),
-          }),
-        );
-        for (const settled of batch) {
-          const updated = await store.withChannel(settled.channelId, async (tx) => {
-            const current = tx.channel ?? settled;
-            const settledOnChain = settled.acceptedCumulative > current.settledOnChain ? settled.acceptedCumulative : current.settledOnChain;
-            const next = { ...current, settledOnChain, lastTxHash: hash, updatedAt: gate.now() };
-            await tx.putChannel(next);
-            return next;
-          });
-          gate.publish(updated);
-        }
-        onEvent({ type: "settled", channelIds: batch.map((channel) => channel.channelId), amount, txHash: hash });
-      } catch (error) {
-        // One stale claim reverts the whole batch: re-read those channels so the next run leaves them out.
-        report("settle")(error);
-        for (const channel of batch) await reconcile(channel.channelId).catch(report("reconcile"));
-      }
+  /** Reads every channel holding unsettled vouchers from the chain, as of a confirmed block. */
+  async function reconcileUnsettled() {
+    const latest = await onChain("read the block number", () => getBlockNumber(chain.publicClient, { cacheTime: 0 }));
+    const blockNumber = latest > confirmationBlocks ? latest - confirmationBlocks : 0n;
+    for (const channel of (await listChannels("open")).filter(hasUnsettled)) {
+      await reconcile(channel.channelId, blockNumber).catch(report("reconcile"));
     }
   }
 
-  async function unsettledChannels(): Promise<ChannelRecord[]> {
-    const open = await store.listChannels({ status: "open", payee: gate.recipient });
-    return open.filter(hasUnsettled);
+  /** Unsettled channels whose voucher does not exceed what was delivered (a prepaid voucher waits for `spent`). */
+  async function settleableChannels(): Promise<ChannelRecord[]> {
+    return (await listChannels("open")).filter((c) => hasUnsettled(c) && c.closeRequestedAt === 0n && c.acceptedCumulative <= c.spent);
   }
+
+  const settle = (channels: ChannelRecord[]) => settleClaims({ gate, channels, batchSize, reconcile: (id) => reconcile(id), onEvent });
 
   async function runOnce() {
     const now = gate.now();
-    const forced = await watchCloseRequests().catch((error) => {
-      report("watch")(error);
-      return [];
-    });
-    const open = await store.listChannels({ status: "open", payee: gate.recipient });
-    // Forced closes first: every other pending one too, in case an earlier close attempt failed.
-    for (const channel of open.filter((c) => c.closeRequestedAt !== 0n || forced.some((f) => f.channelId === c.channelId))) {
+    await watchCloseRequests().catch(report("watch"));
+    if (reconciledAt === undefined || now - reconciledAt >= reconcileInterval) {
+      await reconcileUnsettled().then(() => (reconciledAt = now), report("reconcile"));
+    }
+    const open = await listChannels("open");
+    // Forced closes first: every pending one, in case an earlier close attempt failed.
+    for (const channel of open.filter((c) => c.closeRequestedAt !== 0n)) {
       await close(channel, "close-requested").catch(report("close"));
     }
-    for (const channel of await store.listChannels({ status: "closing", payee: gate.recipient })) {
+    for (const channel of await listChannels("closing")) {
       await reconcile(channel.channelId).catch(report("reconcile"));
     }
     for (const channel of open.filter((c) => c.closeRequestedAt === 0n && c.reserved === 0n && now - c.updatedAt >= idleAfter)) {
       await close(channel, "idle").catch(report("close"));
     }
 
-    const pending = (await unsettledChannels()).filter((c) => c.closeRequestedAt === 0n);
+    const pending = await settleableChannels();
     if (pending.length === 0) return;
     const total = pending.reduce((sum, c) => sum + (c.acceptedCumulative - c.settledOnChain), 0n);
     const oldest = Math.min(...pending.map((c) => unsettledSince.get(c.channelId) ?? setSince(c.channelId, now)));
@@ -209,7 +151,11 @@ export function createSettlementService({
       (policy.amount !== undefined && total >= policy.amount) ||
       (policy.channels !== undefined && pending.length >= policy.channels) ||
       now - oldest >= maxAge;
-    if (due) await settle(pending);
+    if (due) return settle(pending);
+    // A contract wallet can revoke its signature: its vouchers are settled on every run.
+    const revocable: ChannelRecord[] = [];
+    for (const channel of pending) if (await isRevocable(channel)) revocable.push(channel);
+    if (revocable.length > 0) await settle(revocable);
   }
 
   function setSince(channelId: Hex, at: number) {
@@ -241,7 +187,7 @@ export function createSettlementService({
       await running;
     },
     runOnce: () => runExclusive(runOnce),
-    settleAll: () => runExclusive(async () => settle(await unsettledChannels())),
+    settleAll: () => runExclusive(async () => settle(await settleableChannels())),
   };
 }
 

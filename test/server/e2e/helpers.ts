@@ -31,7 +31,7 @@ import {
 import { openChannel } from "../../../sdk/src/transactions/openChannel.js";
 import { topUpChannel } from "../../../sdk/src/transactions/topUpChannel.js";
 import { signVoucher } from "../../../sdk/src/voucher/signVoucher.js";
-import type { LocalChain } from "../../../scripts/localChain.js";
+import { type LocalChain, startLocalChain } from "../../../scripts/localChain.js";
 
 export const SECRET = "tollgate e2e secret: at least thirty-two bytes long";
 export const SELLER = 1;
@@ -121,6 +121,46 @@ export async function startServer(handler: FetchHandler): Promise<TestServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+// ---------------------------------------------------------------- a suite's chain
+
+export type SellerChain = { chain: LocalChain; seller: Address; payer: Payer; servers: TestServer[]; stores: SessionStore[] };
+
+/**
+ * Registers the suite's hooks: a local chain with a payer (test account 2) holding 100 000 000 base
+ * units before the tests, and after them the servers and stores the tests pushed closed and the chain
+ * stopped. The fields are set once `before` ran.
+ */
+export function sellerChain(): SellerChain {
+  const suite = { servers: [], stores: [] } as unknown as SellerChain;
+  before(async function () {
+    suite.chain = await startLocalChain();
+    suite.seller = suite.chain.account(SELLER).address;
+    suite.payer = new Payer(suite.chain, suite.chain.account(2));
+    await suite.chain.mint(suite.payer.address, 100_000_000n);
+  });
+  after(async function () {
+    for (const server of suite.servers) await server.close();
+    for (const store of suite.stores) await store.close();
+    await suite.chain?.stop();
+  });
+  return suite;
+}
+
+/**
+ * A gate on a SQLite store of its own behind a server, with one route of `price` per unit where a
+ * request's `x-units` header says how many units it costs (default 1).
+ */
+export async function startMeteredGate(suite: SellerChain, { price, deposit, ...overrides }: Partial<PaymentGateParameters> & { price: bigint; deposit: bigint }) {
+  const { store } = sqliteStore();
+  suite.stores.push(store);
+  const gate = makeGate(suite.chain, store, overrides);
+  const route = gate.session({ amount: price, suggestedDeposit: deposit, units: (request) => BigInt(request.headers.get("x-units") ?? "1") });
+  const server = await startServer((request) => route.handle(request, async () => Response.json({ ok: true })));
+  suite.servers.push(server);
+  const url = `${server.url}/paid`;
+  return { store, gate, url, offer: await fetchOffer(url) };
 }
 
 // ---------------------------------------------------------------- the hand-driven payer

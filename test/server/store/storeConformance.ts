@@ -286,6 +286,31 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       assert.equal((await store.getChannel(ids[1]!))?.spent, 4n);
     });
 
+    it("test_store_listChannelsByChainEscrowAndToken", async () => {
+      // Gates on other chains, escrows or currencies may share the store: settlement selects its own.
+      const ESCROW_B = "0x5555555555555555555555555555555555555555" as const;
+      const TOKEN_B = "0x6666666666666666666666666666666666666666" as const;
+      const base = makeChannel(newChannelId());
+      const ids = [newChannelId(), newChannelId(), newChannelId(), newChannelId()];
+      const specs = [
+        { createdAt: 10 },
+        { createdAt: 20, chainId: base.chainId + 1 },
+        { createdAt: 30, escrow: ESCROW_B },
+        { createdAt: 40, token: TOKEN_B, status: "closed" },
+      ] as const;
+      for (const [i, spec] of specs.entries()) await store.withChannel(ids[i]!, (tx) => tx.putChannel(makeChannel(ids[i]!, spec)));
+      const idsOf = (list: { channelId: Hex }[]) => list.map((channel) => channel.channelId);
+      const scope = { chainId: base.chainId, escrow: base.escrow, token: base.token, payee: base.payee };
+      assert.deepEqual(idsOf(await store.listChannels(scope)), [ids[0]]);
+      assert.deepEqual(idsOf(await store.listChannels({ chainId: base.chainId + 1 })), [ids[1]]);
+      assert.deepEqual(idsOf(await store.listChannels({ chainId: base.chainId })), [ids[0], ids[2], ids[3]]);
+      assert.deepEqual(idsOf(await store.listChannels({ escrow: ESCROW_B })), [ids[2]]);
+      assert.deepEqual(idsOf(await store.listChannels({ token: TOKEN_B })), [ids[3]]);
+      assert.deepEqual(idsOf(await store.listChannels({ token: TOKEN_B, status: "open" })), []);
+      assert.deepEqual(idsOf(await store.listChannels({ ...scope, escrow: ESCROW_B })), [ids[2]]);
+      assert.deepEqual(idsOf(await store.listChannels({ ...scope, escrow: ESCROW_B, payee: PAYEE_B })), []);
+    });
+
     it("lists charges by status, updatedBefore (exclusive) and channel, least recently updated first", async () => {
       const a = newChannelId();
       const b = newChannelId();

@@ -80,6 +80,20 @@ export type UsageRow = {
 };
 
 /**
+ * Channels matching every given field, oldest first. Addresses compare exactly (pass them as stored:
+ * checksummed). Several gates may share a store: a gate's own channels are those of its `chainId`,
+ * `escrow`, `token` and `payee`.
+ */
+export type ChannelQuery = {
+  status?: ChannelRecord["status"];
+  chainId?: number;
+  escrow?: Address;
+  token?: Address;
+  payee?: Address;
+  payer?: Address;
+};
+
+/**
  * Durable accounting of payment channels. `withChannel` is the only way to change a channel or its
  * charges, and is atomic: its writes land together or not at all, and it is serialized with every other
  * `withChannel` on the same channel, across every server instance sharing the store.
@@ -87,7 +101,7 @@ export type UsageRow = {
 export interface SessionStore {
   withChannel<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T>;
   getChannel(channelId: Hex): Promise<ChannelRecord | undefined>;
-  listChannels(query?: { status?: ChannelRecord["status"]; payee?: Address; payer?: Address }): Promise<ChannelRecord[]>;
+  listChannels(query?: ChannelQuery): Promise<ChannelRecord[]>;
   listCharges(query: { status: ChargeRecord["status"]; updatedBefore?: number; channelId?: Hex }): Promise<ChargeRecord[]>;
   usage(query: UsageQuery): Promise<UsageRow[]>;
   close(): Promise<void>;

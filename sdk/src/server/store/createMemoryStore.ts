@@ -75,6 +75,9 @@ export function createMemoryStore(): SessionStore {
         .filter(
           (channel) =>
             (query.status === undefined || channel.status === query.status) &&
+            (query.chainId === undefined || channel.chainId === query.chainId) &&
+            (query.escrow === undefined || channel.escrow === query.escrow) &&
+            (query.token === undefined || channel.token === query.token) &&
             (query.payee === undefined || channel.payee === query.payee) &&
             (query.payer === undefined || channel.payer === query.payer),
         )

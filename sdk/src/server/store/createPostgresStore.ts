@@ -293,8 +293,11 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
 
     async listChannels(filter = {}) {
       const where: string[] = [];
-      const values: string[] = [];
+      const values: (string | number)[] = [];
       if (filter.status !== undefined) (values.push(filter.status), where.push(`status = $${values.length}`));
+      if (filter.chainId !== undefined) (values.push(filter.chainId), where.push(`chain_id = $${values.length}`));
+      if (filter.escrow !== undefined) (values.push(filter.escrow), where.push(`escrow = $${values.length}`));
+      if (filter.token !== undefined) (values.push(filter.token), where.push(`token = $${values.length}`));
       if (filter.payee !== undefined) (values.push(filter.payee), where.push(`payee = $${values.length}`));
       if (filter.payer !== undefined) (values.push(filter.payer), where.push(`payer = $${values.length}`));
       const rows = await query(

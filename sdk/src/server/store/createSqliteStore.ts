@@ -359,8 +359,11 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
 
     async listChannels(query = {}) {
       const where: string[] = [];
-      const params: string[] = [];
+      const params: (string | number)[] = [];
       if (query.status !== undefined) (where.push("status = ?"), params.push(query.status));
+      if (query.chainId !== undefined) (where.push("chain_id = ?"), params.push(query.chainId));
+      if (query.escrow !== undefined) (where.push("escrow = ?"), params.push(query.escrow));
+      if (query.token !== undefined) (where.push("token = ?"), params.push(query.token));
       if (query.payee !== undefined) (where.push("payee = ?"), params.push(query.payee));
       if (query.payer !== undefined) (where.push("payer = ?"), params.push(query.payer));
       const sql = `SELECT ${channelList} FROM channels ${where.length ? `WHERE ${where.join(" AND ")}` : ""}

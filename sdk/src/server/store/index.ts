@@ -1,5 +1,6 @@
 // Session stores: where the server gate keeps channels and charges. Import from here.
 export type {
+  ChannelQuery,
   ChannelRecord,
   ChannelTransaction,
   ChargeRecord,

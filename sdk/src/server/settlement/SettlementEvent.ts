@@ -1,0 +1,10 @@
+import type { Hex } from "viem";
+
+/** What the settlement service did and what failed; failures are retried on the next run. */
+export type SettlementEvent =
+  | { type: "settled"; channelIds: Hex[]; amount: bigint; txHash: Hex }
+  | { type: "closed"; channelId: Hex; reason: "close-requested" | "idle"; txHash: Hex | null }
+  | { type: "close-requested"; channelId: Hex; closeRequestedAt: bigint }
+  /** A voucher that can never be settled (the escrow would revert, or a contract wallet revoked it): its channel is no longer served. */
+  | { type: "claim-rejected"; channelId: Hex; reason: string }
+  | { type: "error"; action: string; error: unknown };
