@@ -33,7 +33,7 @@ export type FundingParameters = {
   /** The record of a channel first seen on-chain, once the gate may accept it (payee, token, one unit). */
   acceptable: (channelId: Hex, channel: Channel, price: bigint) => ChannelRecord;
   /** A canonical signature by the channel's signer (EOA, else ERC-1271). */
-  verifySignature: (channel: ChannelSigner, voucher: VerifiedVoucher) => Promise<void>;
+  verifySignature: (channel: ChannelSigner, voucher: VerifiedVoucher) => Promise<unknown>;
 };
 
 /**
