@@ -2,13 +2,14 @@
 // answered with the right status and RFC 9457 problem type (application/problem+json; a 402 also with
 // a fresh challenge and no-store) and leaves the store exactly as it was.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { type Address, createWalletClient, encodeFunctionData, type Hex, http, keccak256 } from "viem";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
 import { encodeChallengeRequest, decodeChallengeRequest, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { formatSessionPayload, type SessionPayload } from "../../../sdk/src/session/payload.js";
-import type { PaymentGate, SessionRoute, SessionStore } from "../../../sdk/src/server/index.js";
+import { clientErrorHandler, paidExpressHandler, type PaymentGate, type SessionRoute, type SessionStore } from "../../../sdk/src/server/index.js";
 import { closeChannel } from "../../../sdk/src/transactions/closeChannel.js";
 import { freePort, startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import {
@@ -29,6 +30,7 @@ import {
   startServer,
   type TestServer,
 } from "./helpers.js";
+import { rawRequest } from "./rawHttp.js";
 
 const PRICE = 1_000n;
 const DEPOSIT = 100_000n;
@@ -49,6 +51,7 @@ describe("server e2e: bad input is refused with the right problem and changes no
   let channelId: Hex;
   let offer: Offer;
   let base: string;
+  let itemRoute: SessionRoute;
 
   before(async function () {
     chain = await startLocalChain();
@@ -71,6 +74,7 @@ describe("server e2e: bad input is refused with the right problem and changes no
       return route.handle(request, async () => Response.json({ item: "ok" }));
     });
     base = server.url;
+    itemRoute = routes["/item"]!;
 
     payer = new Payer(chain, chain.account(2));
     await chain.mint(payer.address, 10_000_000n);
@@ -497,6 +501,86 @@ describe("server e2e: bad input is refused with the right problem and changes no
       await expectRejected(credential(offer.challenge, await payer.voucher(second.channelId, 2n * PRICE)), 410, `${SESSION_PROBLEMS}channel-finalized`);
       await expectRejected(credential(offer.challenge, await payer.voucher(second.channelId, PRICE)), 410, `${SESSION_PROBLEMS}channel-finalized`);
       await expectRejected(credential(offer.challenge, { action: "close", channelId: second.channelId, cumulativeAmount: PRICE, signature: await payer.sign(second.channelId, PRICE) }), 410, `${SESSION_PROBLEMS}channel-finalized`, { method: "POST" });
+    });
+  });
+
+  describe("malformed HTTP requests, from every adapter", function () {
+    let port: number;
+    before(function () {
+      port = Number(new URL(base).port);
+      server.server.on("clientError", clientErrorHandler);
+    });
+
+    /** Sends raw bytes and expects an about:blank problem with `status`, the store untouched. */
+    async function expectRawProblem(bytes: string | Uint8Array, status: number, targetPort = port) {
+      const before = await snapshot(store);
+      const response = await rawRequest(targetPort, bytes);
+      assert.equal(response.status, status, `expected ${status} for ${JSON.stringify(String(bytes).slice(0, 80))}, got ${response.status}: ${response.body}`);
+      assert.equal(response.headers["content-type"], "application/problem+json");
+      assert.equal(response.headers["cache-control"], "no-store");
+      const problem = JSON.parse(response.body) as Record<string, unknown>;
+      assert.deepEqual([problem.type, problem.status], ["about:blank", status]);
+      assert.equal(typeof problem.detail, "string");
+      assert.deepEqual(await snapshot(store), before, "a refused request changed the store");
+      return problem;
+    }
+
+    const badHosts = ["a b", "user@127.0.0.1", "[::1", "%zz", "127.0.0.1:99999", "127.0.0.1:port", "", "127.0.0.1#x", "127.0.0.1/x", "127.0.0.1?x", "h\\x"];
+
+    it("test_badInput_malformedHost_isBadRequestProblemFromTheNodeAdapter", async function () {
+      // Each with a valid paying voucher: the request must not reach the gate, let alone be charged.
+      const authorization = credential(offer.challenge, await payer.voucher(channelId, (await store.getChannel(channelId))!.acceptedCumulative + PRICE));
+      for (const host of badHosts) {
+        await expectRawProblem(`GET /item HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${authorization}\r\n\r\n`, 400);
+      }
+    });
+
+    it("test_badInput_malformedHost_isBadRequestProblemFromPaidExpressHandler", async function () {
+      // Express hands a handler's error to its error middleware, which answers 500: a bad Host must not get there.
+      const errors: unknown[] = [];
+      const handler = paidExpressHandler(itemRoute, async () => Response.json({ item: "ok" }));
+      const express = createServer((request, response) =>
+        handler(request, response, (error) => {
+          errors.push(error);
+          response.statusCode = 500;
+          response.end();
+        }),
+      );
+      await new Promise<void>((resolve) => express.listen(0, "127.0.0.1", resolve));
+      try {
+        const expressPort = (express.address() as { port: number }).port;
+        for (const host of badHosts) await expectRawProblem(`GET /item HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 400, expressPort);
+        assert.deepEqual(errors, []);
+      } finally {
+        express.closeAllConnections();
+        await new Promise((resolve) => express.close(resolve));
+      }
+    });
+
+    it("test_badInput_methodAFetchRequestCannotCarry_isBadRequestProblem", async function () {
+      // TRACE is a valid HTTP method that the fetch API refuses to construct a Request with.
+      await expectRawProblem(`TRACE /item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 400);
+      // The asterisk-form target has no path a fetch handler could route.
+      await expectRawProblem(`OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 400);
+    });
+
+    it("test_badInput_absoluteFormTarget_isServedAtItsOwnPath", async function () {
+      // RFC 9112 §3.2.2: the target's authority replaces Host; the path is the target's path.
+      const response = await rawRequest(port, `GET http://127.0.0.1:${port}/item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      assert.equal(response.status, 402, response.body);
+      assert.match(response.headers["www-authenticate"] ?? "", /^Payment /);
+    });
+
+    it("test_badInput_requestNodeCannotParse_isAnsweredWithAProblemByClientErrorHandler", async function () {
+      await expectRawProblem("FOO /item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400);
+      await expectRawProblem("GET item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400);
+      await expectRawProblem("GET /item HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\0b\r\n\r\n", 400);
+      await expectRawProblem("GET /item HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Name: x\r\n\r\n", 400);
+      await expectRawProblem("POST /item HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
+      await expectRawProblem("POST /item HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400);
+      await expectRawProblem(`GET /item HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431);
+      // A request cut short by the client's end of stream.
+      await expectRawProblem("GET /item HTTP/1.1\r\nHost: 127.0", 400);
     });
   });
 
