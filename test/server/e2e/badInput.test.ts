@@ -2,14 +2,14 @@
 // answered with the right status and RFC 9457 problem type (application/problem+json; a 402 also with
 // a fresh challenge and no-store) and leaves the store exactly as it was.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { createServer, type RequestListener, type ServerOptions } from "node:http";
 import { type Address, createWalletClient, encodeFunctionData, type Hex, http, keccak256 } from "viem";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
 import { encodeChallengeRequest, decodeChallengeRequest, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { formatSessionPayload, type SessionPayload } from "../../../sdk/src/session/payload.js";
-import { clientErrorHandler, paidExpressHandler, type PaymentGate, type SessionRoute, type SessionStore } from "../../../sdk/src/server/index.js";
+import { clientErrorHandler, paidExpressHandler, type PaymentGate, type SessionRoute, type SessionStore, toNodeHandler } from "../../../sdk/src/server/index.js";
 import { closeChannel } from "../../../sdk/src/transactions/closeChannel.js";
 import { freePort, startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import {
@@ -535,26 +535,42 @@ describe("server e2e: bad input is refused with the right problem and changes no
       }
     });
 
+    /** A server for one test: `node:http` with `options`, in front of `handler`, answering parser errors with problems. */
+    async function withServer(options: ServerOptions, handler: RequestListener, run: (port: number) => Promise<void>) {
+      const other = createServer(options, handler).on("clientError", clientErrorHandler);
+      await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+      try {
+        await run((other.address() as { port: number }).port);
+      } finally {
+        other.closeAllConnections();
+        await new Promise((resolve) => other.close(resolve));
+      }
+    }
+
     it("test_badInput_malformedHost_isBadRequestProblemFromPaidExpressHandler", async function () {
       // Express hands a handler's error to its error middleware, which answers 500: a bad Host must not get there.
       const errors: unknown[] = [];
       const handler = paidExpressHandler(itemRoute, async () => Response.json({ item: "ok" }));
-      const express = createServer((request, response) =>
+      const express: RequestListener = (request, response) =>
         handler(request, response, (error) => {
           errors.push(error);
           response.statusCode = 500;
           response.end();
-        }),
-      );
-      await new Promise<void>((resolve) => express.listen(0, "127.0.0.1", resolve));
-      try {
-        const expressPort = (express.address() as { port: number }).port;
+        });
+      await withServer({}, express, async (expressPort) => {
         for (const host of badHosts) await expectRawProblem(`GET /item HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 400, expressPort);
-        assert.deepEqual(errors, []);
-      } finally {
-        express.closeAllConnections();
-        await new Promise((resolve) => express.close(resolve));
-      }
+      });
+      assert.deepEqual(errors, []);
+    });
+
+    it("test_badInput_http11RequestWithoutHost_isBadRequestProblem", async function () {
+      // Node's own check (requireHostHeader) answers without a body; with it off, the adapter answers a problem.
+      const handler = toNodeHandler((request) => itemRoute.handle(request, async () => Response.json({ item: "ok" })));
+      await withServer({ requireHostHeader: false }, handler, async (hostlessPort) => {
+        await expectRawProblem("GET /item HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, hostlessPort);
+        // HTTP/1.0 has no Host requirement: answered as usual.
+        assert.equal((await rawRequest(hostlessPort, "GET /item HTTP/1.0\r\n\r\n")).status, 402);
+      });
     });
 
     it("test_badInput_methodAFetchRequestCannotCarry_isBadRequestProblem", async function () {

@@ -15,7 +15,7 @@ const STATUS_OF_ERROR: Record<string, number> = {
  * an unknown method, headers too large, a broken chunked body) are answered as Node would (the same
  * status, then the connection is closed), but with an RFC 9457 problem body instead of an empty one.
  */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+export function clientErrorHandler(error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
   // A response already under way on this connection cannot be followed by another one.
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
   if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
@@ -25,9 +25,12 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
   const status = STATUS_OF_ERROR[error.code ?? ""] ?? 400;
   const title = STATUS_CODES[status]!;
   const body = JSON.stringify(statusProblem(status, title, `The request could not be parsed (${error.code ?? error.message})`));
+  // The answer to a HEAD has no body (a client would read it as the next response). The packet being
+  // parsed is the best hint of the method Node has: usually the whole request.
+  const head = error.rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncache-control: no-store\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? "" : body}`,
     () => socket.destroy(),
   );
 }

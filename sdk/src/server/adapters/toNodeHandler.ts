@@ -102,7 +102,9 @@ function requestUrl(incoming: IncomingMessage): string {
   // The absolute form (RFC 9112 §3.2.2) carries its own authority, which takes precedence over Host.
   if (ABSOLUTE_FORM.test(target)) return target;
   if (!target.startsWith("/")) throw new InvalidValueError("request", "The request target is not a path");
-  const host = incoming.headers.host ?? "localhost";
+  const host = incoming.headers.host ?? (incoming.httpVersion === "1.1" ? undefined : "localhost");
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused (Node does so itself unless `requireHostHeader: false`).
+  if (host === undefined) throw new InvalidValueError("request", "The request has no Host header");
   if (!AUTHORITY.test(host)) throw new InvalidValueError("request", "The Host header is not a valid host[:port]");
   const protocol = "encrypted" in incoming.socket && incoming.socket.encrypted ? "https" : "http";
   return `${protocol}://${host}${target}`;
