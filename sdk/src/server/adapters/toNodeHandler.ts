@@ -10,7 +10,8 @@ export type NodeHandler = (request: IncomingMessage, response: ServerResponse, n
 
 /** RFC 3986 `host [":" port]` (no userinfo, path, query or fragment); `new URL` then checks the host itself. */
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]*)?$/;
-const ABSOLUTE_FORM = /^https?:\/\//i;
+/** `http(s)://authority` and the rest of an absolute-form target. */
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/is;
 
 /**
  * Serves a fetch-style handler from `node:http` (or Express, whose `req`/`res` are the same objects):
@@ -99,13 +100,15 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
 function requestUrl(incoming: IncomingMessage): string {
   // Express rewrites `url` inside routers; `originalUrl` is what the client asked for.
   const target = (incoming as IncomingMessage & { originalUrl?: string }).originalUrl ?? incoming.url ?? "/";
-  // The absolute form (RFC 9112 §3.2.2) carries its own authority, which takes precedence over Host.
-  if (ABSOLUTE_FORM.test(target)) return target;
-  if (!target.startsWith("/")) throw new InvalidValueError("request", "The request target is not a path");
-  const host = incoming.headers.host ?? (incoming.httpVersion === "1.1" ? undefined : "localhost");
+  // The absolute form (RFC 9112 §3.2.2) carries its own authority, which takes precedence over Host;
+  // the scheme stays the connection's (a client on plain HTTP does not get to claim https).
+  const absolute = ABSOLUTE_FORM.exec(target);
+  const path = absolute ? `/${absolute[2]!.replace(/^\//, "")}` : target;
+  if (!path.startsWith("/")) throw new InvalidValueError("request", "The request target is not a path");
+  const host = absolute ? absolute[1]! : (incoming.headers.host ?? (incoming.httpVersion === "1.1" ? undefined : "localhost"));
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused (Node does so itself unless `requireHostHeader: false`).
   if (host === undefined) throw new InvalidValueError("request", "The request has no Host header");
-  if (!AUTHORITY.test(host)) throw new InvalidValueError("request", "The Host header is not a valid host[:port]");
+  if (!AUTHORITY.test(host)) throw new InvalidValueError("request", "The request's host is not a valid host[:port]");
   const protocol = "encrypted" in incoming.socket && incoming.socket.encrypted ? "https" : "http";
-  return `${protocol}://${host}${target}`;
+  return `${protocol}://${host}${path}`;
 }
