@@ -3,6 +3,7 @@
 // a fresh challenge and no-store) and leaves the store exactly as it was.
 import assert from "node:assert/strict";
 import { createServer, type RequestListener, type ServerOptions } from "node:http";
+import { connect } from "node:net";
 import { type Address, createWalletClient, encodeFunctionData, type Hex, http, keccak256 } from "viem";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
@@ -597,6 +598,20 @@ describe("server e2e: bad input is refused with the right problem and changes no
       await expectRawProblem(`GET /item HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431);
       // A request cut short by the client's end of stream.
       await expectRawProblem("GET /item HTTP/1.1\r\nHost: 127.0", 400);
+    });
+
+    it("test_badInput_headRequestNodeCannotParse_isAnsweredWithoutABody", async function () {
+      // A body after the answer to a HEAD would be read by the client as the next response.
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(port, "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+        socket.on("close", () => resolve(text));
+        socket.write(`HEAD /item HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      });
+      assert.match(answer, /^HTTP\/1\.1 431 /);
+      assert.match(answer, /\r\ncontent-type: application\/problem\+json\r\n/);
+      assert.ok(answer.endsWith("\r\n\r\n"), `a body follows the headers: ${JSON.stringify(answer)}`);
     });
   });
 

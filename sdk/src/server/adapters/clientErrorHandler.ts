@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { statusProblem } from "../problemResponse.js";
+import { PROBLEM_HEADERS, statusProblem } from "../problemResponse.js";
 
 /** The status Node itself answers each parser error with; anything else is a 400. */
 const STATUS_OF_ERROR: Record<string, number> = {
@@ -28,9 +28,6 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: B
   // The answer to a HEAD has no body (a client would read it as the next response). The packet being
   // parsed is the best hint of the method Node has: usually the whole request.
   const head = error.rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
-  socket.end(
-    `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncache-control: no-store\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? "" : body}`,
-    () => socket.destroy(),
-  );
+  const headers = Object.entries({ ...PROBLEM_HEADERS, "content-length": Buffer.byteLength(body), connection: "close" });
+  socket.end(`HTTP/1.1 ${status} ${title}\r\n${headers.map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n${head ? "" : body}`, () => socket.destroy());
 }
