@@ -420,6 +420,18 @@ describe("server e2e: bad input is refused with the right problem and changes no
       await expectRejected(credential(offer.challenge, await payer.openPayload(opened, PRICE), payer.source), 402, `${PROBLEMS}verification-failed`);
     });
 
+    it("test_badInput_openCredentialSentConcurrentlyThenAgain_isAnsweredWithoutWaitingForTheTimeout", async function () {
+      // Found by the HTTP fuzz: concurrent waits for one mined receipt shared a viem observer whose
+      // joiners stayed subscribed until their own timeout, so the next wait for that hash joined a
+      // finished observation and got no receipt (503) although the transaction was mined.
+      const opened = await payer.openOnChain(seller, 20_000n);
+      const forged = { ...(await payer.openPayload(opened, PRICE)), signature: await new Payer(chain, chain.account(4)).sign(opened.channelId, PRICE) } as SessionPayload;
+      const authorization = credential(offer.challenge, forged, payer.source);
+      const concurrent = await Promise.all(Array.from({ length: 8 }, () => fetch(`${base}/item`, { headers: { authorization } })));
+      for (const response of concurrent) await expectProblem(response, 402, `${SESSION_PROBLEMS}signer-mismatch`);
+      for (let i = 0; i < 3; i++) await expectRejected(authorization, 402, `${SESSION_PROBLEMS}signer-mismatch`);
+    });
+
     it("test_badInput_openWithAHashThatWasNeverMined_isServiceUnavailableAfterTheTimeout", async function () {
       const opened = await payer.openOnChain(seller, 20_000n);
       const payload = { ...(await payer.openPayload(opened, PRICE)), hash: randomBytes32() } as SessionPayload;
