@@ -45,7 +45,7 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
   let itemOffer: Offer;
   let postOffer: Offer;
   /** Credentials the mutations start from: real ones of the funded channel, none of which can pay. */
-  const bases: { name: string; value: Record<string, unknown> }[] = [];
+  const bases: Record<string, Record<string, unknown>> = {};
   /** Credentials that did pay in the paying phase (replayed as is, they now find the balance spent). */
   const spentCredentials: string[] = [];
 
@@ -115,42 +115,36 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
       ...(source === undefined ? {} : { source }),
     });
     const accepted = cumulative;
-    bases.push(
-      { name: "replayed voucher", value: json(itemOffer.challenge, await payer.voucher(channelId, accepted)) },
-      { name: "replayed voucher (post)", value: json(postOffer.challenge, await payer.voucher(channelId, accepted)) },
-      { name: "replayed open", value: json(itemOffer.challenge, await payer.openPayload(opened, accepted), payer.source) },
-      { name: "open with a stranger's voucher", value: json(itemOffer.challenge, { ...(await payer.openPayload(foreign, PRICE)), signature: await stranger.sign(foreign.channelId, PRICE) } as SessionPayload, payer.source) },
-      { name: "top-up claiming the wrong amount", value: json(itemOffer.challenge, { action: "topUp", type: "hash", channelId, hash: topUpHash, additionalDeposit: UNCLAIMED_TOP_UP + 1n }, payer.source) },
-      { name: "voucher above the deposit", value: json(itemOffer.challenge, await payer.voucher(channelId, DEPOSIT + UNCLAIMED_TOP_UP + 1n)) },
-      { name: "voucher by a stranger", value: json(itemOffer.challenge, { action: "voucher", channelId, cumulativeAmount: accepted + PRICE, signature: await stranger.sign(channelId, accepted + PRICE) }) },
-      { name: "close by a stranger", value: json(itemOffer.challenge, { action: "close", channelId, cumulativeAmount: accepted, signature: await stranger.sign(channelId, accepted) }) },
-      {
-        name: "relayed open on a gate that pays no gas",
-        value: {
-          challenge: itemOffer.challenge,
-          payload: {
-            action: "open",
-            type: "authorization",
-            channelId: randomBytes32(),
-            authorization: { from: payer.address, to: chain.escrow, value: "50000", validAfter: "0", validBefore: "99999999999", nonce: randomBytes32() },
-            signature: await stranger.sign(channelId, PRICE),
-            cumulativeAmount: PRICE.toString(),
-            voucherSignature: await stranger.sign(channelId, PRICE),
-            salt: randomBytes32(),
-          },
+    Object.assign(bases, {
+      "replayed voucher": json(itemOffer.challenge, await payer.voucher(channelId, accepted)),
+      "replayed voucher (post)": json(postOffer.challenge, await payer.voucher(channelId, accepted)),
+      "replayed open": json(itemOffer.challenge, await payer.openPayload(opened, accepted), payer.source),
+      "open with a stranger's voucher": json(itemOffer.challenge, { ...(await payer.openPayload(foreign, PRICE)), signature: await stranger.sign(foreign.channelId, PRICE) } as SessionPayload, payer.source),
+      "top-up claiming the wrong amount": json(itemOffer.challenge, { action: "topUp", type: "hash", channelId, hash: topUpHash, additionalDeposit: UNCLAIMED_TOP_UP + 1n }, payer.source),
+      "voucher above the deposit": json(itemOffer.challenge, await payer.voucher(channelId, DEPOSIT + UNCLAIMED_TOP_UP + 1n)),
+      "voucher by a stranger": json(itemOffer.challenge, { action: "voucher", channelId, cumulativeAmount: accepted + PRICE, signature: await stranger.sign(channelId, accepted + PRICE) }),
+      "close by a stranger": json(itemOffer.challenge, { action: "close", channelId, cumulativeAmount: accepted, signature: await stranger.sign(channelId, accepted) }),
+      "relayed open on a gate that pays no gas": {
+        challenge: itemOffer.challenge,
+        payload: {
+          action: "open",
+          type: "authorization",
+          channelId: randomBytes32(),
+          authorization: { from: payer.address, to: chain.escrow, value: "50000", validAfter: "0", validBefore: "99999999999", nonce: randomBytes32() },
+          signature: await stranger.sign(channelId, PRICE),
+          cumulativeAmount: PRICE.toString(),
+          voucherSignature: await stranger.sign(channelId, PRICE),
+          salt: randomBytes32(),
         },
       },
-      {
-        name: "voucher with a relayed deposit",
-        value: {
-          challenge: itemOffer.challenge,
-          payload: {
-            ...formatSessionPayload(await payer.voucher(channelId, accepted)),
-            deposit: { action: "topUp", type: "authorization", authorization: { from: payer.address, to: chain.escrow, value: "5000", validAfter: "0", validBefore: "99999999999", nonce: randomBytes32() }, signature: await stranger.sign(channelId, PRICE), salt: randomBytes32() },
-          },
+      "voucher with a relayed deposit": {
+        challenge: itemOffer.challenge,
+        payload: {
+          ...formatSessionPayload(await payer.voucher(channelId, accepted)),
+          deposit: { action: "topUp", type: "authorization", authorization: { from: payer.address, to: chain.escrow, value: "5000", validAfter: "0", validBefore: "99999999999", nonce: randomBytes32() }, signature: await stranger.sign(channelId, PRICE), salt: randomBytes32() },
         },
       },
-    );
+    });
   });
 
   after(async function () {
@@ -167,7 +161,7 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
 
   it("test_httpFuzz_randomAndMutatedRequests_neverGet5xxNorChangeTheStore", async function () {
     const random = prng(SEED);
-    const generate = generator(random, { port, bases, spentCredentials, channelId });
+    const generate = generator(random, { port, bases, spentCredentials });
     const generationStarted = Date.now();
     const cases = Array.from({ length: REQUESTS }, (_, index) => ({ index, ...generate() }));
     const generation = Date.now() - generationStarted;
@@ -367,14 +361,14 @@ const GATE_PATHS = ["/item", "/item", "/item", "/post", "/post", "/express", "/e
 const PATHS = ["/", "/item?x=1", "/item/", "//item", "/item/../item", "/ITEM", "/item%00", "/%2e%2e/item", "/item?" + "q".repeat(3000), "/nope", "/item;a=b", "/item#x"] as const;
 const HOSTS = ["", " ", "a b", "user@host", "[::1", "[::1]:80", "%zz", "host:99999", "host:port", "host#x", "host/x", "host?x", "h\\x", "xn--", "-", "127.0.0.1:0", "\xff\xfe", "a".repeat(300), "[", "]", ":", "host:", "@", "h\tx", "localhost:8080"] as const;
 const HEADER_NAMES = ["accept", "content-type", "x-forwarded-for", "x-forwarded-host", "cookie", "range", "if-none-match", "x-units", "te", "accept-encoding", "origin", "via", "forwarded", "x-payment", "payment-receipt", "www-authenticate"] as const;
-const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const TOKEN_CHARS = [..."!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"];
+const BASE64URL = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"];
 /** Amounts no valid credential of the run carries (the unclaimed top-up's is left out on purpose). */
 const AMOUNTS = ["0", "1", "-1", "-1000", "1000", "00", "01", "1.5", "1e3", "0x10", " 1", "1 ", "", "340282366920938463463374607431768211455", "340282366920938463463374607431768211456", "1".repeat(80), "9".repeat(400), "NaN", "Infinity", "-0", "+1"] as const;
 const ACTIONS = ["open", "topUp", "voucher", "refund", "", "VOUCHER", "Open", "settle", "__proto__", "constructor"] as const;
 
-function generator(random: Random, context: { port: number; bases: { name: string; value: Record<string, unknown> }[]; spentCredentials: string[]; channelId: Hex }) {
-  const randomToken = (max: number) => Array.from({ length: 1 + random.int(max) }, () => random.pick([...TOKEN_CHARS])).join("");
+function generator(random: Random, context: { port: number; bases: Record<string, Record<string, unknown>>; spentCredentials: string[] }) {
+  const randomToken = (max: number) => Array.from({ length: 1 + random.int(max) }, () => random.pick(TOKEN_CHARS)).join("");
   /** A header value Node's client sends: visible ASCII, spaces, tabs and obs-text bytes. */
   const randomValue = (max: number) =>
     Array.from({ length: random.int(max) }, () => (random.chance(0.9) ? String.fromCharCode(0x20 + random.int(95)) : random.pick(["\t", String.fromCharCode(0x80 + random.int(128))]))).join("");
@@ -397,9 +391,9 @@ function generator(random: Random, context: { port: number; bases: { name: strin
     }
   }
 
-  /** Every path to a value in a JSON object, for field mutations. */
+  /** Every path to a value in a JSON object (down to a depth of 4), for field mutations. */
   function paths(value: unknown, prefix: string[] = []): string[][] {
-    if (typeof value !== "object" || value === null) return [prefix];
+    if (typeof value !== "object" || value === null || prefix.length >= 4) return [prefix];
     return [prefix, ...Object.entries(value).flatMap(([key, child]) => paths(child, [...prefix, key]))];
   }
 
@@ -416,23 +410,22 @@ function generator(random: Random, context: { port: number; bases: { name: strin
       switch (random.int(6)) {
         case 0: delete parent[key]; break;
         case 1: parent[randomToken(10)] = randomJson(); break;
-        // The action is never set to "close": a replayed voucher's signature would close the channel.
+        // The action is never set to "close": a replayed voucher's valid signature would close the channel.
         case 2: if (key === "action") parent[key] = random.pick(ACTIONS); else parent[key] = random.pick(AMOUNTS); break;
         case 3: if (key === "type") parent[key] = random.pick(["hash", "authorization", "permit2", "", 1]); else parent[key] = randomHex(random.pick([20, 32, 65])); break;
         default: parent[key] = randomJson();
       }
-      if (parent.action === "close" && key !== "action") parent.action = "voucher";
     }
     return value;
   }
 
   /** Flips, inserts and deletes bytes (or characters of `alphabet`) in a string. */
-  function mutateText(text: string, alphabet?: string): string {
+  function mutateText(text: string, alphabet?: readonly string[]): string {
     let chars = [...text];
     const rounds = 1 + random.int(4);
     for (let round = 0; round < rounds; round++) {
       const at = random.int(chars.length + 1);
-      const char = () => (alphabet && random.chance(0.8) ? random.pick([...alphabet]) : String.fromCharCode(random.int(256)));
+      const char = () => (alphabet && random.chance(0.8) ? random.pick(alphabet) : String.fromCharCode(random.int(256)));
       switch (random.int(4)) {
         case 0: chars[at] = char(); break;
         case 1: chars.splice(at, 0, char()); break;
@@ -448,16 +441,16 @@ function generator(random: Random, context: { port: number; bases: { name: strin
   const sendable = (value: string) => value.replace(/[^\t\x20-\x7e\x80-\xff]/g, "?");
 
   function authorization(): string | undefined {
-    const base = random.pick(context.bases).value;
+    const base = random.pick(Object.values(context.bases));
     switch (random.int(12)) {
       case 0: return undefined;
       case 1: return random.pick(["Payment", "Payment ", "payment x", "Bearer abc", "Basic dXNlcjpwYXNz", "Payment =", "Payment a b", "PAYMENT " + encodeBase64url("{}")]);
-      case 2: return `Payment ${Array.from({ length: random.int(400) }, () => random.pick([...BASE64URL])).join("")}`;
+      case 2: return `Payment ${Array.from({ length: random.int(400) }, () => random.pick(BASE64URL)).join("")}`;
       case 3: {
         const full = encode(JSON.stringify(base));
         return full.slice(0, random.int(full.length));
       }
-      case 4: return `Payment ${mutateText(encodeBase64url(JSON.stringify(base)), `${BASE64URL}=+/. `)}`;
+      case 4: return `Payment ${mutateText(encodeBase64url(JSON.stringify(base)), [...BASE64URL, ..."=+/. "])}`;
       case 5: return encode(mutateText(JSON.stringify(base)));
       case 6: return encode(JSON.stringify(randomJson()));
       case 7: return random.pick(context.spentCredentials);
@@ -476,15 +469,16 @@ function generator(random: Random, context: { port: number; bases: { name: strin
       headers["idempotency-key"] = sendable(random.pick([randomToken(20), "", " ", "k".repeat(256), "k".repeat(255), randomValue(30), "\x80\xff"]));
     }
     for (let i = random.int(random.chance(0.1) ? 30 : 3); i > 0; i--) headers[random.chance(0.6) ? random.pick(HEADER_NAMES) : randomToken(20).toLowerCase()] = randomValue(60);
-    // Headers beyond Node's 16 KiB limit.
-    if (random.chance(0.01)) headers["x-big"] = "b".repeat(17_000);
+    // Headers beyond Node's 16 KiB limit. Not on a HEAD: when they reach the server in several reads,
+    // clientErrorHandler cannot tell the method and answers with a body, which Node's client rejects.
+    if (random.chance(0.01) && method !== "HEAD") headers["x-big"] = "b".repeat(17_000);
     let body: Buffer | undefined;
     const bodyKind = random.int(10);
     if (bodyKind < 2) body = random.bytes(random.int(4_096));
     else if (bodyKind === 2) body = Buffer.from(JSON.stringify(randomJson()));
     // Large bodies only on requests Node parses: one it refuses is answered and the connection closed
     // at once, as Node does, and the reset of a client still sending can come before it reads the answer.
-    else if (bodyKind === 3 && random.chance(0.1) && (METHODS as readonly string[]).includes(method) && !headers["x-big"]) body = random.bytes(256 * 1024 + random.int(768 * 1024));
+    else if (bodyKind === 3 && random.chance(0.1) && (METHODS as readonly string[]).includes(method) && !headers["x-big"]) body = random.bytes(64 * 1024 + random.int(256 * 1024));
     // Framed explicitly: Node's client sends the body of a GET, HEAD, DELETE or OPTIONS unframed otherwise.
     const chunked = random.chance(0.3);
     if (body !== undefined) {

@@ -26,7 +26,8 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: B
   const title = STATUS_CODES[status]!;
   const body = JSON.stringify(statusProblem(status, title, `The request could not be parsed (${error.code ?? error.message})`));
   // The answer to a HEAD has no body (a client would read it as the next response). The packet being
-  // parsed is the best hint of the method Node has: usually the whole request.
+  // parsed is the only hint of the method: usually the whole request, but headers that arrive in
+  // several reads (an oversized set) leave it unknown, and then the body is sent.
   const head = error.rawPacket?.subarray(0, 5).toString("latin1") === "HEAD ";
   const headers = Object.entries({ ...PROBLEM_HEADERS, "content-length": Buffer.byteLength(body), connection: "close" });
   socket.end(`HTTP/1.1 ${status} ${title}\r\n${headers.map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n${head ? "" : body}`, () => socket.destroy());
