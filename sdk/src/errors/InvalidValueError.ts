@@ -12,7 +12,8 @@ export type InvalidValueKind =
   | "base64url"
   | "json"
   | "challenge"
-  | "receipt";
+  | "receipt"
+  | "request";
 
 /** A value (usually from the wire) is malformed or out of range. */
 export class InvalidValueError extends TollgateError {

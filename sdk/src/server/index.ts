@@ -18,6 +18,7 @@ export {
 export { meteredEventStream, type MeteredChunk, type MeteredEventStreamParameters } from "./meteredEventStream.js";
 export { toNodeHandler, type FetchHandler, type NodeHandler } from "./adapters/toNodeHandler.js";
 export { paidExpressHandler } from "./adapters/express.js";
+export { clientErrorHandler } from "./adapters/clientErrorHandler.js";
 export { MIN_CLOSE_GRACE_PERIOD } from "./chain.js";
 export * from "./store/index.js";
 export { PaymentProblemError, problemTypes, type ProblemDetails, type ProblemName } from "../protocol/problems.js";

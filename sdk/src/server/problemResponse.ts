@@ -15,13 +15,13 @@ import { PaymentProblemError, type ProblemDetails } from "../protocol/problems.j
  */
 export function problemResponse(error: unknown, freshChallenge: () => string): Response | undefined {
   let problem: ProblemDetails;
-  const headers = new Headers({ "content-type": "application/problem+json", "cache-control": "no-store" });
+  const headers = new Headers(PROBLEM_HEADERS);
   if (error instanceof PaymentProblemError) {
     problem = error.toProblemDetails();
     if (problem.status === 402) headers.set("www-authenticate", freshChallenge());
     if (error.retryAfter !== undefined) headers.set("retry-after", String(error.retryAfter));
   } else if (isServerSideFailure(error)) {
-    problem = { type: "about:blank", title: "Service Unavailable", status: 503, detail: error.message };
+    problem = statusProblem(503, "Service Unavailable", error.message);
     if (error instanceof TransactionOutcomeUnknownError) problem.txHash = error.hash;
     headers.set("retry-after", "5");
   } else if (error instanceof InvalidValueError) {
@@ -30,6 +30,19 @@ export function problemResponse(error: unknown, freshChallenge: () => string): R
     return undefined;
   }
   return new Response(JSON.stringify(problem), { status: problem.status, headers });
+}
+
+/** The headers of every problem response: never cached, since each answers one request. */
+export const PROBLEM_HEADERS = { "content-type": "application/problem+json", "cache-control": "no-store" } as const;
+
+/** A problem without a type of its own (RFC 9457 `about:blank`): the status and its title say what failed. */
+export function statusProblem(status: number, title: string, detail: string): ProblemDetails {
+  return { type: "about:blank", title, status, detail };
+}
+
+/** A `400 Bad Request` problem for a request that cannot be served at all (a malformed Host, target or method). */
+export function badRequestResponse(detail: string): Response {
+  return new Response(JSON.stringify(statusProblem(400, "Bad Request", detail)), { status: 400, headers: PROBLEM_HEADERS });
 }
 
 function isServerSideFailure(error: unknown): error is Error {

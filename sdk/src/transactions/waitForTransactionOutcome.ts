@@ -1,5 +1,5 @@
 import type { Client, Hex, TransactionReceipt } from "viem";
-import { call, getTransaction, waitForTransactionReceipt } from "viem/actions";
+import { call, getBlockNumber, getTransaction, getTransactionReceipt, waitForTransactionReceipt } from "viem/actions";
 import type { ContractRevertedError } from "../errors/ContractRevertedError.js";
 import { TransactionOutcomeUnknownError } from "../errors/TransactionOutcomeUnknownError.js";
 import { TransactionReplacedError } from "../errors/TransactionReplacedError.js";
@@ -41,6 +41,17 @@ async function explainRevert(client: Client, receipt: TransactionReceipt): Promi
   }
 }
 
+/** The receipt of `hash` if it is mined with `confirmations` blocks already, else undefined. */
+async function confirmedReceipt(client: Client, hash: Hex, confirmations: number): Promise<TransactionReceipt | undefined> {
+  try {
+    const receipt = await getTransactionReceipt(client, { hash });
+    if (confirmations <= 1) return receipt;
+    return (await getBlockNumber(client, { cacheTime: 0 })) - receipt.blockNumber + 1n >= BigInt(confirmations) ? receipt : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Waits for a transaction and classifies its outcome (spec "Transaction Outcome Checks"):
  * status 1 resolves with the receipt; status 0 rejects at once with a final ContractRevertedError
@@ -57,15 +68,20 @@ export async function waitForTransactionOutcome({
   let replaced = false;
   let receipt: TransactionReceipt;
   try {
-    receipt = await waitForTransactionReceipt(client, {
-      hash,
-      timeout,
-      confirmations,
-      // A repriced transaction is the same call at a higher fee: its receipt is this one's outcome.
-      onReplaced: ({ reason }) => {
-        replaced = reason !== "repriced";
-      },
-    });
+    // A transaction already mined deep enough is read directly. viem's waitForTransactionReceipt shares
+    // one observation among concurrent waits for a hash and leaves the joiners subscribed until their
+    // own timeout, so a wait that came later joined a finished observation and saw no receipt.
+    receipt =
+      (await confirmedReceipt(client, hash, confirmations)) ??
+      (await waitForTransactionReceipt(client, {
+        hash,
+        timeout,
+        confirmations,
+        // A repriced transaction is the same call at a higher fee: its receipt is this one's outcome.
+        onReplaced: ({ reason }) => {
+          replaced = reason !== "repriced";
+        },
+      }));
   } catch (error) {
     throw new TransactionOutcomeUnknownError(hash, { cause: error });
   }

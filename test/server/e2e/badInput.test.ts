@@ -2,13 +2,15 @@
 // answered with the right status and RFC 9457 problem type (application/problem+json; a 402 also with
 // a fresh challenge and no-store) and leaves the store exactly as it was.
 import assert from "node:assert/strict";
+import { createServer, type RequestListener, type ServerOptions } from "node:http";
+import { connect } from "node:net";
 import { type Address, createWalletClient, encodeFunctionData, type Hex, http, keccak256 } from "viem";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
 import { encodeChallengeRequest, decodeChallengeRequest, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { formatSessionPayload, type SessionPayload } from "../../../sdk/src/session/payload.js";
-import type { PaymentGate, SessionRoute, SessionStore } from "../../../sdk/src/server/index.js";
+import { clientErrorHandler, paidExpressHandler, type PaymentGate, type SessionRoute, type SessionStore, toNodeHandler } from "../../../sdk/src/server/index.js";
 import { closeChannel } from "../../../sdk/src/transactions/closeChannel.js";
 import { freePort, startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import {
@@ -29,6 +31,7 @@ import {
   startServer,
   type TestServer,
 } from "./helpers.js";
+import { rawRequest } from "./rawHttp.js";
 
 const PRICE = 1_000n;
 const DEPOSIT = 100_000n;
@@ -49,6 +52,7 @@ describe("server e2e: bad input is refused with the right problem and changes no
   let channelId: Hex;
   let offer: Offer;
   let base: string;
+  let itemRoute: SessionRoute;
 
   before(async function () {
     chain = await startLocalChain();
@@ -71,6 +75,7 @@ describe("server e2e: bad input is refused with the right problem and changes no
       return route.handle(request, async () => Response.json({ item: "ok" }));
     });
     base = server.url;
+    itemRoute = routes["/item"]!;
 
     payer = new Payer(chain, chain.account(2));
     await chain.mint(payer.address, 10_000_000n);
@@ -415,6 +420,18 @@ describe("server e2e: bad input is refused with the right problem and changes no
       await expectRejected(credential(offer.challenge, await payer.openPayload(opened, PRICE), payer.source), 402, `${PROBLEMS}verification-failed`);
     });
 
+    it("test_badInput_openCredentialSentConcurrentlyThenAgain_isAnsweredWithoutWaitingForTheTimeout", async function () {
+      // Found by the HTTP fuzz: concurrent waits for one mined receipt shared a viem observer whose
+      // joiners stayed subscribed until their own timeout, so a later wait for that hash joined a
+      // finished observation and got no receipt although the transaction was mined. (Signatures are now
+      // checked before any chain wait, so the copies are valid ones, sent as balance-only HEADs.)
+      const opened = await payer.openOnChain(seller, 20_000n);
+      const authorization = credential(offer.challenge, await payer.openPayload(opened, PRICE), payer.source);
+      const head = () => fetch(`${base}/item`, { method: "HEAD", headers: { authorization } });
+      for (const response of await Promise.all(Array.from({ length: 8 }, head))) assert.equal(response.status, 204);
+      for (let i = 0; i < 3; i++) assert.equal((await head()).status, 204);
+    });
+
     it("test_badInput_openWithAHashThatWasNeverMined_is402WithRetryAfter", async function () {
       // Issue 8, item 6: a transaction not (yet) mined is the client's to retry, not a server failure.
       const opened = await payer.openOnChain(seller, 20_000n);
@@ -498,6 +515,116 @@ describe("server e2e: bad input is refused with the right problem and changes no
       await expectRejected(credential(offer.challenge, await payer.voucher(second.channelId, 2n * PRICE)), 410, `${SESSION_PROBLEMS}channel-finalized`);
       await expectRejected(credential(offer.challenge, await payer.voucher(second.channelId, PRICE)), 410, `${SESSION_PROBLEMS}channel-finalized`);
       await expectRejected(credential(offer.challenge, { action: "close", channelId: second.channelId, cumulativeAmount: PRICE, signature: await payer.sign(second.channelId, PRICE) }), 410, `${SESSION_PROBLEMS}channel-finalized`, { method: "POST" });
+    });
+  });
+
+  describe("malformed HTTP requests, from every adapter", function () {
+    let port: number;
+    before(function () {
+      port = Number(new URL(base).port);
+      server.server.on("clientError", clientErrorHandler);
+    });
+
+    /** Sends raw bytes and expects an about:blank problem with `status`, the store untouched. */
+    async function expectRawProblem(bytes: string | Uint8Array, status: number, targetPort = port) {
+      const before = await snapshot(store);
+      const response = await rawRequest(targetPort, bytes);
+      assert.equal(response.status, status, `expected ${status} for ${JSON.stringify(String(bytes).slice(0, 80))}, got ${response.status}: ${response.body}`);
+      assert.equal(response.headers["content-type"], "application/problem+json");
+      assert.equal(response.headers["cache-control"], "no-store");
+      const problem = JSON.parse(response.body) as Record<string, unknown>;
+      assert.deepEqual([problem.type, problem.status], ["about:blank", status]);
+      assert.equal(typeof problem.detail, "string");
+      assert.deepEqual(await snapshot(store), before, "a refused request changed the store");
+      return problem;
+    }
+
+    const badHosts = ["a b", "user@127.0.0.1", "[::1", "%zz", "127.0.0.1:99999", "127.0.0.1:port", "", "127.0.0.1#x", "127.0.0.1/x", "127.0.0.1?x", "h\\x"];
+
+    it("test_badInput_malformedHost_isBadRequestProblemFromTheNodeAdapter", async function () {
+      // Each with a valid paying voucher: the request must not reach the gate, let alone be charged.
+      const authorization = credential(offer.challenge, await payer.voucher(channelId, (await store.getChannel(channelId))!.acceptedCumulative + PRICE));
+      for (const host of badHosts) {
+        await expectRawProblem(`GET /item HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${authorization}\r\n\r\n`, 400);
+      }
+    });
+
+    /** A server for one test: `node:http` with `options`, in front of `handler`, answering parser errors with problems. */
+    async function withServer(options: ServerOptions, handler: RequestListener, run: (port: number) => Promise<void>) {
+      const other = createServer(options, handler).on("clientError", clientErrorHandler);
+      await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+      try {
+        await run((other.address() as { port: number }).port);
+      } finally {
+        other.closeAllConnections();
+        await new Promise((resolve) => other.close(resolve));
+      }
+    }
+
+    it("test_badInput_malformedHost_isBadRequestProblemFromPaidExpressHandler", async function () {
+      // Express hands a handler's error to its error middleware, which answers 500: a bad Host must not get there.
+      const errors: unknown[] = [];
+      const handler = paidExpressHandler(itemRoute, async () => Response.json({ item: "ok" }));
+      const express: RequestListener = (request, response) =>
+        handler(request, response, (error) => {
+          errors.push(error);
+          response.statusCode = 500;
+          response.end();
+        });
+      await withServer({}, express, async (expressPort) => {
+        for (const host of badHosts) await expectRawProblem(`GET /item HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 400, expressPort);
+      });
+      assert.deepEqual(errors, []);
+    });
+
+    it("test_badInput_http11RequestWithoutHost_isBadRequestProblem", async function () {
+      // Node's own check (requireHostHeader) answers without a body; with it off, the adapter answers a problem.
+      const handler = toNodeHandler((request) => itemRoute.handle(request, async () => Response.json({ item: "ok" })));
+      await withServer({ requireHostHeader: false }, handler, async (hostlessPort) => {
+        await expectRawProblem("GET /item HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, hostlessPort);
+        // HTTP/1.0 has no Host requirement: answered as usual.
+        assert.equal((await rawRequest(hostlessPort, "GET /item HTTP/1.0\r\n\r\n")).status, 402);
+      });
+    });
+
+    it("test_badInput_methodAFetchRequestCannotCarry_isBadRequestProblem", async function () {
+      // TRACE is a valid HTTP method that the fetch API refuses to construct a Request with.
+      await expectRawProblem(`TRACE /item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 400);
+      // The asterisk-form target has no path a fetch handler could route.
+      await expectRawProblem(`OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 400);
+    });
+
+    it("test_badInput_absoluteFormTarget_isServedAtItsOwnPath", async function () {
+      // RFC 9112 §3.2.2: the target's authority replaces Host; the path is the target's path.
+      const response = await rawRequest(port, `GET http://127.0.0.1:${port}/item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      assert.equal(response.status, 402, response.body);
+      assert.match(response.headers["www-authenticate"] ?? "", /^Payment /);
+    });
+
+    it("test_badInput_requestNodeCannotParse_isAnsweredWithAProblemByClientErrorHandler", async function () {
+      await expectRawProblem("FOO /item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400);
+      await expectRawProblem("GET item HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400);
+      await expectRawProblem("GET /item HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\0b\r\n\r\n", 400);
+      await expectRawProblem("GET /item HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Name: x\r\n\r\n", 400);
+      await expectRawProblem("POST /item HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
+      await expectRawProblem("POST /item HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400);
+      await expectRawProblem(`GET /item HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`, 431);
+      // A request cut short by the client's end of stream.
+      await expectRawProblem("GET /item HTTP/1.1\r\nHost: 127.0", 400);
+    });
+
+    it("test_badInput_headRequestNodeCannotParse_isAnsweredWithoutABody", async function () {
+      // A body after the answer to a HEAD would be read by the client as the next response.
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(port, "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+        socket.on("close", () => resolve(text));
+        socket.write(`HEAD /item HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+      });
+      assert.match(answer, /^HTTP\/1\.1 431 /);
+      assert.match(answer, /\r\ncontent-type: application\/problem\+json\r\n/);
+      assert.ok(answer.endsWith("\r\n\r\n"), `a body follows the headers: ${JSON.stringify(answer)}`);
     });
   });
 
