@@ -206,7 +206,7 @@ describe("server e2e: hostile scope (several gates on one store, closing channel
     // A reservation a crash left on A's channel is A's to release, not C's.
     await store.withChannel(ofA.channelId, async (tx) => {
       const channel = tx.channel!;
-      await tx.putCharge({ channelId: channel.channelId, key: "request:crashed", payer: channel.payer, amount: PRICE, units: 1n, status: "reserved", createdAt: 0, updatedAt: 0 });
+      await tx.putCharge({ channelId: channel.channelId, key: "request:crashed", payer: channel.payer, amount: PRICE, units: 1n, status: "reserved", fingerprint: null, createdAt: 0, updatedAt: 0 });
       await tx.putChannel({ ...channel, reserved: channel.reserved + PRICE });
     });
     const before = await snapshot(store);
