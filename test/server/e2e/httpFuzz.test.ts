@@ -7,7 +7,7 @@
 // problem, and the refused requests leave the store exactly as it was.
 // Replay a run with FUZZ_SEED=<seed>; FUZZ_REQUESTS=<n> changes the number of requests.
 import assert from "node:assert/strict";
-import { Agent, createServer, type IncomingHttpHeaders, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { Address, Hex } from "viem";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
 import type { PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
@@ -71,12 +71,17 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
       response.statusCode = 500;
       response.end(`next(${String(error)})`);
     };
-    // As docs/server.md sets a server up: Host checked by the adapter, parser errors answered as problems.
+    const listener = (request: IncomingMessage, response: ServerResponse) =>
+      request.url?.startsWith("/express") ? express(request, response, expressNext(response)) : fetchStyle(request, response);
+    // As docs/server.md sets a server up: Host checked by the adapter, parser errors answered as
+    // problems, unknown expectations served rather than refused with a bodyless 417.
     server = createServer(
       // Keep-alive connections stay up for the whole run (a close racing a reuse would look like a hang).
       { requireHostHeader: false, keepAliveTimeout: 60_000 },
-      (request, response) => (request.url?.startsWith("/express") ? express(request, response, expressNext(response)) : fetchStyle(request, response)),
-    ).on("clientError", clientErrorHandler);
+      listener,
+    )
+      .on("clientError", clientErrorHandler)
+      .on("checkExpectation", listener);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as { port: number }).port;
     base = `http://127.0.0.1:${port}`;
@@ -360,7 +365,7 @@ const ODD_METHODS = ["FOO", "get", "G3T", "PROPFIND", "QUERY", "SEARCH", "PURGE"
 const GATE_PATHS = ["/item", "/item", "/item", "/post", "/post", "/express", "/express?x=1"] as const;
 const PATHS = ["/", "/item?x=1", "/item/", "//item", "/item/../item", "/ITEM", "/item%00", "/%2e%2e/item", "/item?" + "q".repeat(3000), "/nope", "/item;a=b", "/item#x"] as const;
 const HOSTS = ["", " ", "a b", "user@host", "[::1", "[::1]:80", "%zz", "host:99999", "host:port", "host#x", "host/x", "host?x", "h\\x", "xn--", "-", "127.0.0.1:0", "\xff\xfe", "a".repeat(300), "[", "]", ":", "host:", "@", "h\tx", "localhost:8080"] as const;
-const HEADER_NAMES = ["accept", "content-type", "x-forwarded-for", "x-forwarded-host", "cookie", "range", "if-none-match", "x-units", "te", "accept-encoding", "origin", "via", "forwarded", "x-payment", "payment-receipt", "www-authenticate"] as const;
+const HEADER_NAMES = ["expect", "accept", "content-type", "x-forwarded-for", "x-forwarded-host", "cookie", "range", "if-none-match", "x-units", "te", "accept-encoding", "origin", "via", "forwarded", "x-payment", "payment-receipt", "www-authenticate"] as const;
 const TOKEN_CHARS = [..."!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"];
 const BASE64URL = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"];
 /** Amounts no valid credential of the run carries (the unclaimed top-up's is left out on purpose). */
