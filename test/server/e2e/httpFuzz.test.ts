@@ -4,10 +4,11 @@
 // their base64url, their JSON text and their fields), Idempotency-Key values and bodies over keep-alive
 // connections, and raw-socket requests with malformed request lines and header bytes. Every request
 // gets an answer (or, on a raw socket, a clean close) within a bound, none is a 5xx, every 4xx is a
-// problem, and the refused requests leave the store exactly as it was.
+// problem, and the refused requests leave the store exactly as it was. A second test hands the same
+// kind of requests to the fetch-style core (`route.handle`) directly, as Bun, Deno or Workers would.
 // Replay a run with FUZZ_SEED=<seed>; FUZZ_REQUESTS=<n> changes the number of requests.
 import assert from "node:assert/strict";
-import { Agent, createServer, type IncomingHttpHeaders, request as httpRequest, type Server, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import type { Address, Hex } from "viem";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
 import type { PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
@@ -19,6 +20,8 @@ import { rawRequest, type RawResponse } from "./rawHttp.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x7011_9a7e) >>> 0;
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
+/** Requests generated for the fetch-style core called directly (the raw-socket share is left out). */
+const CORE_REQUESTS = 2_000;
 /** Share of the requests sent on raw sockets (one connection each). */
 const RAW_SHARE = 0.12;
 const HTTP_CONCURRENCY = 6;
@@ -44,6 +47,8 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
   let channelId: Hex;
   let itemOffer: Offer;
   let postOffer: Offer;
+  /** The fetch-style core of /item, called without HTTP in the second test. */
+  let itemRoute: SessionRoute;
   /** Credentials the mutations start from: real ones of the funded channel, none of which can pay. */
   const bases: Record<string, Record<string, unknown>> = {};
   /** Credentials that did pay in the paying phase (replayed as is, they now find the balance spent). */
@@ -59,6 +64,7 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
       "/post": gate.session({ amount: 2n * PRICE, suggestedDeposit: DEPOSIT, minVoucherDelta: 2n * PRICE, description: "a posted item" }),
     };
     // As docs/server.md sets a server up: Host checked by the adapter, parser errors answered as problems.
+    itemRoute = routes["/item"]!;
     const fetchStyle = toNodeHandler(async (request) => {
       const route = routes[new URL(request.url).pathname];
       // Marked so that the checks know this 404 is the application's, not the gate's.
@@ -71,12 +77,17 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
       response.statusCode = 500;
       response.end(`next(${String(error)})`);
     };
-    // As docs/server.md sets a server up: Host checked by the adapter, parser errors answered as problems.
+    const listener = (request: IncomingMessage, response: ServerResponse) =>
+      request.url?.startsWith("/express") ? express(request, response, expressNext(response)) : fetchStyle(request, response);
+    // As docs/server.md sets a server up: Host checked by the adapter, parser errors answered as
+    // problems, unknown expectations served rather than refused with a bodyless 417.
     server = createServer(
       // Keep-alive connections stay up for the whole run (a close racing a reuse would look like a hang).
       { requireHostHeader: false, keepAliveTimeout: 60_000 },
-      (request, response) => (request.url?.startsWith("/express") ? express(request, response, expressNext(response)) : fetchStyle(request, response)),
-    ).on("clientError", clientErrorHandler);
+      listener,
+    )
+      .on("clientError", clientErrorHandler)
+      .on("checkExpectation", listener);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as { port: number }).port;
     base = `http://127.0.0.1:${port}`;
@@ -236,6 +247,39 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
     const paid = await pay(`${base}/item`, credential(itemOffer.challenge, await payer.voucher(channelId, accepted + PRICE)));
     await expectPaid(paid, accepted + PRICE);
   });
+
+  it("test_httpFuzz_fetchStyleCoreCalledDirectly_neverThrowsNorAnswers5xx", async function () {
+    // Bun, Deno, Workers and Next.js hand `route.handle` the Request themselves: the same inputs, no Node in front.
+    const random = prng(SEED ^ 0x5eed);
+    const generate = generator(random, { port, bases, spentCredentials });
+    const cases = Array.from({ length: CORE_REQUESTS }, (_, index) => ({ index, ...generate() })).filter((c): c is HttpCase & { index: number } => c.kind === "http");
+    const failures: string[] = [];
+    let unrepresentable = 0;
+    let neverMined = 0;
+    const before = await snapshot(store);
+    await pool(cases, HTTP_CONCURRENCY, async (c) => {
+      let request: Request;
+      try {
+        const hasBody = c.body !== undefined && c.method !== "GET" && c.method !== "HEAD";
+        request = new Request(`http://127.0.0.1${c.path}`, { method: c.method, headers: c.headers, ...(hasBody ? { body: new Uint8Array(c.body!) } : {}) });
+      } catch {
+        // What the fetch API cannot represent never reaches the core.
+        return void unrepresentable++;
+      }
+      try {
+        const response = await itemRoute.handle(request, async () => Response.json({ item: "served" }));
+        const body = await response.text();
+        if (response.status === 503 && (await namesAnUnknownTransaction(chain, c.headers.authorization))) return void neverMined++;
+        const problem = checkAnswer(response.status, Object.fromEntries(response.headers), body, c.method === "HEAD");
+        if (problem && failures.length < 20) failures.push(`#${c.index} ${problem}\n    ${describeHttp(c).slice(0, 3000)}`);
+      } catch (error) {
+        if (failures.length < 20) failures.push(`#${c.index} threw ${(error as Error).stack}\n    ${describeHttp(c).slice(0, 3000)}`);
+      }
+    });
+    console.log(`      fetch-style core, seed ${SEED}: ${cases.length - unrepresentable} requests (${unrepresentable} not representable as a Request); 503 for never-mined transactions: ${neverMined}`);
+    assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} failing requests`);
+    assert.deepEqual(await snapshot(store), before, `seed ${SEED}: a refused request changed the store`);
+  });
 });
 
 // ---------------------------------------------------------------- checks
@@ -360,7 +404,7 @@ const ODD_METHODS = ["FOO", "get", "G3T", "PROPFIND", "QUERY", "SEARCH", "PURGE"
 const GATE_PATHS = ["/item", "/item", "/item", "/post", "/post", "/express", "/express?x=1"] as const;
 const PATHS = ["/", "/item?x=1", "/item/", "//item", "/item/../item", "/ITEM", "/item%00", "/%2e%2e/item", "/item?" + "q".repeat(3000), "/nope", "/item;a=b", "/item#x"] as const;
 const HOSTS = ["", " ", "a b", "user@host", "[::1", "[::1]:80", "%zz", "host:99999", "host:port", "host#x", "host/x", "host?x", "h\\x", "xn--", "-", "127.0.0.1:0", "\xff\xfe", "a".repeat(300), "[", "]", ":", "host:", "@", "h\tx", "localhost:8080"] as const;
-const HEADER_NAMES = ["accept", "content-type", "x-forwarded-for", "x-forwarded-host", "cookie", "range", "if-none-match", "x-units", "te", "accept-encoding", "origin", "via", "forwarded", "x-payment", "payment-receipt", "www-authenticate"] as const;
+const HEADER_NAMES = ["expect", "accept", "content-type", "x-forwarded-for", "x-forwarded-host", "cookie", "range", "if-none-match", "x-units", "te", "accept-encoding", "origin", "via", "forwarded", "x-payment", "payment-receipt", "www-authenticate"] as const;
 const TOKEN_CHARS = [..."!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"];
 const BASE64URL = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"];
 /** Amounts no valid credential of the run carries (the unclaimed top-up's is left out on purpose). */
