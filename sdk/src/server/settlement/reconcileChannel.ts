@@ -3,11 +3,11 @@ import { getChannel } from "../../channel/getChannel.js";
 import { onChain } from "../chain.js";
 import type { PaymentGate } from "../createPaymentGate.js";
 import type { ChannelRecord } from "../store/SessionStore.js";
-import { type GateScope, isInScope } from "./gateScope.js";
+import { inScope, type StoreScope } from "../scopedStore.js";
 
 export type ReconcileChannelParameters = {
   gate: PaymentGate;
-  scope: GateScope;
+  scope: StoreScope;
   channelId: Hex;
   /** Read the chain as of this block (a confirmed one) instead of the latest. */
   blockNumber?: bigint | undefined;
@@ -28,7 +28,7 @@ export async function reconcileChannel({ gate, scope, channelId, blockNumber, on
   let requested = false;
   const updated = await store.withChannel(channelId, async (tx) => {
     const current = tx.channel;
-    if (!current || !isInScope(current, scope) || current.status === "closed") return undefined;
+    if (!current || !inScope(scope)(current) || current.status === "closed") return undefined;
     const latest = blockNumber === undefined;
     const next: ChannelRecord = {
       ...current,

@@ -4,12 +4,12 @@ import { tollgateEscrowAbi } from "../../generated/tollgateEscrowAbi.js";
 import { onChain } from "../chain.js";
 import type { PaymentGate } from "../createPaymentGate.js";
 import type { ChannelRecord } from "../store/SessionStore.js";
-import type { GateScope } from "./gateScope.js";
+import type { StoreScope } from "../scopedStore.js";
 import { reconcileChannel } from "./reconcileChannel.js";
 
 export type CloseWatcherParameters = {
   gate: PaymentGate;
-  scope: GateScope;
+  scope: StoreScope;
   /** Blocks scanned back from the confirmed head on the first run. */
   lookbackBlocks: bigint;
   /** Blocks below the last scanned one that every run scans again. */
