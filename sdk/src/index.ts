@@ -3,6 +3,7 @@
 // Errors
 export { TollgateError, type TollgateErrorCode, type TollgateErrorOptions } from "./errors/TollgateError.js";
 export { InvalidValueError, type InvalidValueKind } from "./errors/InvalidValueError.js";
+export { ConfigurationError } from "./errors/ConfigurationError.js";
 export { ContractRevertedError, type ContractRevertedErrorParameters } from "./errors/ContractRevertedError.js";
 export { TransactionOutcomeUnknownError } from "./errors/TransactionOutcomeUnknownError.js";
 export { TransactionReplacedError } from "./errors/TransactionReplacedError.js";

@@ -1,6 +1,7 @@
 /** Every error code the SDK raises; `TollgateError.code` narrows to one of these. */
 export type TollgateErrorCode =
   | "INVALID_VALUE"
+  | "INVALID_CONFIGURATION"
   | "CONTRACT_REVERTED"
   | "TRANSACTION_REPLACED"
   | "OUTCOME_UNKNOWN"
