@@ -1,7 +1,17 @@
-import { type Account, type Address, type Chain, type Client, type Hex, isAddressEqual, parseEventLogs, type TransactionReceipt, TransactionReceiptNotFoundError, type Transport } from "viem";
+import {
+  type Account,
+  type Address,
+  BaseError,
+  type Chain,
+  type Client,
+  ContractFunctionRevertedError,
+  ContractFunctionZeroDataError,
+  type Hex,
+  isAddressEqual, parseEventLogs, type TransactionReceipt, TransactionReceiptNotFoundError, type Transport } from "viem";
 import { getBlockNumber, getCode, getTransactionReceipt, readContract } from "viem/actions";
 import { getChannel } from "../channel/getChannel.js";
 import type { Channel } from "../channel/Channel.js";
+import { ConfigurationError } from "../errors/ConfigurationError.js";
 import { ContractRevertedError } from "../errors/ContractRevertedError.js";
 import { RpcError } from "../errors/RpcError.js";
 import { TollgateError } from "../errors/TollgateError.js";
@@ -119,12 +129,20 @@ async function minedReceipt(chain: GateChain, hash: Hex): Promise<TransactionRec
 /** Refuses an escrow whose grace period would not leave the seller time to settle a forced close. */
 export async function assertGracePeriod(chain: GateChain): Promise<bigint> {
   const gracePeriod = await onChain("read the escrow's grace period", () =>
-    readContract(chain.publicClient, { address: chain.escrow, abi: tollgateEscrowAbi, functionName: "CLOSE_GRACE_PERIOD" }),
+    readContract(chain.publicClient, { address: chain.escrow, abi: tollgateEscrowAbi, functionName: "CLOSE_GRACE_PERIOD" }).catch((error: unknown) => {
+      if (!isContractRefusal(error)) throw error;
+      throw new ConfigurationError("escrow", `\`escrow\` ${chain.escrow} is not a Tollgate escrow: it does not answer CLOSE_GRACE_PERIOD()`, { cause: error });
+    }),
   );
   if (BigInt(gracePeriod) < MIN_CLOSE_GRACE_PERIOD) {
-    throw new Error(`The escrow's CLOSE_GRACE_PERIOD of ${gracePeriod}s is below the ${MIN_CLOSE_GRACE_PERIOD}s a seller needs`);
+    throw new ConfigurationError("escrow", `\`escrow\` ${chain.escrow} has a CLOSE_GRACE_PERIOD of ${gracePeriod}s, below the ${MIN_CLOSE_GRACE_PERIOD}s a seller needs`);
   }
   return BigInt(gracePeriod);
+}
+
+/** Whether a contract call failed because the contract refused it (reverted or returned nothing), not the transport. */
+export function isContractRefusal(error: unknown): boolean {
+  return error instanceof BaseError && error.walk((cause) => cause instanceof ContractFunctionRevertedError || cause instanceof ContractFunctionZeroDataError) !== null;
 }
 
 export type CodeCacheOptions = {

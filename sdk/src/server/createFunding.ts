@@ -29,7 +29,6 @@ export type FundingParameters = {
   /** Milliseconds a client's own funding transaction is looked up for before it is asked to retry. */
   receiptTimeout: number;
   now: () => number;
-  checkGracePeriod: () => Promise<unknown>;
   /** The record of a channel first seen on-chain, once the gate may accept it (payee, token, one unit). */
   acceptable: (channelId: Hex, channel: Channel, price: bigint) => ChannelRecord;
   /** A canonical signature by the channel's signer (EOA, else ERC-1271). */
@@ -41,7 +40,7 @@ export type FundingParameters = {
  * their receipts, and those the gate relays and pays gas for (type authorization, with `feePayer`).
  * Everything a credential claims is checked before the chain is waited on or a transaction is sent.
  */
-export function createFunding({ chain, chainId, currency, recipient, store, feePayer, relayLimiter, receiptTimeout, now, checkGracePeriod, acceptable, verifySignature }: FundingParameters) {
+export function createFunding({ chain, chainId, currency, recipient, store, feePayer, relayLimiter, receiptTimeout, now, acceptable, verifySignature }: FundingParameters) {
   const { escrow } = chain;
 
   function assertEip3009(authorization: Eip3009Authorization, value: bigint, nonce: Hex) {
@@ -109,7 +108,6 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
     await assertFundedVoucher({ channelId, payer, authorizedSigner }, voucher, authorization.value);
     const existing = await store.getChannel(channelId);
     if (existing) return existing;
-    await checkGracePeriod();
     // Already open (this credential sent again after a failure or a crash): nothing to submit.
     const opened = await onChain("read the channel", () => getChannel({ client: chain.publicClient, escrow, channelId }));
     if (opened === null) {
@@ -179,7 +177,6 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
       throw new PaymentProblemError("verification-failed", { detail: "source does not name the payer of this channel", extensions: { channelId } });
     }
     await verifySignature({ channelId, payer, authorizedSigner }, { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature });
-    await checkGracePeriod();
     await confirmFunding(chain, { hash: payload.hash, channelId, eventName: "ChannelOpened", timeout: receiptTimeout });
     return acceptable(channelId, await readLiveChannel(chain, channelId), price);
   }

@@ -22,6 +22,7 @@ import {
 } from "../protocol/challenge.js";
 import { parseCredential } from "../protocol/credential.js";
 import { PaymentProblemError } from "../protocol/problems.js";
+import { ConfigurationError } from "../errors/ConfigurationError.js";
 import { formatReceipt } from "../protocol/receipt.js";
 import { type ClosePayload, parseSessionPayload, type SessionPayload } from "../session/payload.js";
 import { formatSessionRequest, type SessionRequest } from "../session/request.js";
@@ -33,13 +34,17 @@ import { verifyVoucher } from "../voucher/verifyVoucher.js";
 import { closeChannel } from "../transactions/closeChannel.js";
 import { acceptVoucher, available, finishCharge, insufficientBalance, type VerifiedVoucher, reserve } from "./accounting.js";
 import { applyFinalVoucher } from "./applyFinalVoucher.js";
-import { assertGracePeriod, createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
+import { createCodeCache, type GateChain, onChain, readLiveChannel } from "./chain.js";
+import { checkGateChain } from "./checkGateChain.js";
+import { checkGateConfig } from "./checkGateConfig.js";
 import { createFunding } from "./createFunding.js";
 import { createRelayLimiter, type RelayRateLimit } from "./createRelayLimiter.js";
 import { requestChargeKey } from "./idempotency.js";
 import { assertAdmissible } from "./assertAdmissible.js";
 import { assertContractSignerCredit, DEFAULT_CONTRACT_SIGNER_CREDIT } from "./contractSignerCredit.js";
-import { problemResponse } from "./problemResponse.js";
+import type { Price } from "./parsePrice.js";
+import { PROBLEM_HEADERS, problemResponse, statusProblem } from "./problemResponse.js";
+import { type RoutePrices, routePrices } from "./routePrices.js";
 import { scopeStore } from "./scopedStore.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
@@ -52,11 +57,18 @@ export type PaymentGateParameters = {
   currency: Address;
   /** The seller's account: receives payments and signs settle and close transactions. */
   account: Account;
-  /** Where payments go; defaults to `account.address`, which must then settle (payee only). */
+  /**
+   * Where payments go: `account.address`, the default. Another address is refused at creation, since
+   * settlement through the recipient's payee authorization is not supported yet.
+   */
   recipient?: Address;
   store: SessionStore;
-  /** Secret that makes challenge ids unforgeable; every instance of the server shares it (≥ 32 bytes). */
+  /** Secret that makes challenge ids unforgeable; every instance of the server shares it (≥ 32 bytes; by convention `TOLLGATE_SECRET`). */
   secret: string | Uint8Array;
+  /** The currency's decimals, for prices written as decimal strings; read from the token by `ready()` when not given (and checked against it when given). */
+  decimals?: number;
+  /** Which response statuses are charged (reserve mode); defaults to those below 400. A route's own `billable` wins. */
+  billable?: (status: number) => boolean;
   /** RPC transport; defaults to the chain's first RPC URL. */
   transport?: Transport;
   /** Protection space named in challenges; defaults to `"tollgate"`. */
@@ -76,7 +88,7 @@ export type PaymentGateParameters = {
    * 402 with Retry-After; defaults to 3 000.
    */
   receiptTimeout?: number;
-  /** `"reserve"` (default): hold the price, charge only when the handler answers below 500. `"charge"`: charge before the handler. */
+  /** `"reserve"` (default): hold the price, charge only when the response is `billable`. `"charge"`: charge before the handler. */
   chargeMode?: "reserve" | "charge";
   /** Seconds an Idempotency-Key stays bound to the request it paid for; defaults to 86 400 (a day). */
   idempotencyKeyTtl?: number;
@@ -91,20 +103,22 @@ export type PaymentGateParameters = {
 };
 
 export type SessionRouteParameters = {
-  /** Price per unit, in base units of the currency. */
-  amount: bigint;
+  /** Price per unit: a decimal string in the currency's units (`"0.01"`) or base units (`10_000n`). */
+  amount: Price;
   /** What a unit is (`"request"`, `"photo"`, `"llm_token"`…). */
   unitType?: string;
-  /** Deposit a new channel should hold; defaults to 100 units. */
-  suggestedDeposit?: bigint;
-  /** Smallest raise a new voucher may make; defaults to 0 (any). */
-  minVoucherDelta?: bigint;
+  /** Deposit a new channel should hold (a price, as `amount`); defaults to 100 units. */
+  suggestedDeposit?: Price;
+  /** Smallest raise a new voucher may make (a price, as `amount`); defaults to 0 (any). */
+  minVoucherDelta?: Price;
   /**
    * Smallest deposit the server pays gas to open (with `feePayer`); defaults to one unit. Raise it to
    * make gas-griefing with tiny relayed opens unprofitable; clients learn it only from the refusal.
    */
-  minRelayedDeposit?: bigint;
+  minRelayedDeposit?: Price;
   description?: string;
+  /** Which response statuses are charged; defaults to the gate's `billable`. */
+  billable?: (status: number) => boolean;
   /** Units one request consumes; defaults to 1. Streams meter their own units instead. */
   units?: (request: Request) => bigint;
 };
@@ -126,13 +140,23 @@ export type PaidHandler = (request: Request, payment: Payment) => Response | Pro
 export type SessionRoute = {
   /** The fetch-style core: answers 402 with a challenge, verifies credentials, charges, and calls `handler`. */
   handle(request: Request, handler: PaidHandler): Promise<Response>;
-  /** The 402 challenge this route issues, optionally suggesting an existing channel. */
+  /**
+   * The 402 challenge this route issues, optionally suggesting an existing channel. With a decimal price
+   * and no `decimals` option, this and `request` need `await gate.ready()` first.
+   */
   challenge(channelId?: Hex): PaymentChallenge;
+  /** What the route asks for, amounts in base units. */
   readonly request: SessionRequest;
 };
 
 export type PaymentGate = {
   session(parameters: SessionRouteParameters): SessionRoute;
+  /**
+   * Checks the configuration against the chain (chain id, escrow, grace period, currency and its
+   * decimals) and prices every route; rejects with a ConfigurationError naming what is wrong (an
+   * RpcError when the RPC cannot be reached: call again). Idempotent; the first `handle` awaits it.
+   */
+  ready(): Promise<void>;
   /** This gate's view of its store: only records of its chain, escrow, currency and recipient (see scopeStore). */
   readonly store: SessionStore;
   readonly chain: GateChain;
@@ -185,14 +209,11 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     contractSignerCredit = DEFAULT_CONTRACT_SIGNER_CREDIT,
     now = Date.now,
   } = parameters;
-  const recipient = parameters.recipient ?? account.address;
+  const { recipient } = checkGateConfig(parameters);
+  const billable = parameters.billable ?? ((status: number) => status < 400);
   // Every path (admission, close, recovery, the settlement service through `gate.store`) sees only this
   // gate's records: another gate's on a shared store reads as unknown and is never written.
   const store = scopeStore({ store: parameters.store, scope: { chainId: viemChain.id, escrow, token: currency, payee: recipient } });
-  if ((typeof secret === "string" ? new TextEncoder().encode(secret) : secret).length < 32) {
-    throw new Error("createPaymentGate: `secret` must be at least 32 bytes");
-  }
-  if (!(idempotencyKeyTtl > 0)) throw new Error("createPaymentGate: `idempotencyKeyTtl` must be a positive number of seconds");
   const transport = parameters.transport ?? http();
   const chain: GateChain = {
     publicClient: createPublicClient({ chain: viemChain, transport }),
@@ -211,14 +232,22 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     if (storedSigners.size >= MAX_KNOWN_SIGNERS) storedSigners.clear();
     storedSigners.set(channelId, { channelId, payer, authorizedSigner });
   };
-  let gracePeriodChecked: Promise<bigint> | undefined;
-  const checkGracePeriod = () => {
-    gracePeriodChecked ??= assertGracePeriod(chain).catch((error) => {
-      gracePeriodChecked = undefined;
-      throw error;
-    });
-    return gracePeriodChecked;
-  };
+  // The currency's decimals: the option, else what ready() read from the token.
+  let decimals = parameters.decimals;
+  // Routes whose prices ready() checks (a decimal string needs the decimals).
+  const routes = new Set<() => void>();
+  let readiness: Promise<void> | undefined;
+  const ready = () =>
+    (readiness ??= checkGateChain({ chain, expected: viemChain, currency, decimals: parameters.decimals })
+      .then((read) => {
+        decimals = read;
+        for (const price of routes) price();
+      })
+      .catch((error) => {
+        // A configuration error stays one; an RPC that could not be reached is asked again next time.
+        if (!(error instanceof ConfigurationError)) readiness = undefined;
+        throw error;
+      }));
 
   const publish = (channel: ChannelRecord) => {
     for (const listener of listeners) listener(channel);
@@ -304,7 +333,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   async function knownChannel(channelId: Hex, price: bigint): Promise<ChannelRecord> {
     const stored = await store.getChannel(channelId);
     if (stored) return stored;
-    await checkGracePeriod();
     const onChainChannel = await readLiveChannel(chain, channelId);
     assertAcceptable(onChainChannel, channelId, price);
     return newRecord(channelId, onChainChannel, now());
@@ -334,7 +362,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     relayLimiter: createRelayLimiter({ ...parameters.relayRateLimit, now }),
     receiptTimeout: parameters.receiptTimeout ?? DEFAULT_RECEIPT_TIMEOUT,
     now,
-    checkGracePeriod,
     acceptable: (channelId, channel, price) => {
       assertAcceptable(channel, channelId, price);
       return newRecord(channelId, channel, now());
@@ -414,13 +441,46 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     };
   }
 
-  function session(route: SessionRouteParameters): SessionRoute {
-    const minVoucherDelta = route.minVoucherDelta ?? 0n;
-    const suggestedDeposit = route.suggestedDeposit ?? route.amount * 100n;
-    const minRelayedDeposit = route.minRelayedDeposit ?? route.amount;
+  function session(parameters: SessionRouteParameters): SessionRoute {
+    let built: SessionRoute | undefined;
+    const build = () => {
+      if (built) return built;
+      const prices = routePrices(parameters, decimals);
+      if (prices === undefined) {
+        const option = (["amount", "suggestedDeposit", "minVoucherDelta", "minRelayedDeposit"] as const).find((name) => typeof parameters[name] === "string")!;
+        throw new ConfigurationError(option, `\`${option}\` ${JSON.stringify(parameters[option])} needs the currency's decimals: \`await gate.ready()\` first, or pass \`decimals\``);
+      }
+      return (built = pricedRoute(parameters, prices));
+    };
+    // Every malformed price is refused now; a decimal string waiting for the token's decimals, in ready().
+    if (routePrices(parameters, decimals) === undefined) routes.add(build);
+    else build();
+    return {
+      async handle(request, handler) {
+        try {
+          await ready();
+        } catch (error) {
+          // Nothing about the configuration reaches the client: the seller learns it from ready().
+          return (
+            problemResponse(error, () => "") ??
+            new Response(JSON.stringify(statusProblem(503, "Service Unavailable", "The payment gate failed its start-up checks")), { status: 503, headers: PROBLEM_HEADERS })
+          );
+        }
+        return build().handle(request, handler);
+      },
+      challenge: (channelId) => build().challenge(channelId),
+      get request() {
+        return build().request;
+      },
+    };
+  }
+
+  /** A route whose prices are known in base units. */
+  function pricedRoute(route: SessionRouteParameters, { amount, suggestedDeposit, minVoucherDelta, minRelayedDeposit }: RoutePrices): SessionRoute {
+    const routeBillable = route.billable ?? billable;
     const units = route.units ?? (() => 1n);
     const request: SessionRequest = {
-      amount: route.amount,
+      amount,
       ...(route.unitType === undefined ? {} : { unitType: route.unitType }),
       suggestedDeposit,
       currency,
@@ -497,7 +557,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       source: string | undefined,
       useStoredSigner: boolean,
     ): Promise<{ record?: ChannelRecord; signer: ChannelSigner; voucher?: VerifiedVoucher }> {
-      const price = route.amount;
+      const price = amount;
       switch (payload.action) {
         case "open": {
           const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
@@ -541,7 +601,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         const payload = parseSessionPayload(credential.payload);
         channelId = payload.channelId;
         verifyChallenge(credential.challenge);
-        if (payload.action === "close") return await closeAction(payload, route.amount, credential.challenge);
+        if (payload.action === "close") return await closeAction(payload, amount, credential.challenge);
 
         const requested = httpRequest.method === "HEAD" ? 0n : units(httpRequest);
         let admitted: Admitted;
@@ -559,7 +619,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         }
         // A request that costs nothing (a metered stream charges as it goes) starts only on a channel that can
         // pay for one unit: an empty channel would otherwise hold a connection and a handler for free.
-        if (requested === 0n && available(admitted.channel) < route.amount) throw insufficientBalance(admitted.channel, route.amount);
+        if (requested === 0n && available(admitted.channel) < amount) throw insufficientBalance(admitted.channel, amount);
         return await serve(httpRequest, handler, admitted, admitted.key, requested, credential.challenge);
       } catch (error) {
         const response = problemResponse(error, () => formatChallenge(challenge(channelId)));
@@ -590,7 +650,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         contractSigned = await verifySignature(signer, voucher);
         if (record) record = await refreshDeposit(record, voucher.cumulativeAmount);
       }
-      const cost = route.amount * requested;
+      const cost = amount * requested;
       // Only now, with the credential verified, is a keyed request's body read (from a clone) and hashed.
       const charge = await requestChargeKey({ request: httpRequest, channelId: signer.channelId, route: canonicalRequest, units: requested, cost, ttl: idempotencyKeyTtl * 1000 });
       const { key } = charge;
@@ -648,7 +708,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       }
       // The charge is durable before the response leaves: a crash after this point has billed a
       // delivered response; a crash before it leaves a reservation that is released on restart.
-      const settledChannel = await finish(response.status >= 500 ? "released" : "committed");
+      const settledChannel = await finish(routeBillable(response.status) ? "committed" : "released");
       const headers = new Headers(response.headers);
       for (const [name, value] of Object.entries(receiptHeaders(receiptFor(settledChannel, echoed, { units: requested })))) headers.set(name, value);
       return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
@@ -679,6 +739,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
 
   return {
     session,
+    ready,
     store,
     chain,
     recipient,
