@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer, type RequestListener, type ServerOptions } from "node:http";
 import { connect } from "node:net";
-import { type Address, createWalletClient, encodeFunctionData, type Hex, http, keccak256 } from "viem";
+import { type Address, createWalletClient, encodeFunctionData, type Hex, http, keccak256, type Transport } from "viem";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
@@ -60,8 +60,17 @@ describe("server e2e: bad input is refused with the right problem and changes no
     ({ store } = sqliteStore());
     gate = makeGate(chain, store, { now: () => Date.now() + clockOffset, challengeTtl: CHALLENGE_TTL, transactionTimeout: 1_500 });
     const foreignGate = makeGate(chain, store, { secret: "another server's secret, also thirty-two bytes or more" });
-    const deadPort = await freePort();
-    const deadGate = makeGate(chain, store, { transport: http(`http://127.0.0.1:${deadPort}`, { retryCount: 0 }) });
+    // The dead gate's RPC answers its start-up checks (ready()), then dies.
+    const deadRpc = http(`http://127.0.0.1:${await freePort()}`, { retryCount: 0 });
+    const liveRpc = http(chain.rpcUrl, { retryCount: 0 });
+    let rpcAlive = true;
+    const dyingRpc: Transport = (parameters) => {
+      const [live, dead] = [liveRpc(parameters), deadRpc(parameters)];
+      return { ...dead, request: ((...args: Parameters<typeof dead.request>) => (rpcAlive ? live : dead).request(...args)) as typeof dead.request };
+    };
+    const deadGate = makeGate(chain, store, { transport: dyingRpc });
+    await deadGate.ready();
+    rpcAlive = false;
     const routes: Record<string, SessionRoute> = {
       "/item": gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT }),
       "/delta": gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT, minVoucherDelta: 5_000n }),
