@@ -7,7 +7,12 @@ import {
   ContractFunctionRevertedError,
   ContractFunctionZeroDataError,
   type Hex,
-  isAddressEqual, parseEventLogs, type TransactionReceipt, TransactionReceiptNotFoundError, type Transport } from "viem";
+  isAddressEqual,
+  parseEventLogs,
+  type TransactionReceipt,
+  TransactionReceiptNotFoundError,
+  type Transport,
+} from "viem";
 import { getBlockNumber, getCode, getTransactionReceipt, readContract } from "viem/actions";
 import { getChannel } from "../channel/getChannel.js";
 import type { Channel } from "../channel/Channel.js";

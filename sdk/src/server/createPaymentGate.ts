@@ -441,19 +441,19 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     };
   }
 
-  function session(parameters: SessionRouteParameters): SessionRoute {
+  function session(route: SessionRouteParameters): SessionRoute {
     let built: SessionRoute | undefined;
     const build = () => {
       if (built) return built;
-      const prices = routePrices(parameters, decimals);
+      const prices = routePrices(route, decimals);
       if (prices === undefined) {
-        const option = (["amount", "suggestedDeposit", "minVoucherDelta", "minRelayedDeposit"] as const).find((name) => typeof parameters[name] === "string")!;
-        throw new ConfigurationError(option, `\`${option}\` ${JSON.stringify(parameters[option])} needs the currency's decimals: \`await gate.ready()\` first, or pass \`decimals\``);
+        const option = (["amount", "suggestedDeposit", "minVoucherDelta", "minRelayedDeposit"] as const).find((name) => typeof route[name] === "string")!;
+        throw new ConfigurationError(option, `\`${option}\` ${JSON.stringify(route[option])} needs the currency's decimals: \`await gate.ready()\` first, or pass \`decimals\``);
       }
-      return (built = pricedRoute(parameters, prices));
+      return (built = pricedRoute(route, prices));
     };
     // Every malformed price is refused now; a decimal string waiting for the token's decimals, in ready().
-    if (routePrices(parameters, decimals) === undefined) routes.add(build);
+    if (routePrices(route, decimals) === undefined) routes.add(build);
     else build();
     return {
       async handle(request, handler) {
@@ -557,19 +557,18 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       source: string | undefined,
       useStoredSigner: boolean,
     ): Promise<{ record?: ChannelRecord; signer: ChannelSigner; voucher?: VerifiedVoucher }> {
-      const price = amount;
       switch (payload.action) {
         case "open": {
           const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
           const voucher = { cumulativeAmount: payload.cumulativeAmount, signature };
           const record =
             payload.type === "hash"
-              ? await openWithHash(payload, source, price)
-              : await openWithAuthorization(payload, voucher, price, minRelayedDeposit);
+              ? await openWithHash(payload, source, amount)
+              : await openWithAuthorization(payload, voucher, amount, minRelayedDeposit);
           return { record, signer: record, voucher };
         }
         case "topUp": {
-          const known = await knownChannel(payload.channelId, price);
+          const known = await knownChannel(payload.channelId, amount);
           const record = payload.type === "hash" ? await topUpWithHash(payload, known) : await topUpWithAuthorization(payload, known, minRelayedDeposit);
           return { record, signer: record };
         }
@@ -577,12 +576,12 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           const voucher = { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature };
           // A deposit that opens the channel comes first: there is no channel to look up before it.
           if (payload.deposit?.action === "open") {
-            const record = await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, voucher, price, minRelayedDeposit);
+            const record = await openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, voucher, amount, minRelayedDeposit);
             return { record, signer: record, voucher };
           }
           const signer = useStoredSigner && payload.deposit === undefined ? storedSigners.get(payload.channelId) : undefined;
           if (signer) return { signer, voucher };
-          let record = await knownChannel(payload.channelId, price);
+          let record = await knownChannel(payload.channelId, amount);
           if (record.closeRequestedAt !== 0n) {
             throw new PaymentProblemError("channel-finalized", { detail: "A forced close is pending on this channel", extensions: { channelId: record.channelId } });
           }

@@ -20,5 +20,7 @@ export { toNodeHandler, type FetchHandler, type NodeHandler } from "./adapters/t
 export { paidExpressHandler } from "./adapters/express.js";
 export { clientErrorHandler } from "./adapters/clientErrorHandler.js";
 export { MIN_CLOSE_GRACE_PERIOD } from "./chain.js";
+export type { Price } from "./parsePrice.js";
+export { ConfigurationError } from "../errors/ConfigurationError.js";
 export * from "./store/index.js";
 export { PaymentProblemError, problemTypes, type ProblemDetails, type ProblemName } from "../protocol/problems.js";
