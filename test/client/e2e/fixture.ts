@@ -71,7 +71,19 @@ export async function startSeller({ chain, route = {}, gate: gateOptions = {}, h
       served.push({ method: request.method, body, channelId: payment.channelId });
       return Response.json({ photo: served.length, body });
     });
-  const server = createServer(toNodeHandler((request) => session.handle(request, paid)));
+  // A seller configured for another chain, escrow or currency fails the gate's start-up checks (its
+  // `handle` answers 503); the hostile seller such tests play sends its 402s anyway, from the route.
+  const misconfigured = await gate.ready().then(
+    () => false,
+    () => true,
+  );
+  const server = createServer(
+    toNodeHandler((request) =>
+      misconfigured && request.headers.get("authorization") === null
+        ? new Response(null, { status: 402, headers: { "www-authenticate": formatChallenge(session.challenge()), "cache-control": "no-store" } })
+        : session.handle(request, paid),
+    ),
+  );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   let stopped = false;
