@@ -179,19 +179,13 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
     const statuses = new Map<string, number>();
     const problemTypes = new Map<string, number>();
     const failures: string[] = [];
-    /**
-     * 503s to credentials naming a transaction hash the chain has never seen: today's answer once the
-     * receipt wait ends (issue 8, item 6 makes it a 402). Counted apart; any other 5xx fails.
-     */
-    let neverMined = 0;
-    const check = async (index: number, description: string, answer: { status: number; headers: Record<string, string | string[] | undefined>; body: string }, head: boolean, authorization: string | undefined) => {
-      if (answer.status === 503 && (await namesAnUnknownTransaction(chain, authorization))) return void neverMined++;
-      const problem = checkAnswer(answer.status, answer.headers, answer.body, head);
-      if (problem) fail(index, description, problem);
-    };
     const count = (key: string) => statuses.set(key, (statuses.get(key) ?? 0) + 1);
     const fail = (index: number, description: string, problem: string) => {
       if (failures.length < 20) failures.push(`#${index} ${problem}\n    ${description.slice(0, 3000)}`);
+    };
+    const check = (index: number, description: string, answer: { status: number; headers: Record<string, string | string[] | undefined>; body: string }, head: boolean) => {
+      const problem = checkAnswer(answer.status, answer.headers, answer.body, head);
+      if (problem) fail(index, description, problem);
     };
 
     const before = await snapshot(store);
@@ -213,7 +207,7 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
           count(String(answer.status));
           const type = parseJson(answer.body)?.type;
           if (typeof type === "string") problemTypes.set(type, (problemTypes.get(type) ?? 0) + 1);
-          await check(c.index, description, answer, c.method === "HEAD", c.headers.authorization);
+          check(c.index, description, answer, c.method === "HEAD");
         }),
         pool(rawCases, RAW_CONCURRENCY, async (c) => {
           const description = `raw ${JSON.stringify(Buffer.from(c.bytes).toString("latin1"))}`;
@@ -226,8 +220,7 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
           }
           if (answer.status === undefined) return void count("raw: closed");
           count(`raw: ${answer.status}`);
-          const authorization = /\r\nAuthorization: ([^\r\n]*)/i.exec(Buffer.from(c.bytes).toString("latin1"))?.[1];
-          await check(c.index, description, { ...answer, status: answer.status }, c.head, authorization);
+          check(c.index, description, { ...answer, status: answer.status }, c.head);
         }),
       ]);
     } finally {
@@ -236,7 +229,7 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
     const elapsed = Date.now() - started;
     const distribution = [...statuses].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status}: ${n}`).join(", ");
     const types = [...problemTypes].sort(([, a], [, b]) => b - a).map(([type, n]) => `${type.replace(/^https:\/\/paymentauth\.org\/problems\//, "")}: ${n}`).join(", ");
-    console.log(`      httpFuzz seed ${SEED}: ${cases.length} requests (generated in ${(generation / 1000).toFixed(1)} s) sent in ${(elapsed / 1000).toFixed(1)} s; statuses ${distribution}; 503 for never-mined transactions: ${neverMined}`);
+    console.log(`      httpFuzz seed ${SEED}: ${cases.length} requests (generated in ${(generation / 1000).toFixed(1)} s) sent in ${(elapsed / 1000).toFixed(1)} s; statuses ${distribution}`);
     console.log(`      problem types (keep-alive requests): ${types}`);
 
     assert.deepEqual(failures, [], `seed ${SEED} (replay with FUZZ_SEED=${SEED}): ${failures.length} failing requests`);
@@ -255,7 +248,6 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
     const cases = Array.from({ length: CORE_REQUESTS }, (_, index) => ({ index, ...generate() })).filter((c): c is HttpCase & { index: number } => c.kind === "http");
     const failures: string[] = [];
     let unrepresentable = 0;
-    let neverMined = 0;
     const before = await snapshot(store);
     await pool(cases, HTTP_CONCURRENCY, async (c) => {
       let request: Request;
@@ -269,14 +261,13 @@ describe("server e2e: HTTP fuzz — no input gives a 5xx or changes the store", 
       try {
         const response = await itemRoute.handle(request, async () => Response.json({ item: "served" }));
         const body = await response.text();
-        if (response.status === 503 && (await namesAnUnknownTransaction(chain, c.headers.authorization))) return void neverMined++;
         const problem = checkAnswer(response.status, Object.fromEntries(response.headers), body, c.method === "HEAD");
         if (problem && failures.length < 20) failures.push(`#${c.index} ${problem}\n    ${describeHttp(c).slice(0, 3000)}`);
       } catch (error) {
         if (failures.length < 20) failures.push(`#${c.index} threw ${(error as Error).stack}\n    ${describeHttp(c).slice(0, 3000)}`);
       }
     });
-    console.log(`      fetch-style core, seed ${SEED}: ${cases.length - unrepresentable} requests (${unrepresentable} not representable as a Request); 503 for never-mined transactions: ${neverMined}`);
+    console.log(`      fetch-style core, seed ${SEED}: ${cases.length - unrepresentable} requests (${unrepresentable} not representable as a Request)`);
     assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} failing requests`);
     assert.deepEqual(await snapshot(store), before, `seed ${SEED}: a refused request changed the store`);
   });
@@ -303,17 +294,6 @@ function checkAnswer(status: number, headers: Record<string, string | string[] |
   const problem = parseJson(body);
   if (typeof problem?.type !== "string" || problem.status !== status) return `a ${status} whose body is not its problem: ${body.slice(0, 200)}`;
   return undefined;
-}
-
-/** Whether the credential in `authorization` names, as `payload.hash`, a transaction the chain does not have. */
-async function namesAnUnknownTransaction(chain: LocalChain, authorization: string | undefined): Promise<boolean> {
-  const token = /^Payment (\S+)$/i.exec(authorization ?? "")?.[1];
-  const hash = token === undefined ? undefined : (parseJson(Buffer.from(token, "base64url").toString("utf8"))?.payload as { hash?: unknown } | undefined)?.hash;
-  if (typeof hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hash)) return false;
-  return chain.publicClient.getTransactionReceipt({ hash: hash as Hex }).then(
-    () => false,
-    () => true,
-  );
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
