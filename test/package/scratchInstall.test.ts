@@ -275,6 +275,7 @@ console.log(JSON.stringify({ backend: getSecp256k1Backend(), recovered: signer =
     });
 
     it("test_package_installedPackagePaysForOneRequest", async function () {
+      assert.ok(existsSync(join(scratch, "out/consumer.js")), "the consumer was not compiled: see the type-check test");
       const buyerBefore = await chain.balanceOf(chain.account(BUYER).address);
       const output = await run(process.execPath, ["out/consumer.js"], {
         cwd: scratch,
