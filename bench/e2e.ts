@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { http } from "viem";
 import { startLocalChain, type LocalChain } from "../scripts/localChain.js";
 import { createPayingFetch } from "../sdk/src/client/index.js";
-import { createPaymentGate, createSqliteStore, toNodeHandler } from "../sdk/src/server/index.js";
+import { createPaymentGate } from "../sdk/src/server/index.js";
+import { createSqliteStore } from "../sdk/src/server/sqlite.js";
+import { toNodeHandler } from "../sdk/src/server/node.js";
 
 const RUNS = [1, 100, 1_000];
 const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC

@@ -5,7 +5,10 @@
 import { createServer } from "node:http";
 import { type Address, defineChain, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createPaymentGate, createPostgresStore, createSqliteStore, type SessionStore, toNodeHandler } from "../sdk/src/server/index.js";
+import { createPaymentGate, type SessionStore } from "../sdk/src/server/index.js";
+import { createPostgresStore } from "../sdk/src/server/postgres.js";
+import { createSqliteStore } from "../sdk/src/server/sqlite.js";
+import { toNodeHandler } from "../sdk/src/server/node.js";
 
 export type BenchServerConfig = {
   rpcUrl: string;

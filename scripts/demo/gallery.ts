@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Address } from "viem";
 import type { PaymentGate, SessionRoute } from "../../sdk/src/server/index.js";
-import { toNodeHandler } from "../../sdk/src/server/index.js";
+import { toNodeHandler } from "../../sdk/src/server/node.js";
 import { photo } from "./photos.js";
 
 export const PHOTO_PRICE = 10_000n; // $0.01 in a 6-decimal stablecoin

@@ -4,7 +4,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Hex, http, type LocalAccount } from "viem";
-import { createPaymentGate, createSettlementService, createSqliteStore, type PaymentGate } from "../../sdk/src/server/index.js";
+import { createPaymentGate, createSettlementService, type PaymentGate } from "../../sdk/src/server/index.js";
+import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
 import { startLocalChain, type LocalChain } from "../localChain.js";
 import { type Gallery, PHOTO_PATH, startGallery } from "./gallery.js";
 

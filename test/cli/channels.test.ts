@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Hex } from "viem";
 import { type LocalChain, startLocalChain } from "../../scripts/localChain.js";
 import { getChannel, signVoucher } from "../../sdk/src/index.js";
-import { createSqliteStore } from "../../sdk/src/server/index.js";
+import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
 import { cli, cliJson, privateKeyOf, skipUnderCoverage } from "./helpers.js";
 
 const USDC = 1_000_000n;

@@ -8,7 +8,9 @@ import path from "node:path";
 import { type Address, type Hex, http, keccak256, stringToHex } from "viem";
 import { type LocalChain, startLocalChain } from "../../scripts/localChain.js";
 import { createPayingFetch } from "../../sdk/src/client/index.js";
-import { createPaymentGate, createSqliteStore, type SessionStore, toNodeHandler } from "../../sdk/src/server/index.js";
+import { createPaymentGate, type SessionStore } from "../../sdk/src/server/index.js";
+import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
+import { toNodeHandler } from "../../sdk/src/server/node.js";
 import { cli, cliJson, skipUnderCoverage } from "./helpers.js";
 
 const PRICE = 10_000n; // $0.01

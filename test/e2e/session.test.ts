@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { http } from "viem";
 import { createPayingFetch } from "../../sdk/src/client/index.js";
-import { createPaymentGate, createSqliteStore, toNodeHandler } from "../../sdk/src/server/index.js";
+import { createPaymentGate } from "../../sdk/src/server/index.js";
+import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
+import { toNodeHandler } from "../../sdk/src/server/node.js";
 import { startLocalChain, type LocalChain } from "../../scripts/localChain.js";
 
 const PHOTO_PRICE = 10_000n; // $0.01 in 6-decimal USDC

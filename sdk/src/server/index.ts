@@ -1,4 +1,6 @@
-// tollgate/server: charge for HTTP requests through `evm` payment-channel sessions.
+// tollgate/server: charge for HTTP requests through `evm` payment-channel sessions. Portable (Node, Bun,
+// Deno, workers, browsers): nothing here imports a Node built-in. Node-only pieces have their own
+// entries: tollgate/server/node, tollgate/server/sqlite, tollgate/server/postgres.
 export {
   createPaymentGate,
   type PaidHandler,
@@ -16,9 +18,6 @@ export {
   type SettlementServiceParameters,
 } from "./createSettlementService.js";
 export { meteredEventStream, type MeteredChunk, type MeteredEventStreamParameters } from "./meteredEventStream.js";
-export { toNodeHandler, type FetchHandler, type NodeHandler } from "./adapters/toNodeHandler.js";
-export { paidExpressHandler } from "./adapters/express.js";
-export { clientErrorHandler } from "./adapters/clientErrorHandler.js";
 export { MIN_CLOSE_GRACE_PERIOD } from "./chain.js";
 export type { Price } from "./parsePrice.js";
 export { ConfigurationError } from "../errors/ConfigurationError.js";

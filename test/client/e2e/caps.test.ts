@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Address, keccak256, toHex } from "viem";
 import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
-import { toNodeHandler } from "../../../sdk/src/server/index.js";
+import { toNodeHandler } from "../../../sdk/src/server/node.js";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import { buyer, capError, countingAccount, otherChain, PRICE, recordingFetch, type Seller, startSeller, transactionsSince, USDC } from "./fixture.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createFileChannelStore } from "../../../sdk/src/client/index.js";
+import { createFileChannelStore } from "../../../sdk/src/client/fileStore.js";
 import { parseCredential } from "../../../sdk/src/protocol/credential.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import { buyer, countingAccount, type HostileSeller, PRICE, recordingFetch, type Seller, startHostileSeller, startSeller, transactionsSince, USDC } from "./fixture.js";

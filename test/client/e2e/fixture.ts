@@ -13,15 +13,15 @@ import { parseCredential } from "../../../sdk/src/protocol/credential.js";
 import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
 import {
   createPaymentGate,
-  createSqliteStore,
   type PaidHandler,
   type PaymentGate,
   type PaymentGateParameters,
   type SessionRoute,
   type SessionRouteParameters,
   type SessionStore,
-  toNodeHandler,
 } from "../../../sdk/src/server/index.js";
+import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
+import { toNodeHandler } from "../../../sdk/src/server/node.js";
 import { type LocalChain, startLocalChain } from "../../../scripts/localChain.js";
 
 export const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEventLogs } from "viem";
-import { createFileChannelStore } from "../../../sdk/src/client/index.js";
+import { createFileChannelStore } from "../../../sdk/src/client/fileStore.js";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";

@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PaymentCapError, UntrustedServerError, type ClientChannel } from "../../../sdk/src/client/index.js";
 import { formatReceipt, parseReceipt } from "../../../sdk/src/protocol/receipt.js";
-import { toNodeHandler } from "../../../sdk/src/server/index.js";
+import { toNodeHandler } from "../../../sdk/src/server/node.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import { buyer, PRICE, recordingFetch, type Seller, startSeller, USDC } from "./fixture.js";
 

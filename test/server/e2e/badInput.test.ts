@@ -10,7 +10,8 @@ import { tollgateEscrowAbi } from "../../../sdk/src/generated/tollgateEscrowAbi.
 import { encodeBase64url } from "../../../sdk/src/protocol/base64url.js";
 import { encodeChallengeRequest, decodeChallengeRequest, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { formatSessionPayload, type SessionPayload } from "../../../sdk/src/session/payload.js";
-import { clientErrorHandler, paidExpressHandler, type PaymentGate, type SessionRoute, type SessionStore, toNodeHandler } from "../../../sdk/src/server/index.js";
+import { type PaymentGate, type SessionRoute, type SessionStore } from "../../../sdk/src/server/index.js";
+import { clientErrorHandler, paidExpressHandler, toNodeHandler } from "../../../sdk/src/server/node.js";
 import { closeChannel } from "../../../sdk/src/transactions/closeChannel.js";
 import { freePort, startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import {

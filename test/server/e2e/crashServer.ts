@@ -7,7 +7,9 @@ import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import { type Address, defineChain, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createPaymentGate, createSqliteStore, toNodeHandler } from "../../../sdk/src/server/index.js";
+import { createPaymentGate } from "../../../sdk/src/server/index.js";
+import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
+import { toNodeHandler } from "../../../sdk/src/server/node.js";
 
 export type CrashServerConfig = {
   rpcUrl: string;

@@ -18,16 +18,10 @@ import { formatCredential } from "../../../sdk/src/protocol/credential.js";
 import { parseReceipt, type PaymentReceipt } from "../../../sdk/src/protocol/receipt.js";
 import { formatSessionPayload, type SessionPayload } from "../../../sdk/src/session/payload.js";
 import { parseSessionRequest, type SessionRequest } from "../../../sdk/src/session/request.js";
-import {
-  createPaymentGate,
-  createPostgresStore,
-  createSqliteStore,
-  type FetchHandler,
-  type PaymentGate,
-  type PaymentGateParameters,
-  type SessionStore,
-  toNodeHandler,
-} from "../../../sdk/src/server/index.js";
+import { createPaymentGate, type PaymentGate, type PaymentGateParameters, type SessionStore } from "../../../sdk/src/server/index.js";
+import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
+import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
+import { type FetchHandler, toNodeHandler } from "../../../sdk/src/server/node.js";
 import { openChannel } from "../../../sdk/src/transactions/openChannel.js";
 import { topUpChannel } from "../../../sdk/src/transactions/topUpChannel.js";
 import { signVoucher } from "../../../sdk/src/voucher/signVoucher.js";

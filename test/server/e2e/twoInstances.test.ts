@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import type { Address, Hex } from "viem";
 import type { SessionPayload } from "../../../sdk/src/session/payload.js";
-import { createPostgresStore, meteredEventStream, type PaymentGate, type SessionStore } from "../../../sdk/src/server/index.js";
+import { meteredEventStream, type PaymentGate, type SessionStore } from "../../../sdk/src/server/index.js";
+import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import {
   credential,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pg from "pg";
-import { createPostgresStore, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { postgresMigrations } from "../../../sdk/src/server/store/postgresMigrations.js";
 import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSqliteStore } from "../../../sdk/src/server/store/index.js";
+import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { makeChannel, newChannelId, sleep } from "./storeFixtures.js";
 
 describe("SQLite session store: checkpoints", function () {

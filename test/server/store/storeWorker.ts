@@ -4,7 +4,9 @@
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type { Hex } from "viem";
-import { createPostgresStore, createSqliteStore, type SessionStore } from "../../../sdk/src/server/store/index.js";
+import type { SessionStore } from "../../../sdk/src/server/store/index.js";
+import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
+import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { incrementSpent, sleep } from "./storeFixtures.js";
 
 export type WorkerJob = {

@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import type { Hex } from "viem";
 import { parseBytes32 } from "../../encoding/parseBytes32.js";
 import { StoreError } from "../../errors/StoreError.js";
@@ -9,6 +9,15 @@ import { createKeyedMutex } from "./createKeyedMutex.js";
 import { postgresMigrations } from "./postgresMigrations.js";
 import type { ChannelTransaction, ChargeRecord, SessionStore, UsageRow } from "./SessionStore.js";
 import { CHANNEL_COLUMNS, CHARGE_COLUMNS, channelFromRow, channelParams, chargeFromRow, chargeParams } from "./sqlRecordCodec.js";
+
+/**
+ * The part of a `pg` Pool the store uses (a `pg.Pool` is one), typed structurally so that the SDK's
+ * declarations need no `@types/pg`.
+ */
+export type PostgresPool = {
+  connect(): Promise<unknown>;
+  query(config: { text: string; values?: unknown[] }): Promise<unknown>;
+};
 
 export type CreatePostgresStoreParameters = {
   /**
@@ -25,8 +34,8 @@ export type CreatePostgresStoreParameters = {
       pool?: undefined;
     }
   | {
-      /** A pool the caller owns: the store does not end it on `close()`. */
-      pool: pg.Pool;
+      /** A `pg.Pool` the caller owns: the store does not end it on `close()`. */
+      pool: PostgresPool;
       connectionString?: undefined;
       maxConnections?: undefined;
     }
@@ -40,6 +49,18 @@ const MIGRATION_LOCK = "tollgate.migrate";
 
 function describe(error: unknown): string {
   return (error as Error | null)?.message ?? String(error);
+}
+
+/**
+ * `pg` is an optional peer dependency, loaded on first use so that nothing else in the SDK needs it
+ * (nor bundles it).
+ */
+async function loadPg(): Promise<typeof pg> {
+  try {
+    return (await import("pg")).default;
+  } catch (error) {
+    throw new StoreError("unavailable", "The PostgreSQL session store needs the pg package: npm install pg", { cause: error });
+  }
 }
 
 function databaseError(what: string, error: unknown): StoreError {
@@ -115,11 +136,12 @@ async function migrate(pool: pg.Pool, schema: string, S: string): Promise<void> 
 export async function createPostgresStore(parameters: CreatePostgresStoreParameters): Promise<SessionStore> {
   const schema = parameters.schema ?? "tollgate";
   if (!SCHEMA_NAME.test(schema)) throw new StoreError("misuse", `Invalid schema name ${JSON.stringify(schema)}`);
-  const S = pg.escapeIdentifier(schema);
+  const driver = await loadPg();
+  const S = driver.escapeIdentifier(schema);
 
   const ownsPool = parameters.pool === undefined;
   const pool =
-    parameters.pool ?? new pg.Pool({ connectionString: parameters.connectionString, max: parameters.maxConnections ?? 10 });
+    (parameters.pool as pg.Pool | undefined) ?? new driver.Pool({ connectionString: parameters.connectionString, max: parameters.maxConnections ?? 10 });
   // An idle connection that dies (server restart) emits 'error' on the pool, which would crash the
   // process without a listener; the pool drops that connection and opens another when needed.
   if (ownsPool) pool.on("error", () => undefined);
@@ -259,7 +281,7 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
       try {
         commit = await client.query("COMMIT");
       } catch (error) {
-        if (error instanceof pg.DatabaseError) throw databaseError("commit", error);
+        if (error instanceof driver.DatabaseError) throw databaseError("commit", error);
         broken = error as Error;
         throw new StoreError("commit-unknown", `The connection failed during COMMIT; the writes may or may not have landed: ${describe(error)}`, {
           cause: error,

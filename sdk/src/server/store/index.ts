@@ -1,4 +1,5 @@
-// Session stores: where the server gate keeps channels and charges. Import from here.
+// Session stores: where the server gate keeps channels and charges. The portable part, which
+// tollgate/server re-exports; the Node stores have their own entries (server/sqlite.ts, server/postgres.ts).
 export type {
   ChannelQuery,
   ChannelRecord,
@@ -10,5 +11,3 @@ export type {
 } from "./SessionStore.js";
 export { StoreError, type StoreErrorReason } from "../../errors/StoreError.js";
 export { createMemoryStore } from "./createMemoryStore.js";
-export { createSqliteStore, type CreateSqliteStoreParameters } from "./createSqliteStore.js";
-export { createPostgresStore, type CreatePostgresStoreParameters } from "./createPostgresStore.js";
