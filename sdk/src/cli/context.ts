@@ -118,8 +118,7 @@ export function checkAmountSyntax(flag: string, value: string): void {
   if (!AMOUNT.test(value)) throw usageError(`${flag}: expected a decimal amount of whole tokens such as 1.50 (got ${JSON.stringify(value)})`);
 }
 
-const negativeValue = (flag: string, value: string) =>
-  usageError(`${flag}: cannot be negative (got ${JSON.stringify(value)}); amounts are decimal strings of whole tokens such as 1.50`);
+const negativeValue = (flag: string, value: string) => usageError(`${flag}: cannot be negative (got ${JSON.stringify(value)})`);
 
 /**
  * `--flag -1` is a negative number given to a flag that takes a value, not a missing value: node's parser
