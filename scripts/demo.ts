@@ -7,6 +7,7 @@ import { createPayingFetch } from "../sdk/src/client/index.js";
 import { parseReceipt } from "../sdk/src/protocol/receipt.js";
 import { PHOTO_PRICE } from "./demo/gallery.js";
 import { BROWSER_BUYER, BUYER, startDemo, USDC } from "./demo/startDemo.js";
+import { onParentExit } from "./onParentExit.mjs";
 
 const serve = process.argv.includes("--serve");
 const photos = process.argv.includes("--picsum") ? "picsum" : "local";
@@ -23,24 +24,43 @@ const demo = await startDemo({
   photos,
   onStep: (step) => log(`• ${step}`),
 });
-const { chain, gallery, seller, photoUrl } = demo;
+const { chain, gallery, seller, photoUrl, database } = demo;
 const buyer = chain.account(BUYER);
 log(`  chain ${chain.chain.id} at ${chain.rpcUrl}`);
 log(`  escrow ${chain.escrow}`);
 log(`  mock USDC ${chain.token}`);
+log(`  the seller's database: ${database} (removed when the demo exits)`);
+
+// Interrupted, stopped or orphaned (its parent killed, even by SIGKILL), the demo stops its chain and
+// removes its temporary files before it exits. The handlers stay: a signal to the process group reaches
+// the demo twice (directly and relayed by tsx's wrapper), and the second must not cut the shutdown short.
+const shutdown = async () => {
+  await demo.stop();
+  process.exit(0);
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
+onParentExit(shutdown);
 
 if (serve) {
   console.log(
-    JSON.stringify({ url: photoUrl, page: `${gallery.url}/`, rpcUrl: chain.rpcUrl, chainId: chain.chain.id, escrow: chain.escrow, currency: chain.token, recipient: seller.address }),
+    JSON.stringify({
+      url: photoUrl,
+      page: `${gallery.url}/`,
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chain.id,
+      escrow: chain.escrow,
+      currency: chain.token,
+      recipient: seller.address,
+      database,
+    }),
   );
-  const shutdown = async () => {
-    await demo.stop();
-    process.exit(0);
-  };
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
 } else {
-  await buyPhotos();
+  try {
+    await buyPhotos();
+  } finally {
+    await demo.stop();
+  }
 }
 
 async function buyPhotos() {
@@ -87,8 +107,6 @@ async function buyPhotos() {
   log(`\n• Balances`);
   log(`  seller ${usd(before.seller)} → ${usd(after.seller)} (+${usd(after.seller - before.seller)})`);
   log(`  buyer  ${usd(before.buyer)} → ${usd(after.buyer)} (−${usd(before.buyer - after.buyer)}: ${PHOTOS_TO_BUY} photos × ${usd(PHOTO_PRICE)}; the refund of ${usd(closed.refund)} came back)`);
-
-  await demo.stop();
 }
 
 /** Every transaction mined since `fromBlock`, named by the escrow or token function it called. */

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import hre from "hardhat";
 import {
   type Address,
@@ -37,6 +38,9 @@ export type LocalChain = {
   stop(): Promise<void>;
 };
 
+/** Preloaded into the node so that it never outlives this process (see onParentExit.mjs). */
+const EXIT_WITH_PARENT = fileURLToPath(new URL("./exitWithParent.mjs", import.meta.url));
+
 /** Hardhat's CLI entry (its `bin`), which the package's `exports` do not expose by subpath. */
 const HARDHAT_CLI = join(dirname(createRequire(import.meta.url).resolve("hardhat/package.json")), "dist/src/cli.js");
 
@@ -51,8 +55,10 @@ export type StartLocalChainParameters = {
 export async function startLocalChain({ deploy = true }: StartLocalChainParameters = {}): Promise<LocalChain> {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
-  const node = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  // Its own process group, so a Ctrl-C at the terminal reaches the demo, which stops the chain itself.
+  const node = spawn(process.execPath, ["--import", pathToFileURL(EXIT_WITH_PARENT).href, HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd: hre.config.paths.root,
+    env: withoutParentPid(process.env),
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,
   });
@@ -129,6 +135,12 @@ function stopProcessGroup(node: ChildProcess): Promise<void> {
       resolve();
     }
   });
+}
+
+/** The node watches only the process that started it, which stops it in order when its own ancestor goes. */
+function withoutParentPid(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { TOLLGATE_PARENT_PID: _ignored, ...rest } = env;
+  return rest;
 }
 
 export function freePort(): Promise<number> {

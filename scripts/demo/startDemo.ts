@@ -1,6 +1,7 @@
 // Everything the demo runs, started in one call: the local chain with the contracts, funded test
 // accounts, the seller's gate with its SQLite store and settlement service, and the gallery.
 import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Hex, http, type LocalAccount } from "viem";
@@ -22,6 +23,9 @@ export type Demo = {
   seller: LocalAccount;
   /** The paid photo endpoint. */
   photoUrl: string;
+  /** The seller's SQLite database, in a temporary directory that stop() removes. */
+  database: string;
+  /** Stops everything and removes the temporary directory; later calls return the first call's promise. */
   stop(): Promise<void>;
 };
 
@@ -39,7 +43,9 @@ export async function startDemo({ fund, photos = "local", onStep = () => {} }: S
   const seller = chain.account(SELLER);
   for (const index of fund) await chain.mint(chain.account(index).address, 1_000n * USDC);
 
-  const store = createSqliteStore({ path: join(mkdtempSync(join(tmpdir(), "tollgate-demo-")), "gallery.db") });
+  const directory = mkdtempSync(join(tmpdir(), "tollgate-demo-"));
+  const database = join(directory, "gallery.db");
+  const store = createSqliteStore({ path: database });
   const gate = createPaymentGate({
     chain: chain.chain,
     transport: http(chain.rpcUrl),
@@ -59,17 +65,26 @@ export async function startDemo({ fund, photos = "local", onStep = () => {} }: S
     browserKey: privateKeyOf(chain.account(BROWSER_BUYER)),
     photos,
   });
+  let stopped: Promise<void> | undefined;
   return {
     chain,
     gate,
     gallery,
     seller,
     photoUrl: `${gallery.url}${PHOTO_PATH}`,
-    async stop() {
-      await settlement.stop();
-      await gallery.close();
-      await store.close();
-      await chain.stop();
+    database,
+    stop() {
+      stopped ??= (async () => {
+        try {
+          await settlement.stop();
+          await gallery.close();
+          await store.close();
+          await chain.stop();
+        } finally {
+          await rm(directory, { recursive: true, force: true });
+        }
+      })();
+      return stopped;
     },
   };
 }

@@ -94,7 +94,10 @@ describe("tollgate CLI: channels of a payer and a payee", function () {
     // Too early: the escrow reverts, the CLI says which error and exits 3.
     const early = await run(["withdraw", channelId], payerEnv);
     assert.equal(early.code, 3);
-    assert.match(early.stderr, /CloseNotReady\(readyAt: \d+, timestamp: \d+\)/);
+    // test_cli_times_printedAsDates: the revert's times are dates for a human, unix seconds under --json.
+    assert.match(early.stderr, /CloseNotReady\(readyAt: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z, timestamp: \d{4}-\d\d-\d\dT[0-9:.]+Z\)/);
+    const earlyJson = await runJson<{ error: { args: string[] } }>(["withdraw", channelId], payerEnv, 3);
+    assert.match(earlyJson.error.args[0]!, /^\d+$/);
     assert.doesNotMatch(early.stderr, /\n\s+at /, "no stack trace");
     const twice = await runJson<{ error: { errorName: string; kind: string } }>(["request-close", channelId], payerEnv, 3);
     assert.deepEqual([twice.error.kind, twice.error.errorName], ["reverted", "CloseAlreadyRequested"]);
@@ -219,6 +222,49 @@ describe("tollgate CLI: channels of a payer and a payee", function () {
     assert.equal(tampered.error.errorName, "InvalidSignature");
     assert.equal(notPayer.code, 3);
     assert.match(notPayer.stderr, /NotPayer\(caller: 0x[0-9a-fA-F]{40}, payer: 0x[0-9a-fA-F]{40}\)/);
+  });
+
+  it("test_cli_finalizedChannel_showsNothingUnsettled_andCloseSaysSoWithoutSending", async () => {
+    const channelId = await open("2");
+    const closed = await runJson<{ refundedToPayer: string }>(["close", channelId, "--forfeit"], payeeEnv);
+    assert.equal(closed.refundedToPayer, "2000000");
+
+    // Everything was paid out or refunded: nothing is left unsettled in the escrow.
+    const inspected = await runJson<{ channel: ChannelJson }>(["channels", channelId], payerEnv);
+    assert.deepEqual([inspected.channel.status, inspected.channel.unsettled], ["finalized", "0"]);
+    const human = await run(["channels", channelId], payerEnv);
+    assert.match(human.stdout, /unsettled:\s+0 USDC/);
+    const listed = await runJson<{ channels: ChannelJson[] }>(["channels", "--payer", payer().address], payerEnv);
+    assert.equal(listed.channels.find((channel) => channel.channelId === channelId)?.unsettled, "0");
+
+    // A second close says the channel is finalized before anything is signed or sent.
+    const nonce = await chain.publicClient.getTransactionCount({ address: payee().address });
+    const again = await run(["close", channelId, "--forfeit"], payeeEnv);
+    assert.equal(again.code, 3, again.stderr);
+    assert.match(again.stderr, /already finalized/);
+    assert.doesNotMatch(again.stderr, /closing .* goes back to the payer/, "no progress line announcing a close");
+    const asJson = await runJson<{ error: { kind: string; errorName: string } }>(["close", channelId, "--forfeit"], payeeEnv, 3);
+    assert.deepEqual([asJson.error.kind, asJson.error.errorName], ["reverted", "ChannelFinalized"]);
+    assert.equal(await chain.publicClient.getTransactionCount({ address: payee().address }), nonce, "no transaction sent");
+  });
+
+  it("test_cli_amounts_negativeOrMalformed_areUsageErrorsThatSaySo", async () => {
+    const channelId = await open("1");
+    const cases: [string[], RegExp][] = [
+      [["open", "--payee", payee().address, "--amount", "-1"], /--amount: .*negative/],
+      [["open", "--payee", payee().address, "--amount=-0.5"], /--amount: .*negative/],
+      [["top-up", channelId, "--amount", "-2"], /--amount: .*negative/],
+      [["close", channelId, "--amount", "-1", "--signature", "0x00"], /--amount: .*negative/],
+      [["top-up", channelId, "--amount", "1e3"], /--amount: expected a decimal amount/],
+      [["top-up", channelId, "--amount", ".5"], /--amount: expected a decimal amount/],
+      [["top-up", channelId, "--amount", ""], /--amount: expected a decimal amount/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await run(args, args[0] === "close" ? payeeEnv : payerEnv);
+      assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, message, args.join(" "));
+      assert.doesNotMatch(result.stderr, /ambiguous/, "not node's parser message about a missing option argument");
+    }
   });
 
   it("exits 6 with the transaction hash when no receipt arrives within --timeout", async () => {

@@ -69,6 +69,45 @@ describe("tollgate CLI: deploy, help and shared errors", function () {
     assert.deepEqual(JSON.parse(await readFile(out, "utf8")).contracts, record.contracts);
   });
 
+  it("test_cli_deploy_alreadyDeployed_reportsTheExistingBlockAndTransaction", async () => {
+    // Deployed by the test above; this run has no record to read, so it must find the creation on-chain.
+    const creation = await chain.publicClient.getTransactionReceipt({
+      hash: (JSON.parse(await readFile(path.join(scratch, "deployments", "scratch.json"), "utf8")) as DeploymentJson).contracts.TollgateEscrow!
+        .transactionHash as `0x${string}`,
+    });
+    await chain.publicClient.request({ method: "evm_mine" as never, params: [] as never });
+    const nonce = await chain.publicClient.getTransactionCount({ address: chain.account(0).address });
+    const again = await cliJson<DeploymentJson>(["deploy"], env);
+    assert.equal(await chain.publicClient.getTransactionCount({ address: chain.account(0).address }), nonce, "no transaction sent");
+    const escrow = again.contracts.TollgateEscrow!;
+    assert.equal(escrow.transactionHash, creation.transactionHash);
+    assert.equal(escrow.blockNumber, Number(creation.blockNumber));
+    const token = again.contracts.MockStablecoin!;
+    assert.match(token.transactionHash ?? "", /^0x[0-9a-f]{64}$/);
+    const tokenReceipt = await chain.publicClient.getTransactionReceipt({ hash: token.transactionHash as `0x${string}` });
+    assert.equal(token.blockNumber, Number(tokenReceipt.blockNumber));
+    assert.notEqual(token.transactionHash, escrow.transactionHash);
+  });
+
+  it("test_cli_mint_localTestTokens_inDecimalAmounts", async () => {
+    const recipient = chain.account(4).address;
+    const before = await chain.balanceOf(recipient);
+    const minted = await cliJson<{ amount: string; balance: string; to: string; transactionHash: string }>(["mint", "--amount", "2.5", "--to", recipient], env);
+    assert.deepEqual([minted.amount, minted.to], ["2500000", recipient]);
+    assert.equal(await chain.balanceOf(recipient), before + 2_500_000n);
+    assert.equal(minted.balance, (before + 2_500_000n).toString());
+
+    const own = await cli(["mint", "--amount", "7"], env);
+    assert.equal(own.code, 0, own.stderr);
+    assert.match(own.stdout, new RegExp(`minted:\\s+7 USDC to ${chain.account(0).address}`));
+
+    for (const amount of ["-1", "1.0000001", "0", "1e6"]) {
+      const refused = await cli(["mint", "--amount", amount], env);
+      assert.equal(refused.code, 2, `${amount}: ${refused.stderr}`);
+    }
+    assert.equal(await chain.balanceOf(recipient), before + 2_500_000n, "nothing more minted");
+  });
+
   it("needs the key from TOLLGATE_PRIVATE_KEY, and never echoes a malformed one", async () => {
     const missing = await cli(["deploy"], { TOLLGATE_RPC_URL: chain.rpcUrl });
     assert.equal(missing.code, 2);
@@ -125,7 +164,7 @@ describe("tollgate CLI: deploy, help and shared errors", function () {
   it("documents commands, exit codes and the demo's limits in --help", async () => {
     const help = await cli(["--help"]);
     assert.equal(help.code, 0);
-    for (const command of ["deploy", "channels", "open", "top-up", "close", "request-close", "withdraw", "usage", "demo"]) {
+    for (const command of ["deploy", "mint", "channels", "open", "top-up", "close", "request-close", "withdraw", "usage", "demo"]) {
       assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
     }
     for (const code of [0, 1, 2, 3, 4, 5, 6]) assert.match(help.stdout, new RegExp(`^  ${code}  `, "m"));

@@ -8,10 +8,11 @@ import path from "node:path";
 import { type Address, type Hex, http, keccak256, stringToHex } from "viem";
 import { type LocalChain, startLocalChain } from "../../scripts/localChain.js";
 import { createPayingFetch } from "../../sdk/src/client/index.js";
+import { createFileChannelStore } from "../../sdk/src/client/fileStore.js";
 import { createPaymentGate, type SessionStore } from "../../sdk/src/server/index.js";
 import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
 import { toNodeHandler } from "../../sdk/src/server/node.js";
-import { cli, cliJson, skipUnderCoverage } from "./helpers.js";
+import { cli, cliJson, privateKeyOf, skipUnderCoverage } from "./helpers.js";
 
 const PRICE = 10_000n; // $0.01
 const ALICE: Address = "0x00000000000000000000000000000000000A11cE";
@@ -37,6 +38,7 @@ describe("tollgate CLI: usage from the seller's session store", function () {
   let server: Server;
   let buyer: Address;
   let seller: Address;
+  let url: string;
 
   before(async function () {
     skipUnderCoverage(this);
@@ -60,7 +62,7 @@ describe("tollgate CLI: usage from the seller's session store", function () {
     const route = gate.session({ amount: PRICE, unitType: "request", suggestedDeposit: 1_000_000n });
     server = createServer(toNodeHandler((request) => route.handle(request, async () => Response.json({ ok: true }))));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/paid`;
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/paid`;
     const buyerAccount = chain.account(4);
     buyer = buyerAccount.address;
     await chain.mint(buyer, 10_000_000n);
@@ -203,5 +205,39 @@ describe("tollgate CLI: usage from the seller's session store", function () {
     const missing = await cli(["usage", "--db", path.join(scratch, "nope.db")]);
     assert.equal(missing.code, 5);
     assert.match(missing.stderr, /no database at .*nope\.db/);
+  });
+  it("test_cli_open_channelStore_isAdoptedByCreatePayingFetch", async () => {
+    const payerAccount = chain.account(6);
+    await chain.mint(payerAccount.address, 5_000_000n);
+    const file = path.join(scratch, "client-channels.json");
+    const env = { TOLLGATE_RPC_URL: chain.rpcUrl, TOLLGATE_PRIVATE_KEY: privateKeyOf(payerAccount) };
+    const opened = await cliJson<{ channelId: Hex; channelStore: string }>(
+      ["open", "--payee", seller, "--amount", "2", "--channel-store", file, "--url", url],
+      env,
+    );
+    assert.equal(opened.channelStore, file);
+
+    const pay = createPayingFetch({
+      account: payerAccount,
+      chain: chain.chain,
+      transport: http(chain.rpcUrl),
+      maxDeposit: 1_000_000n,
+      escrows: [chain.escrow],
+      store: createFileChannelStore({ path: file }),
+    });
+    const block = await chain.publicClient.getBlockNumber();
+    assert.equal((await pay(url)).status, 200);
+    assert.equal((await pay(url)).status, 200);
+    const channels = await pay.channels();
+    assert.deepEqual(channels.map((channel) => channel.channelId), [opened.channelId], "paid through the CLI's channel, opened no other");
+    assert.equal(channels[0]!.spent, 2n * PRICE);
+    assert.equal(await chain.publicClient.getBlockNumber(), block, "no transaction: the channel was already open");
+
+    // A second open into the same slot is refused before anything is sent.
+    const again = await cli(["open", "--payee", seller, "--amount", "1", "--channel-store", file, "--url", url], env);
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /already holds open channel/);
+    assert.equal(await chain.publicClient.getBlockNumber(), block);
+    assert.equal((await cli(["open", "--payee", seller, "--amount", "1", "--channel-store", file], env)).code, 2, "--url is needed");
   });
 });

@@ -114,7 +114,23 @@ const AMOUNT = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 /** Checks an amount's shape before anything is asked of the node, so a typo is a usage error even offline. */
 export function checkAmountSyntax(flag: string, value: string): void {
+  if (/^-[0-9.]/.test(value)) throw negativeValue(flag, value);
   if (!AMOUNT.test(value)) throw usageError(`${flag}: expected a decimal amount of whole tokens such as 1.50 (got ${JSON.stringify(value)})`);
+}
+
+const negativeValue = (flag: string, value: string) => usageError(`${flag}: cannot be negative (got ${JSON.stringify(value)})`);
+
+/**
+ * `--flag -1` is a negative number given to a flag that takes a value, not a missing value: node's parser
+ * would call it "ambiguous", so it is named for what it is before parsing.
+ */
+export function rejectNegativeValues(args: readonly string[], options: OptionSpecs): void {
+  for (let index = 0; index + 1 < args.length; index++) {
+    const flag = args[index]!;
+    if (!flag.startsWith("--") || options[flag.slice(2)]?.type !== "string") continue;
+    const value = args[index + 1]!;
+    if (/^-[0-9.]/.test(value)) throw negativeValue(flag, value);
+  }
 }
 
 /** Whole tokens to base units with the token's decimals, in bigint arithmetic only; zero is refused. */

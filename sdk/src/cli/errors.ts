@@ -7,6 +7,7 @@ import { RpcError } from "../errors/RpcError.js";
 import { StoreError } from "../errors/StoreError.js";
 import { TransactionOutcomeUnknownError } from "../errors/TransactionOutcomeUnknownError.js";
 import { revertAbi } from "../transactions/revertAbi.js";
+import { isoTime } from "./output.js";
 
 export const EXIT = {
   ok: 0,
@@ -27,7 +28,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  usage error: unknown command or flag, missing or malformed value (address, amount, channel id…)
   3  the chain rejected the call: the escrow or token reverted (the decoded error name is printed)
   4  the RPC node (or the --db database) cannot be reached
-  5  not found: no such channel, no deployment for the chain, no contract at --escrow, no --db file
+  5  not found: no such channel, no deployment for the chain, no contract at --escrow, no --db file or database
   6  a transaction was sent but no receipt arrived in time: its outcome is unknown (hash printed)`;
 
 /** An expected failure with its exit code: printed as one line, never with a stack trace. */
@@ -69,7 +70,10 @@ export function isUnreachable(error: unknown): boolean {
   return false;
 }
 
-/** `Name(arg: value, …)` for a decoded revert, with the argument names from the ABI. */
+/** Revert arguments that are unix times in seconds: a person reads them as dates. */
+const TIME_ARGUMENTS: ReadonlySet<string> = new Set(["readyAt", "timestamp", "closeRequestedAt", "deadline", "validAfter", "validBefore"]);
+
+/** `Name(arg: value, …)` for a decoded revert, with the argument names from the ABI and times as ISO 8601 dates (UTC). */
 export function describeRevert(error: ContractRevertedError): string {
   if (error.errorName === undefined) return error.data === undefined || error.data === "0x" ? "reverted without a reason" : `unknown error ${error.data}`;
   const item = revertAbi.find((entry) => entry.type === "error" && entry.name === error.errorName) as
@@ -77,7 +81,14 @@ export function describeRevert(error: ContractRevertedError): string {
     | undefined;
   const args = (error.args ?? []).map((value, index) => {
     const name = item?.inputs[index]?.name;
-    const text = typeof value === "bigint" ? value.toString() : typeof value === "string" ? value : JSON.stringify(value);
+    const text =
+      typeof value === "bigint"
+        ? name !== undefined && TIME_ARGUMENTS.has(name)
+          ? isoTime(value)
+          : value.toString()
+        : typeof value === "string"
+          ? value
+          : JSON.stringify(value);
     return name ? `${name}: ${text}` : text;
   });
   return `${error.errorName}(${args.join(", ")})`;

@@ -7,10 +7,11 @@ import { closeCommand } from "./commands/close.js";
 import { demoCommand } from "./commands/demo.js";
 import { deployCommand } from "./commands/deploy.js";
 import { requestCloseCommand, withdrawCommand } from "./commands/forcedClose.js";
+import { mintCommand } from "./commands/mint.js";
 import { openCommand } from "./commands/open.js";
 import { topUpCommand } from "./commands/topUp.js";
 import { usageCommand } from "./commands/usage.js";
-import { type CommandContext, GLOBAL_OPTIONS } from "./context.js";
+import { type CommandContext, GLOBAL_OPTIONS, rejectNegativeValues } from "./context.js";
 import { classify, EXIT, EXIT_CODES_HELP, usageError } from "./errors.js";
 import { type Io, toJson } from "./output.js";
 
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   requestCloseCommand,
   withdrawCommand,
   usageCommand,
+  mintCommand,
   demoCommand,
 ];
 
@@ -81,9 +83,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     }
     const command = COMMANDS.find((candidate) => candidate.name === name);
     if (command === undefined) throw usageError(`unknown command ${JSON.stringify(name)}; run tollgate --help for the list`);
+    const options = { ...GLOBAL_OPTIONS, ...command.options };
+    rejectNegativeValues(rest, options);
     const { values, positionals } = parseArgs({
       args: [...rest],
-      options: { ...GLOBAL_OPTIONS, ...command.options },
+      options,
       allowPositionals: true,
       strict: true,
     });

@@ -64,7 +64,7 @@ type ChannelView = {
   authorizedSigner: Address | null;
   deposit: bigint;
   settled: bigint;
-  /** deposit − settled: what the payer gets back at close if nothing more is settled. */
+  /** deposit − settled while the channel is live (what the payer gets back at close if nothing more is settled); 0 once finalized. */
   unsettled: bigint;
   closeRequestedAt: string | null;
   withdrawableAt: string | null;
@@ -254,7 +254,8 @@ function channelView(
     authorizedSigner: channel.authorizedSigner === zeroAddress ? null : channel.authorizedSigner,
     deposit: channel.deposit,
     settled: channel.settled,
-    unsettled: channel.deposit - channel.settled,
+    // A finalized channel paid out or refunded all of its deposit: the escrow holds nothing for it.
+    unsettled: channel.finalized ? 0n : channel.deposit - channel.settled,
     closeRequestedAt: requested ? isoTime(channel.closeRequestedAt) : null,
     withdrawableAt: requested ? isoTime(channel.closeRequestedAt + grace) : null,
     openedInBlock: opened?.blockNumber ?? null,

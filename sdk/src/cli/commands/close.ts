@@ -25,7 +25,7 @@ import {
   transactionOptions,
   walletFor,
 } from "../context.js";
-import { notFound, usageError } from "../errors.js";
+import { CliError, EXIT, notFound, usageError } from "../errors.js";
 import { fields, formatAmount } from "../output.js";
 import { DB_HELP, withStore } from "../store.js";
 
@@ -68,6 +68,12 @@ ${TRANSACTION_OPTIONS_HELP}`,
     const connection = await connectEscrow(context);
     const channelId = source.channelId;
     const channel = await requireChannel(connection, channelId);
+    if (channel.finalized) {
+      throw new CliError(EXIT.reverted, `channel ${channelId} is already finalized: there is nothing left to close (nothing was sent)`, {
+        errorName: "ChannelFinalized",
+        args: [channelId],
+      });
+    }
     const token = await readToken(connection, channel.token);
 
     let cumulativeAmount: bigint;

@@ -19,8 +19,13 @@ with the repository's dev dependencies); the published package has no demo.
 
 Options:
   --serve                keep the chain and the gallery running (npm run demo -- --serve) and print one JSON
-                         line with the gallery's URLs, the RPC URL, the escrow and the token; Ctrl-C stops it
+                         line with the gallery's URLs, the RPC URL, the escrow, the token and the seller's
+                         database; Ctrl-C stops it
   --picsum               hand out Picsum photo URLs instead of generated images (needs the internet)
+
+The seller's SQLite database lives in a temporary directory, printed at start and removed on exit. The
+demo's chain never outlives it: stopped by a signal, or its parent killed (even with SIGKILL), the demo
+stops the chain, and the chain exits by itself when the demo is gone.
 
 The exit status is the demo's (128 + the signal's number when stopped by SIGINT or SIGTERM).`,
   options: { serve: { type: "boolean" }, picsum: { type: "boolean" } },
@@ -61,14 +66,20 @@ function isRepository(directory: string): boolean {
 /**
  * Runs npm in its own process group and forwards SIGINT/SIGTERM to the whole group, so the demo (under
  * npm, sh and tsx) receives them and stops its chain, whether the CLI is interrupted from a terminal or
- * killed by a supervisor.
+ * killed by a supervisor. A signal the CLI cannot catch (SIGKILL) is covered by TOLLGATE_PARENT_PID: the
+ * demo watches this process and stops when it is gone (scripts/onParentExit.mjs).
  */
 function runNpm(root: string, args: string[], context: CommandContext): Promise<number> {
   const npmCli = context.io.env.npm_execpath;
   const [command, commandArgs] =
     npmCli !== undefined && npmCli.endsWith(".js") ? [process.execPath, [npmCli, ...args]] : [process.platform === "win32" ? "npm.cmd" : "npm", args];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, { cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true, env: context.io.env });
+    const child = spawn(command, commandArgs, {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+      detached: true,
+      env: { ...context.io.env, TOLLGATE_PARENT_PID: String(process.pid) },
+    });
     const forward = (signal: NodeJS.Signals) => {
       try {
         process.kill(-child.pid!, signal);

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { chainPresets } from "../../deployments/chainPresets.js";
 import { deployTollgate, type DeploymentFile } from "../../deployments/deployTollgate.js";
+import type { PublicClient } from "viem";
 import type { Command } from "../command.js";
 import {
   CHAIN_OPTIONS,
@@ -12,6 +13,7 @@ import {
   walletFor,
 } from "../context.js";
 import { usageError } from "../errors.js";
+import { findCreation } from "../findCreation.js";
 import { fields, toJson } from "../output.js";
 
 export const deployCommand: Command = {
@@ -49,7 +51,7 @@ The deployer's key is read from $TOLLGATE_PRIVATE_KEY and from nowhere else.`,
       `chain-${connection.chainId}`;
 
     const lines: string[] = [];
-    const deployment = await deployTollgate({
+    const found = await deployTollgate({
       publicClient: connection.publicClient,
       walletClient: walletFor(connection, account),
       networkName,
@@ -59,6 +61,7 @@ The deployer's key is read from $TOLLGATE_PRIVATE_KEY and from nowhere else.`,
         context.log(line);
       },
     });
+    const deployment = await withCreations(connection.publicClient, found);
     if (file !== undefined) {
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, toJson(deployment) + "\n");
@@ -75,6 +78,17 @@ The deployer's key is read from $TOLLGATE_PRIVATE_KEY and from nowhere else.`,
     };
   },
 };
+
+/** Fills in block and transaction for contracts found already deployed with no record of their creation. */
+async function withCreations(publicClient: PublicClient, deployment: DeploymentFile): Promise<DeploymentFile> {
+  const contracts = { ...deployment.contracts };
+  for (const [name, contract] of Object.entries(contracts)) {
+    if (contract.transactionHash !== null) continue;
+    const creation = await findCreation({ publicClient, address: contract.address });
+    if (creation !== undefined) contracts[name] = { ...contract, ...creation };
+  }
+  return { ...deployment, contracts };
+}
 
 async function readPrevious(file: string): Promise<DeploymentFile | undefined> {
   let text: string;

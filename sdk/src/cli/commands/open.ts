@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { type Address, bytesToHex, erc20Abi, type Hex, zeroAddress } from "viem";
 import { chainPresets } from "../../deployments/chainPresets.js";
 import { parseBytes32 } from "../../encoding/parseBytes32.js";
@@ -22,6 +23,7 @@ import {
   walletFor,
 } from "../context.js";
 import { usageError } from "../errors.js";
+import { clientChannelSlot, parseSellerUrl } from "../clientChannelSlot.js";
 import { fields, formatAmount } from "../output.js";
 
 export const openCommand: Command = {
@@ -40,6 +42,11 @@ Options:
                                  of the bundled local deployment on 31337)
   --salt <bytes32>               makes the channel id unique (default: random)
   --authorized-signer <address>  key that signs vouchers instead of the payer (default: the payer)
+  --channel-store <file>         also record the channel in this paying-client channel file, so that
+                                 createPayingFetch({ store: createFileChannelStore({ path: <file> }) })
+                                 pays through it instead of opening another; needs --url
+  --url <url>                    with --channel-store: the seller's paid URL (its origin is part of the
+                                 client's channel key, and where a close is sent)
 
 ${CHAIN_OPTIONS_HELP}
 
@@ -52,6 +59,8 @@ ${TRANSACTION_OPTIONS_HELP}`,
     token: { type: "string" },
     salt: { type: "string" },
     "authorized-signer": { type: "string" },
+    "channel-store": { type: "string" },
+    url: { type: "string" },
   },
   async run(context) {
     noPositionals(context);
@@ -67,6 +76,12 @@ ${TRANSACTION_OPTIONS_HELP}`,
     const salt: Hex = saltFlag === undefined ? bytesToHex(crypto.getRandomValues(new Uint8Array(32))) : parseFlag("--salt", saltFlag, parseBytes32);
     const signerFlag = stringOption(context, "authorized-signer");
     const authorizedSigner = signerFlag === undefined ? zeroAddress : parseAddressFlag("--authorized-signer", signerFlag);
+    const channelStore = stringOption(context, "channel-store");
+    const urlFlag = stringOption(context, "url");
+    if ((channelStore === undefined) !== (urlFlag === undefined)) throw usageError("--channel-store and --url go together");
+    const sellerUrl = urlFlag === undefined ? undefined : parseSellerUrl(urlFlag);
+    // The paying client signs vouchers with the payer's own key.
+    if (channelStore !== undefined && authorizedSigner !== zeroAddress) throw usageError("--channel-store: a paying client signs as the payer; drop --authorized-signer");
     const options = transactionOptions(context);
     const account = loadAccount(context);
 
@@ -77,6 +92,18 @@ ${TRANSACTION_OPTIONS_HELP}`,
     if (balance < deposit) {
       throw usageError(`--amount ${amountFlag} is more than the payer's balance of ${formatAmount(balance, token)}`, { balance, deposit });
     }
+    const slot =
+      channelStore === undefined
+        ? undefined
+        : await clientChannelSlot({
+            path: resolve(context.io.cwd, channelStore),
+            url: sellerUrl!,
+            chainId: connection.chainId,
+            escrow: connection.escrow,
+            payer: account.address,
+            payee,
+            token: token.address,
+          });
     context.log(`opening a channel to ${payee} with ${formatAmount(deposit, token)} (approving first if needed)…`);
     const result = await openChannel({
       client: walletFor(connection, account),
@@ -89,6 +116,7 @@ ${TRANSACTION_OPTIONS_HELP}`,
       authorizedSigner,
       ...options,
     });
+    await slot?.record({ channelId: result.channelId, salt, deposit });
     const json = {
       chainId: connection.chainId,
       escrow: connection.escrow,
@@ -102,6 +130,7 @@ ${TRANSACTION_OPTIONS_HELP}`,
       transactionHash: result.hash,
       blockNumber: result.receipt.blockNumber,
       approvalTransactionHash: result.approval?.hash ?? null,
+      channelStore: channelStore === undefined ? null : resolve(context.io.cwd, channelStore),
     };
     return {
       json,
@@ -113,6 +142,7 @@ ${TRANSACTION_OPTIONS_HELP}`,
         ["salt", salt],
         ["transaction", `${result.hash} (block ${result.receipt.blockNumber})`],
         ["approval", result.approval?.hash ?? "not needed"],
+        ...(json.channelStore === null ? [] : [["client channel store", json.channelStore] as [string, string]]),
       ]),
     };
   },
