@@ -15,6 +15,20 @@ admin.on("error", () => undefined);
 const schemas = new Set<string>();
 let schemaCounter = 0;
 
+function withApplicationName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("application_name", name);
+  return parsed.href;
+}
+
+async function waitForBackendsToEnd(applicationName: string): Promise<void> {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(25)) {
+    const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    if (rows[0]!.n === 0) return;
+  }
+  assert.fail(`PostgreSQL still has sessions of ${applicationName} 20 s after the kill`);
+}
+
 function newSchema(): string {
   const schema = `tollgate_test_${process.pid}_${Date.now().toString(36)}_${++schemaCounter}`;
   schemas.add(schema);
@@ -211,8 +225,10 @@ describe("PostgreSQL session store across instances", function () {
     const id = newChannelId();
     let total = 0n;
     for (let round = 0; round < 2; round++) {
+      // Named, so that the test can wait for the server to be done with the killed worker's sessions.
+      const applicationName = `tollgate-kill-${process.pid}-${round}`;
       const worker = startWorker({
-        store: { kind: "postgres", connectionString, schema },
+        store: { kind: "postgres", connectionString: withApplicationName(connectionString, applicationName), schema },
         channelId: id,
         label: `r${round}`,
         mode: "forever",
@@ -224,6 +240,9 @@ describe("PostgreSQL session store across instances", function () {
         await stopWorker(worker);
       }
       assert.equal((await worker.exited).signal, "SIGKILL");
+      // A COMMIT the server received before the kill still completes after it: read only once the
+      // worker's backends are gone, or that late commit lands between this read and the next increment.
+      await waitForBackendsToEnd(applicationName);
       // The server notices the dropped connection and rolls back its open transaction; the row lock goes
       // with it, so this increment must neither hang nor be lost.
       const spent = await assertConsistent(first, id);
