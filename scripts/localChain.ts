@@ -50,13 +50,15 @@ export type StartLocalChainParameters = {
    * `token` are the CREATE2 addresses a later deployment (e.g. `tollgate deploy`) puts them at.
    */
   deploy?: boolean;
+  /** The node's chain id (default 31337, the one chain the SDK and the CLI treat as local). */
+  chainId?: number;
 };
 
-export async function startLocalChain({ deploy = true }: StartLocalChainParameters = {}): Promise<LocalChain> {
+export async function startLocalChain({ deploy = true, chainId = 31337 }: StartLocalChainParameters = {}): Promise<LocalChain> {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   // Its own process group, so a Ctrl-C at the terminal reaches the demo, which stops the chain itself.
-  const node = spawn(process.execPath, ["--import", pathToFileURL(EXIT_WITH_PARENT).href, HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  const node = spawn(process.execPath, ["--import", pathToFileURL(EXIT_WITH_PARENT).href, HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId)], {
     cwd: hre.config.paths.root,
     env: withoutParentPid(process.env),
     stdio: ["ignore", "ignore", "pipe"],
@@ -65,7 +67,7 @@ export async function startLocalChain({ deploy = true }: StartLocalChainParamete
   let stderr = "";
   node.stderr?.on("data", (chunk) => (stderr += chunk));
   const chain = defineChain({
-    id: 31337,
+    id: chainId,
     name: "Hardhat (loopback)",
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },

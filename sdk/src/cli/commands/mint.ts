@@ -59,11 +59,11 @@ ${TRANSACTION_OPTIONS_HELP}`,
 
     const connection = await connect(context);
     const tokenAddress = flaggedToken ?? defaultTestToken(connection);
-    const token = await readToken(connection, tokenAddress);
-    const amount = parseAmountFlag("--amount", amountFlag, token);
     if (!LOCAL_CHAIN_IDS.has(connection.chainId) && !(await hasMint(connection, tokenAddress))) {
       throw usageError(`chain ${connection.chainId} is not a local chain and the token ${tokenAddress} has no mint(address,uint256): get test tokens from its faucet`);
     }
+    const token = await readToken(connection, tokenAddress);
+    const amount = parseAmountFlag("--amount", amountFlag, token);
     context.log(`minting ${formatAmount(amount, token)} to ${to}…`);
     const { hash, receipt } = await sendContractTransaction({
       client: walletFor(connection, account),
