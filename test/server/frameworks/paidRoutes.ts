@@ -38,9 +38,7 @@ export function paidRoutesBehave(area: string, startApp: StartApp): void {
       const { channelId } = (await response.json()) as { channelId: Hex };
       assert.equal(receiptOf(response).channelId, channelId);
       // The response arrived, so its charge is already durable.
-      const channel = (await suite.store.getChannel(channelId))!;
-      assert.equal(channel.spent, PRICE);
-      assert.equal(channel.reserved, 0n);
+      await assertBilled(suite, channelId, PRICE);
     });
 
     it(`test_${area}_streamingHandler_chargeCommittedBeforeTheFirstChunk`, async function () {
@@ -52,9 +50,7 @@ export function paidRoutesBehave(area: string, startApp: StartApp): void {
       const first = await reader.read();
       assert.match(new TextDecoder().decode(first.value), /^first/);
       // The handler has not finished (it waits for this test), yet the first byte arrived: charged already.
-      const channel = (await suite.store.getChannel(channelId))!;
-      assert.equal(channel.spent, PRICE);
-      assert.equal(channel.reserved, 0n);
+      await assertBilled(suite, channelId, PRICE);
       endStream();
       while (!(await reader.read()).done);
     });
@@ -76,9 +72,7 @@ export function paidRoutesBehave(area: string, startApp: StartApp): void {
       assert.equal(broken.status, 500);
       await broken.body?.cancel();
       assert.ok(served.includes("broken"));
-      const channel = (await suite.store.getChannel(channelId))!;
-      assert.equal(channel.spent, PRICE);
-      assert.equal(channel.reserved, 0n);
+      await assertBilled(suite, channelId, PRICE);
     });
 
     it(`test_${area}_concurrentRequests_eachBilledOnce`, async function () {
@@ -125,4 +119,11 @@ export function paidRoutesBehave(area: string, startApp: StartApp): void {
       assert.equal(channel.spent, PRICE);
     });
   });
+}
+
+/** The channel's charges are all finished (nothing held) and add up to `spent`. */
+async function assertBilled(suite: Shop, channelId: Hex, spent: bigint): Promise<void> {
+  const channel = (await suite.store.getChannel(channelId))!;
+  assert.equal(channel.spent, spent);
+  assert.equal(channel.reserved, 0n);
 }
