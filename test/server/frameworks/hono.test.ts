@@ -32,7 +32,9 @@ paidRoutesBehave("hono", async (suite, served, streamMayEnd) => {
   });
   app.onError((_error, c) => c.text("Internal Server Error", 500));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(started));
+    // By default @hono/node-server replaces the global Request and Response for the whole process; the
+    // rest of the suite runs in this process, so they stay Node's own here.
+    const started = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0, overrideGlobalObjects: false }, () => resolve(started));
   });
   const { port } = server.address() as { port: number };
   return {
