@@ -3,8 +3,11 @@ import { createServer } from "node:http";
 import express from "express";
 // @ts-expect-error Express 4 under an npm alias: its types are @types/express 5's, used through the cast below.
 import express4 from "express4";
+import { http } from "viem";
+import { StoreError } from "../../../sdk/src/errors/StoreError.js";
 import { payment } from "../../../sdk/src/express/index.js";
-import { paidExpressHandler } from "../../../sdk/src/server/index.js";
+import { createPaymentGate, paidExpressHandler, type SessionStore } from "../../../sdk/src/server/index.js";
+import { receiptOf } from "../e2e/helpers.js";
 import { buyer, listen, PRICE, shop } from "./fixture.js";
 import { paidRoutesBehave, type StartApp } from "./paidRoutes.js";
 
@@ -71,6 +74,59 @@ describe("paidExpressHandler (fetch-style handler on Express)", function () {
       const response = await pay(`${server.url}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: "a dog" }) });
       assert.equal(response.status, 200, await response.clone().text());
       assert.deepEqual(((await response.json()) as { received: unknown }).received, { prompt: "a dog" });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("Express middleware: failures around the held response", function () {
+  this.timeout(120_000);
+  const suite = shop();
+
+  it("test_express_storeFailsAtCommit_answers503InsteadOfTheUnbilledResponse", async function () {
+    let storeDown = false;
+    // The gate's store, failing every transaction while `storeDown` (a database that went away).
+    const failing = new Proxy(suite.store, {
+      get(target, key) {
+        if (key === "withChannel" && storeDown) return async () => Promise.reject(new StoreError("unavailable", "The database went away"));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as SessionStore;
+    const gate = createPaymentGate({
+      chain: suite.chain.chain,
+      transport: http(suite.chain.rpcUrl),
+      escrow: suite.chain.escrow,
+      currency: suite.chain.token,
+      account: suite.chain.account(1),
+      store: failing,
+      secret: "the framework tests' gate secret, 32+ bytes long",
+    });
+    const route = gate.session({ amount: PRICE, suggestedDeposit: 100n * PRICE });
+    let delivered = "";
+    const app = express();
+    app.get("/photo", payment(route), (_req, res) => {
+      storeDown = delivered === "first";
+      res.json({ secret: (delivered = delivered ? "second" : "first") });
+    });
+    const server = await listen(createServer(app));
+    try {
+      const pay = await buyer(suite);
+      const first = await pay(`${server.url}/photo`);
+      assert.equal(first.status, 200);
+      const channelId = receiptOf(first).channelId;
+      const second = await pay(`${server.url}/photo`);
+      const text = await second.text();
+      assert.equal(second.status, 503, text);
+      assert.equal(second.headers.get("content-type"), "application/problem+json");
+      assert.equal(second.headers.get("payment-receipt"), null);
+      assert.doesNotMatch(text, /second/, "the handler's response must not leave without its charge");
+      storeDown = false;
+      // The reservation the failed commit left is released like any a crash leaves.
+      assert.equal((await suite.store.getChannel(channelId))!.reserved, PRICE);
+      assert.equal((await gate.recover()).length, 1);
+      assert.equal((await suite.store.getChannel(channelId))!.spent, PRICE);
     } finally {
       await server.stop();
     }
