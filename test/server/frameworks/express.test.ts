@@ -131,4 +131,34 @@ describe("Express middleware: failures around the held response", function () {
       await server.stop();
     }
   });
+
+  it("test_express_clientGoneBeforeTheHandlerWrote_chargeReleased", async function () {
+    let entered!: () => void;
+    const handlerEntered = new Promise<void>((resolve) => (entered = resolve));
+    const app = express();
+    app.get("/photo", payment(suite.route), (_req, res) => {
+      entered();
+      // Answers only after the client has gone: nothing was delivered.
+      res.on("close", () => res.json({ late: true }));
+    });
+    const server = await listen(createServer(app));
+    try {
+      const pay = await buyer(suite);
+      const controller = new AbortController();
+      const gone = pay(`${server.url}/photo`, { signal: controller.signal }).catch((error: unknown) => error);
+      await handlerEntered;
+      const payer = suite.buyers.at(-1)!;
+      const channel = (await suite.store.listChannels()).find((candidate) => candidate.payer === payer);
+      assert.equal(channel!.reserved, PRICE);
+      controller.abort();
+      assert.ok((await gone) instanceof Error);
+      // The release runs when Node reports the closed response; wait for it (bounded), then check it.
+      for (let i = 0; i < 200 && (await suite.store.getChannel(channel!.channelId))!.reserved !== 0n; i++) await new Promise((r) => setTimeout(r, 50));
+      const after = (await suite.store.getChannel(channel!.channelId))!;
+      assert.equal(after.reserved, 0n);
+      assert.equal(after.spent, 0n);
+    } finally {
+      await server.stop();
+    }
+  });
 });
