@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { payment, type PaymentVariables } from "../../../sdk/src/hono/index.js";
-import { paidRoutesBehave } from "./paidRoutes.js";
+import { paidRoutesBehave, twoPartStream } from "./paidRoutes.js";
 
 paidRoutesBehave("hono", async (suite, served, streamMayEnd) => {
   const app = new Hono<{ Variables: PaymentVariables }>();
@@ -19,16 +19,7 @@ paidRoutesBehave("hono", async (suite, served, streamMayEnd) => {
   });
   app.get("/stream", payment(suite.route), (c) => {
     served.push("stream");
-    return c.body(
-      new ReadableStream({
-        async start(controller) {
-          controller.enqueue(new TextEncoder().encode("first\n"));
-          await streamMayEnd();
-          controller.enqueue(new TextEncoder().encode("last\n"));
-          controller.close();
-        },
-      }),
-    );
+    return c.body(twoPartStream(streamMayEnd));
   });
   app.onError((_error, c) => c.text("Internal Server Error", 500));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

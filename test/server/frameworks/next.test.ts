@@ -2,7 +2,7 @@
 // over real HTTP by the node adapter (the Next runtime itself is not started here).
 import { withPayment } from "../../../sdk/src/next/index.js";
 import { startServer } from "../e2e/helpers.js";
-import { paidRoutesBehave } from "./paidRoutes.js";
+import { paidRoutesBehave, twoPartStream } from "./paidRoutes.js";
 
 paidRoutesBehave("next", async (suite, served, streamMayEnd) => {
   // What four route files (`app/photo/route.ts`, …) would export.
@@ -28,16 +28,7 @@ paidRoutesBehave("next", async (suite, served, streamMayEnd) => {
     "/stream": {
       GET: withPayment(suite.route, () => {
         served.push("stream");
-        return new Response(
-          new ReadableStream({
-            async start(controller) {
-              controller.enqueue(new TextEncoder().encode("first\n"));
-              await streamMayEnd();
-              controller.enqueue(new TextEncoder().encode("last\n"));
-              controller.close();
-            },
-          }),
-        );
+        return new Response(twoPartStream(streamMayEnd));
       }),
     },
   };

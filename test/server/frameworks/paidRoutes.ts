@@ -127,3 +127,15 @@ async function assertBilled(suite: Shop, channelId: Hex, spent: bigint): Promise
   assert.equal(channel.spent, spent);
   assert.equal(channel.reserved, 0n);
 }
+
+/** The body of GET /stream for fetch-style handlers: "first\n", then "last\n" once `mayEnd()` resolves. */
+export function twoPartStream(mayEnd: () => Promise<void>): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    async start(controller) {
+      controller.enqueue(new TextEncoder().encode("first\n"));
+      await mayEnd();
+      controller.enqueue(new TextEncoder().encode("last\n"));
+      controller.close();
+    },
+  });
+}
