@@ -64,6 +64,24 @@ export function paidRoutesBehave(area: string, startApp: StartApp): void {
       assert.equal((await suite.store.getChannel(body.channelId))!.spent, PRICE);
     });
 
+    it(`test_${area}_idempotencyKeyOnJsonPost_billedOnce_otherBodyRefused`, async function () {
+      const pay = await buyer(suite);
+      const post = (prompt: string) =>
+        pay(`${app.url}/echo`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": `echo-${area}` }, body: JSON.stringify({ prompt }) });
+      const first = await post("a cat");
+      assert.equal(first.status, 200, await first.clone().text());
+      const { channelId } = (await first.json()) as { channelId: Hex };
+      const again = await post("a cat");
+      assert.equal(again.status, 200, await again.clone().text());
+      await again.body?.cancel();
+      await assertBilled(suite, channelId, PRICE);
+      // The key is bound to the body it paid for, which the body parser had already read.
+      const other = await post("a dog");
+      assert.equal(other.status, 422, await other.clone().text());
+      await other.body?.cancel();
+      await assertBilled(suite, channelId, PRICE);
+    });
+
     it(`test_${area}_handlerError_isNotBilled`, async function () {
       const pay = await buyer(suite);
       const first = await pay(`${app.url}/photo`);
