@@ -1,7 +1,9 @@
 // tollgate/server: charge for HTTP requests through `evm` payment-channel sessions.
 export {
+  type Authorization,
   createPaymentGate,
   type PaidHandler,
+  type PaidRequest,
   type Payment,
   type PaymentGate,
   type PaymentGateParameters,
