@@ -34,13 +34,15 @@ export async function closeCooperatively({ context, channel, url, offer, fetch, 
   const signature = final === current.cumulativeAmount ? current.signature! : await signVoucher({ account, chainId: chain.id, escrow: current.escrow, channelId: current.channelId, cumulativeAmount: final });
   const payload = formatSessionPayload({ action: "close", channelId: current.channelId, cumulativeAmount: final, signature });
   let closeOffer = offer;
-  const post = () => fetch(url, { method: "POST", headers: { authorization: formatCredential({ challenge: closeOffer.challenge, payload }) } });
-  let response = await post();
+  // GET: every paid URL answers it (a GET-only route 404s a POST), and the gate answers a close
+  // credential itself on any method, without running the route's handler.
+  const send = () => fetch(url, { method: "GET", headers: { authorization: formatCredential({ challenge: closeOffer.challenge, payload }) } });
+  let response = await send();
   // The cached challenge may have expired since it was issued: the 402 carries a fresh one to try once.
   const fresh = response.status === 402 && (await readProblem(response)).type === "session/challenge-not-found" ? refresh(response) : undefined;
   if (fresh) {
     closeOffer = fresh;
-    response = await post();
+    response = await send();
   }
   if (!response.ok) throw new Error(`The seller refused to close: ${response.status} ${await response.text()}`);
   const result = (await response.json()) as { txHash: Hex | null; settled: string; refund: string };

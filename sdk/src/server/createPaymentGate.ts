@@ -137,9 +137,35 @@ export type Payment = {
 
 export type PaidHandler = (request: Request, payment: Payment) => Response | Promise<Response>;
 
+/**
+ * What `authorize` makes of a request: the gate's own answer (a 402, a problem, or the answer to a
+ * management credential: close, top-up, a voucher sent with HEAD), or a paid request whose cost is held
+ * until the framework's handler has answered.
+ */
+export type Authorization = { response: Response } | PaidRequest;
+
+export type PaidRequest = {
+  response?: undefined;
+  payment: Payment;
+  /**
+   * Commits the held cost, or releases it when the gate's billing rule does not charge `status`; resolves
+   * with the receipt headers the response must carry. Call it before any byte of the response leaves.
+   */
+  finish(status: number): Promise<Record<string, string>>;
+  /** Releases the held cost: the handler failed and delivered nothing. */
+  release(): Promise<void>;
+  /** The gate's answer to an error `finish` or `release` threw (a 503 when the store failed), or undefined. */
+  problem(error: unknown): Response | undefined;
+};
+
 export type SessionRoute = {
   /** The fetch-style core: answers 402 with a challenge, verifies credentials, charges, and calls `handler`. */
   handle(request: Request, handler: PaidHandler): Promise<Response>;
+  /**
+   * The paid part of `handle` for a framework whose handlers are not fetch-style (the middlewares use it):
+   * serve `response` as is, or run the handler under `payment` and `finish` (or `release`) the charge.
+   */
+  authorize(request: Request): Promise<Authorization>;
   /**
    * The 402 challenge this route issues, optionally suggesting an existing channel. With a decimal price
    * and no `decimals` option, this and `request` need `await gate.ready()` first.
@@ -455,18 +481,24 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     // Every malformed price is refused now; a decimal string waiting for the token's decimals, in ready().
     if (routePrices(route, decimals) === undefined) routes.add(build);
     else build();
+    /** Undefined once the gate passed its start-up checks, else the 503 every request gets meanwhile. */
+    const unready = async (): Promise<Response | undefined> => {
+      try {
+        await ready();
+        return undefined;
+      } catch (error) {
+        // Nothing about the configuration reaches the client: the seller learns it from ready().
+        return (
+          problemResponse(error, () => "") ??
+          new Response(JSON.stringify(statusProblem(503, "Service Unavailable", "The payment gate failed its start-up checks")), { status: 503, headers: PROBLEM_HEADERS })
+        );
+      }
+    };
     return {
-      async handle(request, handler) {
-        try {
-          await ready();
-        } catch (error) {
-          // Nothing about the configuration reaches the client: the seller learns it from ready().
-          return (
-            problemResponse(error, () => "") ??
-            new Response(JSON.stringify(statusProblem(503, "Service Unavailable", "The payment gate failed its start-up checks")), { status: 503, headers: PROBLEM_HEADERS })
-          );
-        }
-        return build().handle(request, handler);
+      handle: async (request, handler) => (await unready()) ?? build().handle(request, handler),
+      authorize: async (request) => {
+        const response = await unready();
+        return response ? { response } : build().authorize(request);
       },
       challenge: (channelId) => build().challenge(channelId),
       get request() {
@@ -592,17 +624,49 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     }
 
     async function handle(httpRequest: Request, handler: PaidHandler): Promise<Response> {
+      const authorized = await authorize(httpRequest);
+      if (authorized.response) return authorized.response;
+      let response: Response;
+      try {
+        response = await handler(httpRequest, authorized.payment);
+      } catch (error) {
+        await authorized.release();
+        return answer(authorized, error);
+      }
+      let receipt: Record<string, string>;
+      try {
+        receipt = await authorized.finish(response.status);
+      } catch (error) {
+        await response.body?.cancel().catch(() => undefined);
+        return answer(authorized, error);
+      }
+      const headers = new Headers(response.headers);
+      for (const [name, value] of Object.entries(receipt)) headers.set(name, value);
+      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    }
+
+    /** The gate's problem response for `error`; anything it does not answer is thrown on. */
+    function answer(authorized: PaidRequest, error: unknown): Response {
+      const response = authorized.problem(error);
+      if (response) return response;
+      throw error;
+    }
+
+    async function authorize(httpRequest: Request): Promise<Authorization> {
       const authorization = httpRequest.headers.get("authorization");
-      if (authorization === null || !/^payment\s/i.test(authorization.trimStart())) return paymentRequired();
+      if (authorization === null || !/^payment\s/i.test(authorization.trimStart())) return { response: paymentRequired() };
       let channelId: Hex | undefined;
+      const problem = (error: unknown) => problemResponse(error, () => formatChallenge(challenge(channelId)));
       try {
         const credential = parseCredential(authorization);
         const payload = parseSessionPayload(credential.payload);
         channelId = payload.channelId;
         verifyChallenge(credential.challenge);
-        if (payload.action === "close") return await closeAction(payload, amount, credential.challenge);
-
-        const requested = httpRequest.method === "HEAD" ? 0n : units(httpRequest);
+        // Management credentials are answered here on whatever method the route has (a GET-only route
+        // must be able to close): they carry no request for the handler to serve.
+        if (payload.action === "close") return { response: await closeAction(payload, amount, credential.challenge) };
+        const management = httpRequest.method === "HEAD" || payload.action === "topUp";
+        const requested = management ? 0n : units(httpRequest);
         let admitted: Admitted;
         try {
           admitted = await admitRequest(httpRequest, payload, credential.source, requested, true);
@@ -611,18 +675,18 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
           admitted = await admitRequest(httpRequest, payload, credential.source, requested, false);
         }
         publish(admitted.channel);
-        // HEAD carries credentials only (the draft's voucher updates): it is answered here, never by the
-        // handler, whose content would be produced (a metered stream charged) and then dropped.
-        if (httpRequest.method === "HEAD") {
-          return new Response(null, { status: 204, headers: receiptHeaders(receiptFor(admitted.channel, credential.challenge)) });
+        // HEAD carries credentials only (the draft's voucher updates), a top-up only funding: answered
+        // here, never by the handler, whose content would be produced (a metered stream charged) and dropped.
+        if (management) {
+          return { response: new Response(null, { status: 204, headers: receiptHeaders(receiptFor(admitted.channel, credential.challenge)) }) };
         }
         // A request that costs nothing (a metered stream charges as it goes) starts only on a channel that can
         // pay for one unit: an empty channel would otherwise hold a connection and a handler for free.
         if (requested === 0n && available(admitted.channel) < amount) throw insufficientBalance(admitted.channel, amount);
-        return await serve(httpRequest, handler, admitted, admitted.key, requested, credential.challenge);
+        return { ...held(admitted, requested, credential.challenge), problem };
       } catch (error) {
-        const response = problemResponse(error, () => formatChallenge(challenge(channelId)));
-        if (response) return response;
+        const response = problem(error);
+        if (response) return { response };
         throw error;
       }
     }
@@ -679,15 +743,9 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       return admitted;
     }
 
-    async function serve(
-      httpRequest: Request,
-      handler: PaidHandler,
-      admitted: { channel: ChannelRecord; fresh: boolean },
-      key: string,
-      requested: bigint,
-      echoed: PaymentChallenge,
-    ): Promise<Response> {
-      const { channel, fresh } = admitted;
+    /** The payment an admitted request is served under, and the two ways its held cost ends. */
+    function held(admitted: Admitted, requested: bigint, echoed: PaymentChallenge): Omit<PaidRequest, "problem"> {
+      const { channel, fresh, key } = admitted;
       const finish = async (outcome: "committed" | "released") => {
         if (!fresh || chargeMode === "charge") return channel;
         const finished = await store.withChannel(channel.channelId, async (tx) => {
@@ -698,22 +756,16 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
         publish(finished);
         return finished;
       };
-      let response: Response;
-      try {
-        response = await handler(httpRequest, { channelId: channel.channelId, challengeId: echoed.id, payer: channel.payer, units: requested, channel });
-      } catch (error) {
-        await finish("released");
-        throw error;
-      }
-      // The charge is durable before the response leaves: a crash after this point has billed a
-      // delivered response; a crash before it leaves a reservation that is released on restart.
-      const settledChannel = await finish(routeBillable(response.status) ? "committed" : "released");
-      const headers = new Headers(response.headers);
-      for (const [name, value] of Object.entries(receiptHeaders(receiptFor(settledChannel, echoed, { units: requested })))) headers.set(name, value);
-      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+      return {
+        payment: { channelId: channel.channelId, challengeId: echoed.id, payer: channel.payer, units: requested, channel },
+        // The charge is durable before the response leaves: a crash after this point has billed a
+        // delivered response; a crash before it leaves a reservation that is released on restart.
+        finish: async (status) => receiptHeaders(receiptFor(await finish(routeBillable(status) ? "committed" : "released"), echoed, { units: requested })),
+        release: async () => void (await finish("released")),
+      };
     }
 
-    return { handle, challenge, request };
+    return { handle, authorize, challenge, request };
   }
 
   async function recover({ olderThan = 0 }: { olderThan?: number } = {}): Promise<ChargeRecord[]> {

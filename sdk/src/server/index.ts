@@ -2,8 +2,10 @@
 // Deno, workers, browsers): nothing here imports a Node built-in. Node-only pieces have their own
 // entries: tollgate/server/node, tollgate/server/sqlite, tollgate/server/postgres.
 export {
+  type Authorization,
   createPaymentGate,
   type PaidHandler,
+  type PaidRequest,
   type Payment,
   type PaymentGate,
   type PaymentGateParameters,

@@ -26,18 +26,13 @@ export function toNodeHandler(handler: FetchHandler): NodeHandler {
     outgoing.on("close", () => {
       if (!outgoing.writableFinished) controller.abort();
     });
-    // A response sent without reading the whole request body (every 402 does) must still drain it:
-    // the body stream paused on backpressure would otherwise stall the next request on the connection.
-    outgoing.on("finish", () => {
-      if (!incoming.complete) {
-        incoming.removeAllListeners("data");
-        incoming.resume();
-      }
-    });
+    drainOnFinish(incoming, outgoing);
     void (async () => {
       let request: Request;
       try {
-        request = toRequest(incoming, controller.signal);
+        // Behind a body parser (Express's `express.json()`) the stream is consumed: the handler gets what it parsed.
+        const parsed = incoming.readableEnded ? { body: renderParsedBody((incoming as { body?: unknown }).body) } : {};
+        request = toRequest(incoming, { signal: controller.signal, ...parsed });
       } catch (error) {
         // Only the client's bytes went into it: its error, never the handler's (nor Express's `next`).
         return writeResponse(incoming, outgoing, badRequestResponse((error as InvalidValueError).message));
@@ -55,7 +50,21 @@ export function toNodeHandler(handler: FetchHandler): NodeHandler {
   };
 }
 
-async function writeResponse(incoming: IncomingMessage, outgoing: ServerResponse, response: Response): Promise<void> {
+/**
+ * A response sent without reading the whole request body (every 402 does) must still drain it: the
+ * body stream paused on backpressure would otherwise stall the next request on the connection.
+ */
+export function drainOnFinish(incoming: IncomingMessage, outgoing: ServerResponse): void {
+  outgoing.on("finish", () => {
+    if (!incoming.complete) {
+      incoming.removeAllListeners("data");
+      incoming.resume();
+    }
+  });
+}
+
+/** Writes a fetch `Response` on a Node response, streaming its body (none for HEAD). */
+export async function writeResponse(incoming: IncomingMessage, outgoing: ServerResponse, response: Response): Promise<void> {
   outgoing.statusCode = response.status;
   if (response.statusText) outgoing.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
@@ -75,8 +84,21 @@ async function writeResponse(incoming: IncomingMessage, outgoing: ServerResponse
   body.pipe(outgoing);
 }
 
-/** The `Request` for an incoming message; an `InvalidValueError` when the client sent one it cannot be. */
-function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
+/**
+ * A body a framework's parser already read, as a request body: a raw parser's bytes or text as they
+ * are, anything else (`express.json()`'s object) as JSON; null when no parser ran.
+ */
+export function renderParsedBody(parsed: unknown): string | Uint8Array | null {
+  if (parsed === undefined || parsed === null) return null;
+  if (typeof parsed === "string" || parsed instanceof Uint8Array) return parsed;
+  return JSON.stringify(parsed);
+}
+
+/**
+ * The `Request` for an incoming message; an `InvalidValueError` when the client sent one it cannot be.
+ * Its body is the message's stream, or `body` when given (a framework's body parser read the stream).
+ */
+export function toRequest(incoming: IncomingMessage, { signal, body }: { signal?: AbortSignal; body?: string | Uint8Array | null } = {}): Request {
   const url = requestUrl(incoming);
   try {
     const headers = new Headers();
@@ -88,8 +110,8 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
     return new Request(url, {
       method: incoming.method ?? "GET",
       headers,
-      signal,
-      ...(hasBody ? { body: Readable.toWeb(incoming) as unknown as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+      ...(signal ? { signal } : {}),
+      ...(hasBody ? { body: body === undefined ? (Readable.toWeb(incoming) as unknown as ReadableStream<Uint8Array>) : body, duplex: "half" } : {}),
     } as RequestInit);
   } catch (cause) {
     // What the fetch API refuses (TRACE, a host `new URL` rejects, a header value) came from the client.
