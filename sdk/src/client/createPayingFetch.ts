@@ -20,6 +20,7 @@ import type { PayingContext } from "./PayingContext.js";
 import type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
 import { type Offer, readOffer } from "./readOffer.js";
 import { readProblem } from "./readProblem.js";
+import { readRetryAfter } from "./readRetryAfter.js";
 import { takeReceipt } from "./takeReceipt.js";
 import { topUpPaymentChannel } from "./topUpPaymentChannel.js";
 
@@ -116,6 +117,11 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     return { authorization: credential(offer, payload), opened: false };
   }
 
+  async function hasPendingOpen(key: string): Promise<boolean> {
+    const channel = await store.get(key);
+    return channel !== undefined && pendingOpens.has(channel.channelId);
+  }
+
   async function payingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const original = new Request(input, init);
     // Read once, so that every retry sends the same body.
@@ -194,6 +200,12 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
           return true;
         });
         if (!corrected) return paid;
+      } else if (problem.type === "verification-failed" && (await hasPendingOpen(current.key))) {
+        // The seller's node has not seen this client's open yet (a confirmation depth, a node behind the
+        // client's): wait as told, within the client's own bound, and send the same open again.
+        const seconds = readRetryAfter(paid);
+        if (seconds === undefined) return paid;
+        await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
       } else if (problem.type !== "session/challenge-not-found" && problem.type !== "payment-required") {
         return paid;
       }
