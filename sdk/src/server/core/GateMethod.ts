@@ -1,0 +1,97 @@
+import type { Address, Hex } from "viem";
+import type { ChannelRecord } from "../store/SessionStore.js";
+
+/**
+ * The contract between the gate's core and its payment methods (`session`, `charge`, `x402`). The core
+ * prices routes, frames one 402 out of every method's offer, hands a credential to the method that
+ * claims it, and runs the handler between `authorize` and `finish`; each method verifies, admits and
+ * settles its own credentials.
+ */
+export type GateMethod = {
+  /** The method's name, as `Payment.method` reports it. */
+  readonly name: PaymentMethodName;
+  /** This method's part of the 402 for `route`, or undefined when it cannot be paid this way. */
+  offer(route: PricedRoute, request: Request): PaymentOffer | undefined;
+  /** Whether `request` carries a credential of this method; the core asks each method in turn. */
+  claims(request: Request): boolean;
+  /** Verifies the credential and holds its cost until the handler answered (see PaidRequest). */
+  authorize(route: PricedRoute, request: Request): Promise<Authorization>;
+};
+
+export type PaymentMethodName = "session" | "charge" | "x402";
+
+/** A route as every method sees it: prices in base units, defaults applied. */
+export type PricedRoute = {
+  /** Price of one unit, in the currency's base units. */
+  amount: bigint;
+  unitType?: string;
+  description?: string;
+  currency: Address;
+  recipient: Address;
+  chainId: number;
+  /** Units one request consumes (1 unless the route meters). */
+  units(request: Request): bigint;
+  /** Which response statuses are charged. */
+  billable(status: number): boolean;
+};
+
+/** One method's part of a 402. The core merges every method's part into one response. */
+export type PaymentOffer = {
+  /** `WWW-Authenticate` values: challenges of the Payment scheme. */
+  wwwAuthenticate?: string[];
+  /** Other headers (x402 v2's `PAYMENT-REQUIRED`). */
+  headers?: Record<string, string>;
+  /** Members merged into the 402's JSON problem body (x402 v1's `x402Version`, `accepts`, `error`). */
+  body?: Record<string, unknown>;
+};
+
+/** What a paid handler learns about the payment it is served under. */
+export type Payment = SessionPayment | OneTimePayment;
+
+/** A request paid from a session's channel. */
+export type SessionPayment = {
+  method: "session";
+  channelId: Hex;
+  /** Id of the challenge the credential answered; receipts carry it. */
+  challengeId: string;
+  payer: Address;
+  /** Units charged for this request. */
+  units: bigint;
+  /** The channel's accounting when the request was admitted. */
+  channel: ChannelRecord;
+};
+
+/** A request paid by its own transfer (MPP charge, x402 exact), settled before its response leaves. */
+export type OneTimePayment = {
+  method: "charge" | "x402";
+  payer: Address;
+  /** Units charged for this request. */
+  units: bigint;
+  /** The amount the payer authorized, in base units. */
+  amount: bigint;
+  /** The EIP-3009 authorization's nonce: the payment's identity. */
+  nonce: Hex;
+  /** Id of the challenge the credential answered (charge only). */
+  challengeId?: string;
+};
+
+/**
+ * What `authorize` makes of a request: the gate's own answer (a 402, a problem, or the answer to a
+ * management credential), or a paid request whose cost is held until the handler has answered.
+ */
+export type Authorization = { response: Response } | PaidRequest;
+
+export type PaidRequest = {
+  response?: undefined;
+  payment: Payment;
+  /**
+   * Commits the held cost (a one-time payment: settles it on-chain), or releases it when the billing rule
+   * does not charge `status`; resolves with the receipt headers the response must carry. Call it before
+   * any byte of the response leaves.
+   */
+  finish(status: number): Promise<Record<string, string>>;
+  /** Releases the held cost: the handler failed and delivered nothing. */
+  release(): Promise<void>;
+  /** The gate's answer to an error `finish` or `release` threw (a 503 when the store failed), or undefined. */
+  problem(error: unknown): Response | undefined;
+};
