@@ -1,5 +1,6 @@
 import type { Address, Hex } from "viem";
-import type { ChannelRecord } from "../store/SessionStore.js";
+import type { GateChain } from "../chain.js";
+import type { ChannelRecord, SessionStore } from "../store/SessionStore.js";
 
 /**
  * The contract between the gate's core and its payment methods (`session`, `charge`, `x402`). The core
@@ -16,6 +17,30 @@ export type GateMethod = {
   claims(request: Request): boolean;
   /** Verifies the credential and holds its cost until the handler answered (see PaidRequest). */
   authorize(route: PricedRoute, request: Request): Promise<Authorization>;
+};
+
+/** Builds a method for one gate; `createPaymentGate({ methods })` takes these. */
+export type GateMethodFactory = (context: GateContext) => GateMethod;
+
+/** What the core shares with every method. */
+export type GateContext = {
+  /** Clients (the wallet client signs with the seller's account and pays gas), escrow, confirmations, timeout. */
+  chain: GateChain;
+  /** The gate's scoped view of its store. */
+  store: SessionStore;
+  chainId: number;
+  /** The ERC-20 the gate charges in. */
+  currency: Address;
+  /** Where payments go. */
+  recipient: Address;
+  /** Protection space named in Payment challenges. */
+  realm: string;
+  /** Makes challenge ids unforgeable (HMAC key). */
+  secret: string | Uint8Array;
+  /** Seconds a challenge stays valid. */
+  challengeTtl: number;
+  /** The gate's clock, in milliseconds. */
+  now(): number;
 };
 
 export type PaymentMethodName = "session" | "charge" | "x402";
