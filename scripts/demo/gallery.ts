@@ -34,7 +34,7 @@ export async function startGallery({ gate, rpcUrl, escrow, currency, browserKey,
   const handler = toNodeHandler(async (request) => {
     const { pathname } = new URL(request.url);
     if (pathname === PHOTO_PATH) {
-      return route.handle(request, (_request, payment) => Response.json({ ...photo(++served, photos), channelId: payment.channelId }));
+      return route.handle(request, (_request, payment) => Response.json({ ...photo(++served, photos), channelId: payment.method === "session" ? payment.channelId : undefined }));
     }
     if (pathname === "/") return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
     if (pathname === "/app.js") return new Response(script, { headers: { "content-type": "text/javascript" } });

@@ -4,7 +4,7 @@
 // `spent` up to a voucher already held (after a released 5xx), which must pass so settlement can run.
 import assert from "node:assert/strict";
 import { PaymentProblemError } from "../../sdk/src/protocol/problems.js";
-import { assertContractSignerCredit } from "../../sdk/src/server/contractSignerCredit.js";
+import { assertContractSignerCredit } from "../../sdk/src/server/methods/session/contractSignerCredit.js";
 import { makeChannel, newChannelId } from "./store/storeFixtures.js";
 
 const credit = 3_000n;

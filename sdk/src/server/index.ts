@@ -12,6 +12,16 @@ export {
   type SessionRoute,
   type SessionRouteParameters,
 } from "./createPaymentGate.js";
+export type {
+  GateContext,
+  GateMethod,
+  GateMethodFactory,
+  OneTimePayment,
+  PaymentMethodName,
+  PaymentOffer,
+  PricedRoute,
+  SessionPayment,
+} from "./core/GateMethod.js";
 export {
   createSettlementService,
   type SettlementEvent,

@@ -1,7 +1,8 @@
 import type { Hex } from "viem";
 import { PaymentProblemError } from "../protocol/problems.js";
 import { available, finishCharge, insufficientBalance, reserve } from "./accounting.js";
-import type { Payment, PaymentGate } from "./createPaymentGate.js";
+import type { PaymentGate } from "./createPaymentGate.js";
+import type { SessionPayment } from "./core/GateMethod.js";
 import type { ChannelRecord } from "./store/SessionStore.js";
 
 /** One piece of metered content: a string is one unit of the default event type. */
@@ -9,7 +10,8 @@ export type MeteredChunk = string | { data: unknown; units?: bigint; event?: str
 
 export type MeteredEventStreamParameters = {
   gate: PaymentGate;
-  payment: Payment;
+  /** A session's payment (narrow with `payment.method === "session"`): a stream is charged from the channel as it goes. */
+  payment: SessionPayment;
   /** Price per unit, in base units (the route's `amount`). */
   price: bigint;
   source: AsyncIterable<MeteredChunk>;

@@ -118,7 +118,7 @@ describe("client e2e: expired challenges", function () {
       handler: (request, payment) =>
         meteredEventStream({
           gate: seller.gate,
-          payment,
+          payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"),
           price: TOKEN,
           signal: request.signal,
           voucherTimeout: 10_000,

@@ -68,7 +68,7 @@ export async function startSeller({ chain, route = {}, gate: gateOptions = {}, h
     handler ??
     (async (request, payment) => {
       const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-      served.push({ method: request.method, body, channelId: payment.channelId });
+      served.push({ method: request.method, body, channelId: payment.method === "session" ? payment.channelId : assert.fail("these sellers take sessions only") });
       return Response.json({ photo: served.length, body });
     });
   // A seller configured for another chain, escrow or currency fails the gate's start-up checks (its
@@ -204,7 +204,7 @@ export type HostileSeller = { url: string; stop(): Promise<void> };
  */
 export async function startHostileSeller({ honest, answer, path = "/api/photo" }: { honest: Seller; answer: (request: Request, honest: () => Promise<Response>) => Promise<Response>; path?: string }): Promise<HostileSeller> {
   const paid: PaidHandler = async (request, payment) => {
-    honest.served.push({ method: request.method, body: "", channelId: payment.channelId });
+    honest.served.push({ method: request.method, body: "", channelId: payment.method === "session" ? payment.channelId : assert.fail("these sellers take sessions only") });
     return Response.json({ photo: honest.served.length });
   };
   const server = createServer(toNodeHandler((request) => answer(request, () => honest.route.handle(request, paid))));

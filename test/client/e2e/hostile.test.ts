@@ -108,7 +108,7 @@ describe("client e2e: a hostile seller", function () {
       handler: (request, payment) =>
         meteredEventStream({
           gate: honest.gate,
-          payment,
+          payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"),
           price: TOKEN,
           signal: request.signal,
           voucherTimeout: 30_000,

@@ -39,7 +39,7 @@ describe("client e2e: metered stream with mid-stream vouchers and top-ups", func
       handler: (request, payment) =>
         meteredEventStream({
           gate: seller.gate,
-          payment,
+          payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"),
           price: TOKEN_PRICE,
           signal: request.signal,
           voucherTimeout,

@@ -74,7 +74,7 @@ describe("server e2e: metered event stream", function () {
         const source = sources[new URL(incoming.url).pathname];
         if (!source) return new Response("not found", { status: 404 });
         const voucherTimeout = Number(new URL(incoming.url).searchParams.get("timeout") ?? 10_000);
-        return meteredEventStream({ gate, payment, price: TOKEN_PRICE, source: source(), signal: incoming.signal, voucherTimeout, pollInterval: 50 });
+        return meteredEventStream({ gate, payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"), price: TOKEN_PRICE, source: source(), signal: incoming.signal, voucherTimeout, pollInterval: 50 });
       }),
     );
     payer = new Payer(chain, chain.account(2));

@@ -53,7 +53,7 @@ describe("server e2e: two instances on one PostgreSQL store", function () {
         return stream.handle(request, async (incoming, payment) =>
           meteredEventStream({
             gate,
-            payment,
+            payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"),
             price: TOKEN_PRICE,
             signal: incoming.signal,
             pollInterval: 20,

@@ -58,7 +58,7 @@ describe("server e2e: unpaid requests cost the seller almost nothing", function 
             handlerRuns++;
             return meteredEventStream({
               gate,
-              payment,
+              payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"),
               price: PRICE,
               signal: incoming.signal,
               voucherTimeout: 200,

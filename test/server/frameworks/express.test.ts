@@ -10,6 +10,7 @@ import { createPaymentGate, type SessionStore } from "../../../sdk/src/server/in
 import { paidExpressHandler } from "../../../sdk/src/server/node.js";
 import { receiptOf } from "../e2e/helpers.js";
 import { buyer, listen, PRICE, shop } from "./fixture.js";
+import { channelOf } from "./fixture.js";
 import { paidRoutesBehave, type StartApp } from "./paidRoutes.js";
 
 type App = ReturnType<typeof express>;
@@ -22,11 +23,11 @@ const startExpress =
     app.use(express.json());
     app.get("/photo", payment(suite.route), (_req, res) => {
       served.push("photo");
-      res.json({ channelId: res.locals.payment!.channelId });
+      res.json({ channelId: channelOf(res.locals.payment) });
     });
     app.post("/echo", payment(suite.route), (req, res) => {
       served.push("echo");
-      res.json({ received: req.body, channelId: res.locals.payment!.channelId });
+      res.json({ received: req.body, channelId: channelOf(res.locals.payment) });
     });
     app.get("/broken", payment(suite.route), () => {
       served.push("broken");

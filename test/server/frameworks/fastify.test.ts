@@ -1,17 +1,18 @@
 import { PassThrough } from "node:stream";
 import Fastify from "fastify";
 import { payment } from "../../../sdk/src/fastify/index.js";
+import { channelOf } from "./fixture.js";
 import { paidRoutesBehave } from "./paidRoutes.js";
 
 paidRoutesBehave("fastify", async (suite, served, streamMayEnd) => {
   const app = Fastify();
   app.get("/photo", { preHandler: payment(suite.route) }, async (request) => {
     served.push("photo");
-    return { channelId: request.payment!.channelId };
+    return { channelId: channelOf(request.payment) };
   });
   app.post("/echo", { preHandler: payment(suite.route) }, async (request) => {
     served.push("echo");
-    return { received: request.body, channelId: request.payment!.channelId };
+    return { received: request.body, channelId: channelOf(request.payment) };
   });
   app.get("/broken", { preHandler: payment(suite.route) }, async () => {
     served.push("broken");

@@ -1,13 +1,14 @@
 // Shared set-up of the framework middleware tests: a local chain, a real gate on a SQLite store, and
 // the real paying client buying over HTTP from a server the framework itself runs on a loopback port.
+import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Address, http } from "viem";
+import { type Address, type Hex, http } from "viem";
 import { createPayingFetch, type PayingFetch } from "../../../sdk/src/client/index.js";
-import { createPaymentGate, type PaymentGate, type SessionRoute, type SessionStore } from "../../../sdk/src/server/index.js";
+import { createPaymentGate, type Payment, type PaymentGate, type SessionRoute, type SessionStore } from "../../../sdk/src/server/index.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { type LocalChain, startLocalChain } from "../../../scripts/localChain.js";
 
@@ -59,4 +60,10 @@ export async function listen(server: Server): Promise<{ url: string; stop(): Pro
         server.closeAllConnections();
       }),
   };
+}
+
+/** The channel a payment was served from: these routes take sessions only. */
+export function channelOf(payment: Payment | undefined): Hex {
+  assert.ok(payment?.method === "session", "a session payment");
+  return payment.channelId;
 }

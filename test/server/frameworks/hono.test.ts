@@ -1,17 +1,18 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { payment, type PaymentVariables } from "../../../sdk/src/hono/index.js";
+import { channelOf } from "./fixture.js";
 import { paidRoutesBehave, twoPartStream } from "./paidRoutes.js";
 
 paidRoutesBehave("hono", async (suite, served, streamMayEnd) => {
   const app = new Hono<{ Variables: PaymentVariables }>();
   app.get("/photo", payment(suite.route), (c) => {
     served.push("photo");
-    return c.json({ channelId: c.get("payment").channelId });
+    return c.json({ channelId: channelOf(c.get("payment")) });
   });
   app.post("/echo", payment(suite.route), async (c) => {
     served.push("echo");
-    return c.json({ received: await c.req.json(), channelId: c.get("payment").channelId });
+    return c.json({ received: await c.req.json(), channelId: channelOf(c.get("payment")) });
   });
   app.get("/broken", payment(suite.route), () => {
     served.push("broken");

@@ -2,6 +2,7 @@
 // over real HTTP by the node adapter (the Next runtime itself is not started here).
 import { withPayment } from "../../../sdk/src/next/index.js";
 import { startServer } from "../e2e/helpers.js";
+import { channelOf } from "./fixture.js";
 import { paidRoutesBehave, twoPartStream } from "./paidRoutes.js";
 
 paidRoutesBehave("next", async (suite, served, streamMayEnd) => {
@@ -10,13 +11,13 @@ paidRoutesBehave("next", async (suite, served, streamMayEnd) => {
     "/photo": {
       GET: withPayment(suite.route, (_request, payment) => {
         served.push("photo");
-        return Response.json({ channelId: payment.channelId });
+        return Response.json({ channelId: channelOf(payment) });
       }),
     },
     "/echo": {
       POST: withPayment(suite.route, async (request, payment) => {
         served.push("echo");
-        return Response.json({ received: await request.json(), channelId: payment.channelId });
+        return Response.json({ received: await request.json(), channelId: channelOf(payment) });
       }),
     },
     "/broken": {

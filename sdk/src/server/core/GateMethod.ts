@@ -58,6 +58,12 @@ export type PricedRoute = {
   units(request: Request): bigint;
   /** Which response statuses are charged. */
   billable(status: number): boolean;
+  /** Deposit a new session channel should hold, in base units (the session method's; the core fills it). */
+  suggestedDeposit?: bigint;
+  /** Smallest raise a new session voucher may make, in base units (0: any). */
+  minVoucherDelta?: bigint;
+  /** Smallest deposit the gate pays gas to open or top up (feePayer), in base units. */
+  minRelayedDeposit?: bigint;
 };
 
 /** One method's part of a 402. The core merges every method's part into one response. */

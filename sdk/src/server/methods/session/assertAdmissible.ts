@@ -1,5 +1,5 @@
-import { PaymentProblemError } from "../protocol/problems.js";
-import type { ChannelRecord } from "./store/SessionStore.js";
+import { PaymentProblemError } from "../../../protocol/problems.js";
+import type { ChannelRecord } from "../../store/SessionStore.js";
 
 /**
  * Refuses a channel no action may use any more: closed or being closed by the seller, or with a forced

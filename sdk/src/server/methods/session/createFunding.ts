@@ -1,21 +1,27 @@
 import { type Address, type Hex, isAddressEqual, zeroAddress } from "viem";
-import { computeOpenNonce } from "../authorization/computeOpenNonce.js";
-import { computeTopUpNonce } from "../authorization/computeTopUpNonce.js";
-import type { Channel } from "../channel/Channel.js";
-import { computeChannelId } from "../channel/computeChannelId.js";
-import { getChannel } from "../channel/getChannel.js";
-import { parseAddress } from "../encoding/parseAddress.js";
-import { PaymentProblemError } from "../protocol/problems.js";
-import type { Eip3009Authorization, OpenAuthorizationPayload, OpenHashPayload, TopUpAuthorizationPayload, TopUpHashPayload } from "../session/payload.js";
-import { openChannelWithAuthorization } from "../transactions/openChannelWithAuthorization.js";
-import { topUpChannelWithAuthorization } from "../transactions/topUpChannelWithAuthorization.js";
-import type { VerifiedVoucher } from "./accounting.js";
-import { confirmFunding, type GateChain, onChain, readLiveChannel } from "./chain.js";
-import type { RelayLimiter } from "./createRelayLimiter.js";
-import type { ChannelRecord, SessionStore } from "./store/SessionStore.js";
+import { computeOpenNonce } from "../../../authorization/computeOpenNonce.js";
+import { computeTopUpNonce } from "../../../authorization/computeTopUpNonce.js";
+import type { Channel } from "../../../channel/Channel.js";
+import { computeChannelId } from "../../../channel/computeChannelId.js";
+import { getChannel } from "../../../channel/getChannel.js";
+import { parseAddress } from "../../../encoding/parseAddress.js";
+import { PaymentProblemError } from "../../../protocol/problems.js";
+import type { Eip3009Authorization, OpenAuthorizationPayload, OpenHashPayload, TopUpAuthorizationPayload, TopUpHashPayload } from "../../../session/payload.js";
+import { openChannelWithAuthorization } from "../../../transactions/openChannelWithAuthorization.js";
+import { topUpChannelWithAuthorization } from "../../../transactions/topUpChannelWithAuthorization.js";
+import type { VerifiedVoucher } from "../../accounting.js";
+import { confirmFunding, type GateChain, onChain, readLiveChannel } from "../../chain.js";
+import type { RelayLimiter } from "../../createRelayLimiter.js";
+import type { ChannelRecord, SessionStore } from "../../store/SessionStore.js";
 
 /** A channel's identity for voucher verification. */
-type ChannelSigner = Pick<ChannelRecord, "channelId" | "payer" | "authorizedSigner">;
+export type ChannelSigner = Pick<ChannelRecord, "channelId" | "payer" | "authorizedSigner">;
+
+/**
+ * A funding step's outcome: the channel, and when the step verified the credential's voucher, whether a
+ * contract wallet vouched for it (ERC-1271). Admission takes that check instead of making it again.
+ */
+export type Funded = { record: ChannelRecord; contractSigned?: boolean };
 
 export type FundingParameters = {
   chain: GateChain;
@@ -31,8 +37,8 @@ export type FundingParameters = {
   now: () => number;
   /** The record of a channel first seen on-chain, once the gate may accept it (payee, token, one unit). */
   acceptable: (channelId: Hex, channel: Channel, price: bigint) => ChannelRecord;
-  /** A canonical signature by the channel's signer (EOA, else ERC-1271). */
-  verifySignature: (channel: ChannelSigner, voucher: VerifiedVoucher) => Promise<unknown>;
+  /** A canonical signature by the channel's signer (EOA, else ERC-1271); resolves with whether a contract wallet signed. */
+  verifySignature: (channel: ChannelSigner, voucher: VerifiedVoucher) => Promise<boolean>;
 };
 
 /**
@@ -65,14 +71,14 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
   }
 
   /** The voucher a funding credential carries, checked before the funding is submitted or awaited. */
-  async function assertFundedVoucher(signer: ChannelSigner, voucher: VerifiedVoucher, deposit: bigint) {
+  async function assertFundedVoucher(signer: ChannelSigner, voucher: VerifiedVoucher, deposit: bigint): Promise<boolean> {
     if (voucher.cumulativeAmount > deposit) {
       throw new PaymentProblemError("amount-exceeds-deposit", {
         detail: `The voucher's cumulative amount ${voucher.cumulativeAmount} exceeds the deposit ${deposit} this funding makes`,
         extensions: { channelId: signer.channelId, deposit: deposit.toString() },
       });
     }
-    await verifySignature(signer, voucher);
+    return verifySignature(signer, voucher);
   }
 
   /** Whether `channelId` is the id of the channel these open parameters create (the escrow derives it the same way). */
@@ -96,7 +102,7 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
     voucher: VerifiedVoucher,
     price: bigint,
     minDeposit: bigint,
-  ): Promise<ChannelRecord> {
+  ): Promise<Funded & { contractSigned: boolean }> {
     const { authorization, salt, authorizedSigner = zeroAddress, channelId } = payload;
     assertRelayable(authorization.value, minDeposit);
     const payer = authorization.from;
@@ -105,9 +111,9 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
     if (!createsChannel(channelId, payer, salt, authorizedSigner)) {
       throw new PaymentProblemError("malformed-credential", { detail: "channelId is not the id of the channel these open parameters create" });
     }
-    await assertFundedVoucher({ channelId, payer, authorizedSigner }, voucher, authorization.value);
+    const contractSigned = await assertFundedVoucher({ channelId, payer, authorizedSigner }, voucher, authorization.value);
     const existing = await store.getChannel(channelId);
-    if (existing) return existing;
+    if (existing) return { record: existing, contractSigned };
     // Already open (this credential sent again after a failure or a crash): nothing to submit.
     const opened = await onChain("read the channel", () => getChannel({ client: chain.publicClient, escrow, channelId }));
     if (opened === null) {
@@ -126,7 +132,7 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
         }),
       );
     }
-    return acceptable(channelId, await readLiveChannel(chain, channelId), price);
+    return { record: acceptable(channelId, await readLiveChannel(chain, channelId), price), contractSigned };
   }
 
   /**
@@ -138,7 +144,7 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
     record: ChannelRecord,
     minDeposit: bigint,
     voucher?: VerifiedVoucher,
-  ): Promise<ChannelRecord> {
+  ): Promise<Funded> {
     const { channelId, authorization, salt, additionalDeposit = authorization.value } = payload;
     assertRelayable(authorization.value, minDeposit);
     assertEip3009(authorization, additionalDeposit, computeTopUpNonce({ channelId, additionalDeposit: authorization.value, from: authorization.from, topUpSalt: salt }));
@@ -146,7 +152,7 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
     if (!isAddressEqual(authorization.from, record.payer)) {
       throw new PaymentProblemError("verification-failed", { detail: "authorization.from is not the channel's payer", extensions: { channelId } });
     }
-    if (voucher) await assertFundedVoucher(record, voucher, record.deposit + authorization.value);
+    const contractSigned = voucher && (await assertFundedVoucher(record, voucher, record.deposit + authorization.value));
     relayLimiter.take([record.payer.toLowerCase(), channelId]);
     await onChain("top up the channel", () =>
       topUpChannelWithAuthorization({
@@ -159,7 +165,7 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
         authorization: { ...authorization, signature: payload.signature },
       }),
     );
-    return recordFunding(record);
+    return { record: await recordFunding(record), ...(contractSigned === undefined ? {} : { contractSigned }) };
   }
 
   /**
@@ -167,22 +173,23 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
    * `source` names before the chain is asked anything, and the receipt is looked up briefly: a fake
    * hash costs a signature check and a few RPC calls.
    */
-  async function openWithHash(payload: OpenHashPayload, source: string | undefined, price: bigint): Promise<ChannelRecord> {
+  async function openWithHash(payload: OpenHashPayload, source: string | undefined, price: bigint): Promise<Funded> {
     const { channelId, salt, authorizedSigner = zeroAddress } = payload;
+    // Already stored: the voucher is left to admission, which checks it against the stored signer.
     const existing = await store.getChannel(channelId);
-    if (existing) return existing;
+    if (existing) return { record: existing };
     if (source === undefined) throw new PaymentProblemError("malformed-credential", { detail: "source is required with type hash" });
     const payer = sourcePayer(source, chainId);
     if (payer === undefined || !createsChannel(channelId, payer, salt, authorizedSigner)) {
       throw new PaymentProblemError("verification-failed", { detail: "source does not name the payer of this channel", extensions: { channelId } });
     }
-    await verifySignature({ channelId, payer, authorizedSigner }, { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature });
+    const contractSigned = await verifySignature({ channelId, payer, authorizedSigner }, { cumulativeAmount: payload.cumulativeAmount, signature: payload.signature });
     await confirmFunding(chain, { hash: payload.hash, channelId, eventName: "ChannelOpened", timeout: receiptTimeout });
-    return acceptable(channelId, await readLiveChannel(chain, channelId), price);
+    return { record: acceptable(channelId, await readLiveChannel(chain, channelId), price), contractSigned };
   }
 
   /** TopUp verification (type hash): the transaction added exactly `additionalDeposit` to this channel; then the deposit is stored. */
-  async function topUpWithHash(payload: TopUpHashPayload, record: ChannelRecord): Promise<ChannelRecord> {
+  async function topUpWithHash(payload: TopUpHashPayload, record: ChannelRecord): Promise<Funded> {
     const { events } = await confirmFunding(chain, { hash: payload.hash, channelId: payload.channelId, eventName: "ChannelToppedUp", timeout: receiptTimeout });
     const added = events.reduce((sum, event) => sum + (event.args as { additionalDeposit: bigint }).additionalDeposit, 0n);
     if (added !== payload.additionalDeposit) {
@@ -191,7 +198,7 @@ export function createFunding({ chain, chainId, currency, recipient, store, feeP
         extensions: { channelId: record.channelId },
       });
     }
-    return recordFunding(record);
+    return { record: await recordFunding(record) };
   }
 
   return { openWithAuthorization, topUpWithAuthorization, openWithHash, topUpWithHash };

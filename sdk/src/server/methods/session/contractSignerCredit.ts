@@ -1,5 +1,5 @@
-import { PaymentProblemError } from "../protocol/problems.js";
-import type { ChannelRecord } from "./store/SessionStore.js";
+import { PaymentProblemError } from "../../../protocol/problems.js";
+import type { ChannelRecord } from "../../store/SessionStore.js";
 
 /** Default `contractSignerCredit`: 1.00 of a 6-decimal stablecoin. */
 export const DEFAULT_CONTRACT_SIGNER_CREDIT = 1_000_000n;

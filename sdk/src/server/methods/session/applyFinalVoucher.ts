@@ -1,5 +1,5 @@
-import { acceptVoucher, type VerifiedVoucher } from "./accounting.js";
-import type { ChannelRecord } from "./store/SessionStore.js";
+import { acceptVoucher, type VerifiedVoucher } from "../../accounting.js";
+import type { ChannelRecord } from "../../store/SessionStore.js";
 
 /**
  * Applies the verified voucher of a buyer's `close` to the channel it closes. One at or above the

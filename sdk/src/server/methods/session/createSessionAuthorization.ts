@@ -1,0 +1,96 @@
+import type { Hex } from "viem";
+import { formatChallenge, type PaymentChallenge } from "../../../protocol/challenge.js";
+import type { PaymentCredential } from "../../../protocol/credential.js";
+import { parseSessionPayload } from "../../../session/payload.js";
+import { available, finishCharge, insufficientBalance } from "../../accounting.js";
+import type { Authorization, PaidRequest, PricedRoute } from "../../core/GateMethod.js";
+import { receiptHeaders } from "../../core/receiptHeaders.js";
+import { problemResponse } from "../../problemResponse.js";
+import type { Admitted, createAdmission } from "./createAdmission.js";
+import type { createChannelClosing } from "./createChannelClosing.js";
+import type { SessionChallenges } from "./createSessionChallenges.js";
+import { sessionReceipt } from "./sessionReceipt.js";
+import type { SessionContext } from "./SessionContext.js";
+
+export type SessionAuthorizationDependencies = {
+  admit: ReturnType<typeof createAdmission>;
+  closing: ReturnType<typeof createChannelClosing>;
+};
+
+/** A route's session, as `authorize` needs it: its prices and its challenges. */
+export type SessionRouteState = { route: PricedRoute; challenges: SessionChallenges };
+
+/**
+ * The session method's `authorize`: the credential answers a challenge of this route; a `close` is
+ * answered here; any other action is admitted (funding, voucher, the request's cost held) and, unless
+ * it is a management credential, handed to the handler under a payment whose cost `finish` commits.
+ */
+export function createSessionAuthorization(context: SessionContext, { admit, closing }: SessionAuthorizationDependencies) {
+  const { store, now, chargeMode, publish } = context;
+
+  async function authorize({ route, challenges }: SessionRouteState, request: Request, credential: () => PaymentCredential): Promise<Authorization> {
+    let channelId: Hex | undefined;
+    const problem = (error: unknown) => problemResponse(error, () => formatChallenge(challenges.challenge(channelId)));
+    try {
+      const { challenge, payload: raw, source } = credential();
+      const payload = parseSessionPayload(raw);
+      channelId = payload.channelId;
+      challenges.verifyChallenge(challenge);
+      // Management credentials are answered here on whatever method the route has (a GET-only route
+      // must be able to close): they carry no request for the handler to serve.
+      if (payload.action === "close") return { response: await closing.closeAction(payload, route.amount, challenge) };
+      const management = request.method === "HEAD" || payload.action === "topUp";
+      const requested = management ? 0n : route.units(request);
+      const admitted = await admit({
+        request,
+        payload,
+        source,
+        requested,
+        amount: route.amount,
+        minVoucherDelta: route.minVoucherDelta ?? 0n,
+        minRelayedDeposit: route.minRelayedDeposit ?? route.amount,
+        route: challenges.canonicalRequest,
+      });
+      publish(admitted.channel);
+      // HEAD carries credentials only (the draft's voucher updates), a top-up only funding: answered
+      // here, never by the handler, whose content would be produced (a metered stream charged) and dropped.
+      if (management) {
+        return { response: new Response(null, { status: 204, headers: receiptHeaders(sessionReceipt({ channel: admitted.channel, challenge, at: now() })) }) };
+      }
+      // A request that costs nothing (a metered stream charges as it goes) starts only on a channel that can
+      // pay for one unit: an empty channel would otherwise hold a connection and a handler for free.
+      if (requested === 0n && available(admitted.channel) < route.amount) throw insufficientBalance(admitted.channel, route.amount);
+      return { ...held(route, admitted, requested, challenge), problem };
+    } catch (error) {
+      const response = problem(error);
+      if (response) return { response };
+      throw error;
+    }
+  }
+
+  /** The payment an admitted request is served under, and the two ways its held cost ends. */
+  function held(route: PricedRoute, { channel, fresh, key }: Admitted, requested: bigint, challenge: PaymentChallenge): Omit<PaidRequest, "problem"> {
+    const finish = async (outcome: "committed" | "released") => {
+      if (!fresh || chargeMode === "charge") return channel;
+      const finished = await store.withChannel(channel.channelId, async (tx) => {
+        const updated = await finishCharge(tx, tx.channel ?? channel, key, outcome, now());
+        await tx.putChannel(updated);
+        return updated;
+      });
+      publish(finished);
+      return finished;
+    };
+    return {
+      payment: { method: "session", channelId: channel.channelId, challengeId: challenge.id, payer: channel.payer, units: requested, channel },
+      // The charge is durable before the response leaves: a crash after this point has billed a
+      // delivered response; a crash before it leaves a reservation that is released on restart.
+      finish: async (status) => {
+        const finished = await finish(route.billable(status) ? "committed" : "released");
+        return receiptHeaders(sessionReceipt({ channel: finished, challenge, at: now(), units: requested }));
+      },
+      release: async () => void (await finish("released")),
+    };
+  }
+
+  return authorize;
+}
