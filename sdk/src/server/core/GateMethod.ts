@@ -13,7 +13,12 @@ export type GateMethod = {
   readonly name: PaymentMethodName;
   /** This method's part of the 402 for `route`, or undefined when it cannot be paid this way. */
   offer(route: PricedRoute, request: Request): PaymentOffer | undefined;
-  /** Whether `request` carries a credential of this method; the core asks each method in turn. */
+  /**
+   * Whether `request` carries a credential of this method. The core asks the added methods in their
+   * order, then the session, which answers every other `Payment` credential (malformed, or echoing a
+   * challenge this gate does not offer): claim only what is surely yours. None claims: a 402 with
+   * every offer.
+   */
   claims(request: Request): boolean;
   /** Verifies the credential and holds its cost until the handler answered (see PaidRequest). */
   authorize(route: PricedRoute, request: Request): Promise<Authorization>;

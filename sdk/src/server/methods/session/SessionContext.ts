@@ -1,5 +1,6 @@
 import type { Address } from "viem";
 import type { GateContext } from "../../core/GateMethod.js";
+import type { RelayRateLimit } from "../../createRelayLimiter.js";
 import type { ChannelRecord } from "../../store/SessionStore.js";
 
 /** The session method's options, beside what the core shares (see `createSessionMethod`). */
@@ -7,7 +8,7 @@ export type SessionMethodParameters = {
   /** Pay the gas of clients' opens and top-ups (EIP-3009 authorizations); defaults to false. */
   feePayer?: boolean;
   /** With `feePayer`: transactions relayed per payer and per channel (a token bucket). */
-  relayRateLimit?: { burst?: number; interval?: number };
+  relayRateLimit?: RelayRateLimit;
   /** Milliseconds to look for the receipt of a client's own open or top-up before answering 402 with Retry-After; defaults to 3 000. */
   receiptTimeout?: number;
   /** `"reserve"` (default): hold the price, charge only when the response is billable. `"charge"`: charge before the handler. */
