@@ -6,15 +6,16 @@ import { checkGateConfig } from "./checkGateConfig.js";
 import { createGateRoute, type PaidHandler, type SessionRouteParameters } from "./core/createGateRoute.js";
 import { createReadiness } from "./core/createReadiness.js";
 import type { Authorization, GateContext, GateMethodFactory, PaidRequest, Payment } from "./core/GateMethod.js";
-import type { RelayRateLimit } from "./createRelayLimiter.js";
 import { createSessionMethod } from "./methods/session/createSessionMethod.js";
+import type { SessionMethodParameters } from "./methods/session/SessionContext.js";
 import type { Price } from "./parsePrice.js";
 import { scopeStore } from "./scopedStore.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
 
-export type { Authorization, PaidHandler, PaidRequest, Payment, Price, SessionRouteParameters };
+export type { Authorization, PaidHandler, PaidRequest, Payment, Price, SessionMethodParameters, SessionRouteParameters };
 
-export type PaymentGateParameters = {
+/** The gate's options; the session method's own (fee paying, charge mode, idempotency, contract wallets) are SessionMethodParameters. */
+export type PaymentGateParameters = SessionMethodParameters & {
   /** The chain the escrow lives on (a viem chain; its id goes into every challenge). */
   chain: Chain;
   /** The escrow contract. */
@@ -45,25 +46,6 @@ export type PaymentGateParameters = {
   confirmations?: number;
   /** Milliseconds to wait for a receipt; defaults to 60 000. */
   transactionTimeout?: number;
-  /** Pay the gas of clients' opens and top-ups (EIP-3009 authorizations); defaults to false. */
-  feePayer?: boolean;
-  /** With `feePayer`: transactions relayed per payer and per channel (a token bucket); defaults to 4 at once, then one per 10 s. */
-  relayRateLimit?: RelayRateLimit;
-  /**
-   * Milliseconds to look for the receipt of a client's own open or top-up (type hash) before answering
-   * 402 with Retry-After; defaults to 3 000.
-   */
-  receiptTimeout?: number;
-  /** `"reserve"` (default): hold the price, charge only when the response is `billable`. `"charge"`: charge before the handler. */
-  chargeMode?: "reserve" | "charge";
-  /** Seconds an Idempotency-Key stays bound to the request it paid for; defaults to 86 400 (a day). */
-  idempotencyKeyTtl?: number;
-  /**
-   * Most service (base units) delivered on a channel whose vouchers a contract wallet signs (ERC-1271)
-   * before settlement catches up; beyond it requests get 429 `settlement-pending`. Such a wallet can
-   * revoke its signatures. Defaults to 1 000 000 (1.00 of a 6-decimal stablecoin); null: no limit.
-   */
-  contractSignerCredit?: bigint | null;
   /**
    * Payment methods offered beside the session (which is always offered, first): each factory builds
    * one method for this gate (see GateMethod).

@@ -9,6 +9,7 @@ export {
   type Payment,
   type PaymentGate,
   type PaymentGateParameters,
+  type SessionMethodParameters,
   type SessionRoute,
   type SessionRouteParameters,
 } from "./createPaymentGate.js";
