@@ -63,7 +63,7 @@ import { parseReceipt } from "tollgate/protocol";
 import type { Chain, LocalAccount } from "viem";
 
 export function seller(route: SessionRoute): (request: Request) => Promise<Response> {
-  return (request) => route.handle(request, async (_request, payment) => Response.json({ channel: payment.channelId }));
+  return (request) => route.handle(request, async (_request, payment) => Response.json({ channel: payment.method === "session" ? payment.channelId : null }));
 }
 export function gate(chain: Chain, account: LocalAccount, currency: \`0x\${string}\`, escrow: \`0x\${string}\`) {
   return createPaymentGate({ chain, account, currency, escrow, store: createMemoryStore(), secret: "a secret of at least 32 bytes, for types only" });
