@@ -1,6 +1,6 @@
+import { type Account, type Address, type Chain, createPublicClient, createWalletClient, type Hex, http, type Transport } from "viem";
 import type { PaymentChallenge } from "../protocol/challenge.js";
 import type { SessionRequest } from "../session/request.js";
-import { type Account, type Address, type Chain, createPublicClient, createWalletClient, type Hex, http, type Transport } from "viem";
 import type { GateChain } from "./chain.js";
 import { checkGateConfig } from "./checkGateConfig.js";
 import { createGateRoute, type PaidHandler, type SessionRouteParameters } from "./core/createGateRoute.js";

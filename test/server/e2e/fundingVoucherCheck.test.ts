@@ -12,7 +12,7 @@ import type { SessionPayload } from "../../../sdk/src/session/payload.js";
 import { openChannel } from "../../../sdk/src/transactions/openChannel.js";
 import { signVoucher } from "../../../sdk/src/voucher/signVoucher.js";
 import type { LocalChain } from "../../../scripts/localChain.js";
-import { credential, fetchOffer, pay, type Payer, randomBytes32, sellerChain, startMeteredGate } from "./helpers.js";
+import { credential, fetchOffer, pay, type Payer, randomBytes32, relayedAuthorizations, sellerChain, startMeteredGate } from "./helpers.js";
 
 const PRICE = 1_000n;
 const DEPOSIT = 100_000n;
@@ -85,5 +85,28 @@ describe("server e2e: a funding credential's voucher is verified once", function
     const response = await pay(url, credential(offer.challenge, payload));
     assert.equal(response.status, 200, await response.text());
     assert.equal(counter.count() - before, 1, "the voucher riding on the open must be checked by the wallet exactly once");
+
+  });
+
+  it("test_fundingVoucher_relayedTopUpInAVoucherDepositAsksTheWalletOnce", async function () {
+    const counter = erc1271CountingTransport(chain.rpcUrl);
+    const { url, offer } = await startMeteredGate(suite, { price: PRICE, deposit: DEPOSIT, transport: counter.transport, feePayer: true });
+    const salt = randomBytes32();
+    const { hash, channelId } = await openChannel({ client: payer.wallet, publicClient: chain.publicClient, escrow: chain.escrow, payee: seller, token: chain.token, deposit: DEPOSIT, salt, authorizedSigner: wallet });
+    const open: SessionPayload = { action: "open", type: "hash", channelId, hash, cumulativeAmount: PRICE, signature: await sign(channelId, PRICE), salt, authorizedSigner: wallet };
+    const opened = await pay(url, credential(offer.challenge, open, payer.source));
+    assert.equal(opened.status, 200, await opened.text());
+    const topUp = await (await relayedAuthorizations(chain, seller)).topUp(payer, channelId, DEPOSIT);
+    const payload: SessionPayload = {
+      action: "voucher",
+      channelId,
+      cumulativeAmount: 2n * PRICE,
+      signature: await sign(channelId, 2n * PRICE),
+      deposit: { action: "topUp", type: "authorization", ...topUp },
+    };
+    const before = counter.count();
+    const response = await pay(url, credential(offer.challenge, payload));
+    assert.equal(response.status, 200, await response.text());
+    assert.equal(counter.count() - before, 1, "the voucher riding on the top-up must be checked by the wallet exactly once");
   });
 });

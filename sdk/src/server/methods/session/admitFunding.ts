@@ -1,8 +1,7 @@
-import type { VerifiedVoucher } from "../../accounting.js";
 import type { ClosePayload, SessionPayload } from "../../../session/payload.js";
+import type { VerifiedVoucher } from "../../accounting.js";
 import type { ChannelRecord } from "../../store/SessionStore.js";
-import type { ChannelRecords } from "./createChannelRecords.js";
-import { forcedClosePending } from "./createChannelRecords.js";
+import { type ChannelRecords, forcedClosePending } from "./createChannelRecords.js";
 import type { ChannelSigner, createFunding } from "./createFunding.js";
 import type { RememberedSigners } from "./createRememberedSigners.js";
 
