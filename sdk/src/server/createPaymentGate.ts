@@ -139,7 +139,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   };
   const session = createSessionMethod(parameters)(context);
   const methods = [session, ...(parameters.methods ?? []).map((factory) => factory(context))];
-  const readiness = createReadiness({ chain, expected: viemChain, currency, decimals: parameters.decimals });
+  const readiness = createReadiness({ chain, expected: viemChain, currency, decimals: parameters.decimals, methods });
   const billable = parameters.billable ?? ((status: number) => status < 400);
 
   return {

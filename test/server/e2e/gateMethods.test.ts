@@ -12,12 +12,13 @@ import { credential, expectProblem, fetchOffer, makeGate, PROBLEMS, randomBytes3
 const PRICE = 1_000n;
 const NONCE: Hex = `0x${"ab".repeat(32)}`;
 
-type Calls = { offers: PricedRoute[]; finished: number[]; released: number; problems: unknown[] };
+type Calls = { offers: PricedRoute[]; finished: number[]; released: number; problems: unknown[]; ready: number };
 
 /** A per-request method paid by an `x-test-payment: good` header; `fail` makes its finish throw. */
 function testMethod(calls: Calls): GateMethodFactory {
   return ({ realm, recipient }) => ({
     name: "x402",
+    ready: async () => void calls.ready++,
     offer(route) {
       calls.offers.push(route);
       return {
@@ -60,7 +61,7 @@ describe("server e2e: the gate's core with a second method", function () {
   const payments: Payment[] = [];
 
   before(async function () {
-    calls = { offers: [], finished: [], released: 0, problems: [] };
+    calls = { offers: [], finished: [], released: 0, problems: [], ready: 0 };
     const { store } = sqliteStore();
     suite.stores.push(store);
     const gate = makeGate(suite.chain, store, { methods: [testMethod(calls)] });
@@ -95,6 +96,7 @@ describe("server e2e: the gate's core with a second method", function () {
     assert.equal(body.x402Version, 1);
     assert.deepEqual(body.accepts, [{ scheme: "exact", amount: PRICE.toString() }]);
     assert.equal(calls.offers.at(-1)!.amount, PRICE, "the method is offered the route priced in base units");
+    assert.equal(calls.ready, 1, "the gate's start-up ran the method's own start-up reads once");
   });
 
   it("test_gateCore_credentialClaimedBySecondMethod_reachesItAndItsReceipt", async function () {

@@ -22,6 +22,11 @@ export type GateMethod = {
   claims(request: Request): boolean;
   /** Verifies the credential and holds its cost until the handler answered (see PaidRequest). */
   authorize(route: PricedRoute, request: Request): Promise<Authorization>;
+  /**
+   * Start-up reads of the chain this method needs (a token's EIP-712 domain…); `gate.ready()` awaits
+   * it after the gate's own checks and before pricing routes. A rejection rejects `ready()`.
+   */
+  ready?(): Promise<void>;
 };
 
 /** Builds a method for one gate; `createPaymentGate({ methods })` takes these. */

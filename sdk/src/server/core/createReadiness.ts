@@ -2,6 +2,7 @@ import type { Chain } from "viem";
 import { ConfigurationError } from "../../errors/ConfigurationError.js";
 import type { GateChain } from "../chain.js";
 import { checkGateChain } from "../checkGateChain.js";
+import type { GateMethod } from "./GateMethod.js";
 
 export type ReadinessParameters = {
   chain: GateChain;
@@ -9,6 +10,8 @@ export type ReadinessParameters = {
   currency: GateChain["escrow"];
   /** The currency's decimals as configured (checked against the token), if given. */
   decimals: number | undefined;
+  /** The gate's methods: each one's own start-up reads (`GateMethod.ready`) run after the gate's checks. */
+  methods: GateMethod[];
 };
 
 /**
@@ -16,7 +19,7 @@ export type ReadinessParameters = {
  * could not be reached is asked again next time) and then prices every route that waited for the
  * currency's decimals.
  */
-export function createReadiness({ chain, expected, currency, decimals: configured }: ReadinessParameters) {
+export function createReadiness({ chain, expected, currency, decimals: configured, methods }: ReadinessParameters) {
   // The currency's decimals: the option, else what ready() read from the token.
   let decimals = configured;
   // Routes whose prices ready() checks (a decimal string needs the decimals).
@@ -24,7 +27,8 @@ export function createReadiness({ chain, expected, currency, decimals: configure
   let readiness: Promise<void> | undefined;
   const ready = (): Promise<void> =>
     (readiness ??= checkGateChain({ chain, expected, currency, decimals: configured })
-      .then((read) => {
+      .then(async (read) => {
+        for (const method of methods) await method.ready?.();
         decimals = read;
         for (const price of pending) price();
       })
