@@ -77,11 +77,11 @@ export function scopeStore({ store, scope }: ScopeStoreParameters): SessionStore
       return charges.filter((charge) => own.has(charge.channelId.toLowerCase()));
     },
     usage: (query) => store.usage(query),
-    insertPayment(payment) {
+    async insertPayment(payment) {
       assertOwnPayment(payment);
       return store.insertPayment(payment);
     },
-    updatePayment(payment) {
+    async updatePayment(payment) {
       assertOwnPayment(payment);
       return store.updatePayment(payment);
     },

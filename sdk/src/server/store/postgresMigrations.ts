@@ -65,7 +65,7 @@ export function postgresMigrations(S: string): readonly { version: number; sql: 
       sql: `
         CREATE TABLE ${S}.payments (
           key TEXT NOT NULL PRIMARY KEY,
-          chain_id INTEGER NOT NULL,
+          chain_id BIGINT NOT NULL,
           token TEXT NOT NULL,
           payer TEXT NOT NULL,
           nonce TEXT NOT NULL,
