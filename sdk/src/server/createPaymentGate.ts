@@ -47,6 +47,7 @@ import { PROBLEM_HEADERS, problemResponse, statusProblem } from "./problemRespon
 import { type RoutePrices, routePrices } from "./routePrices.js";
 import { scopeStore } from "./scopedStore.js";
 import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
+import type { GateMethod, GateMethodFactory, PricedRoute } from "./core/GateMethod.js";
 
 export type PaymentGateParameters = {
   /** The chain the escrow lives on (a viem chain; its id goes into every challenge). */
@@ -100,6 +101,11 @@ export type PaymentGateParameters = {
   contractSignerCredit?: bigint | null;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
+  /**
+   * Per-request methods offered beside the session on every route (`x402()`, `charge()` from
+   * tollgate/server). Interim hook (h9-server-methods) until the gate's core composes every method.
+   */
+  methods?: GateMethodFactory[];
 };
 
 export type SessionRouteParameters = {
@@ -263,9 +269,14 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   // Routes whose prices ready() checks (a decimal string needs the decimals).
   const routes = new Set<() => void>();
   let readiness: Promise<void> | undefined;
+  // Interim hook (h9-server-methods): the per-request methods, each built once for this gate.
+  const methods: (GateMethod & { ready?(): Promise<void> })[] = (parameters.methods ?? []).map((factory) =>
+    factory({ chain, store, chainId: viemChain.id, currency, recipient, realm, secret, challengeTtl, now }),
+  );
   const ready = () =>
     (readiness ??= checkGateChain({ chain, expected: viemChain, currency, decimals: parameters.decimals })
-      .then((read) => {
+      .then(async (read) => {
+        for (const method of methods) await method.ready?.();
         decimals = read;
         for (const price of routes) price();
       })
@@ -570,14 +581,18 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
       if (!(expires > now())) throw new PaymentProblemError("challenge-not-found", { detail: "The challenge has expired" });
     }
 
-    const paymentRequired = () =>
-      new Response(
-        JSON.stringify({ type: "https://paymentauth.org/problems/payment-required", title: "Payment Required", status: 402, detail: route.description ?? "This resource requires payment" }),
-        {
-          status: 402,
-          headers: { "www-authenticate": formatChallenge(challenge()), "cache-control": "no-store", "content-type": "application/problem+json" },
-        },
-      );
+    // Interim hook (h9-server-methods): the route as the per-request methods see it, and their offers merged into the 402.
+    const priced: PricedRoute = { amount, currency, recipient, chainId: viemChain.id, units, billable: routeBillable, ...(route.unitType === undefined ? {} : { unitType: route.unitType }), ...(route.description === undefined ? {} : { description: route.description }) };
+    const paymentRequired = (httpRequest: Request) => {
+      const offers = methods.flatMap((method) => method.offer(priced, httpRequest) ?? []);
+      const headers = new Headers({ "www-authenticate": formatChallenge(challenge()), "cache-control": "no-store", "content-type": "application/problem+json" });
+      for (const offer of offers) {
+        for (const value of offer.wwwAuthenticate ?? []) headers.append("www-authenticate", value);
+        for (const [name, value] of Object.entries(offer.headers ?? {})) headers.set(name, value);
+      }
+      const body = { type: "https://paymentauth.org/problems/payment-required", title: "Payment Required", status: 402, detail: route.description ?? "This resource requires payment" };
+      return new Response(JSON.stringify(Object.assign(body, ...offers.map((offer) => offer.body ?? {}))), { status: 402, headers });
+    };
 
     /** Funding actions, in the order the draft verifies them; returns the channel and any voucher to accept. */
     /**
@@ -653,8 +668,12 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     }
 
     async function authorize(httpRequest: Request): Promise<Authorization> {
+      const claimant = methods.find((method) => method.claims(httpRequest));
+      // The handler then gets a OneTimePayment (method "charge" or "x402"), not a session Payment: the
+      // public types catch up when the core takes methods.
+      if (claimant) return (await claimant.authorize(priced, httpRequest)) as Authorization;
       const authorization = httpRequest.headers.get("authorization");
-      if (authorization === null || !/^payment\s/i.test(authorization.trimStart())) return { response: paymentRequired() };
+      if (authorization === null || !/^payment\s/i.test(authorization.trimStart())) return { response: paymentRequired(httpRequest) };
       let channelId: Hex | undefined;
       const problem = (error: unknown) => problemResponse(error, () => formatChallenge(challenge(channelId)));
       try {
