@@ -10,6 +10,7 @@ import { createWalletClient, http } from "viem";
 import { wrapFetchWithPayment as wrapFetchWithPaymentV1 } from "x402-fetch";
 import { encodeX402Header, formatX402PaymentPayload, type TransferAuthorization } from "../../../sdk/src/protocol/x402.js";
 import { x402 } from "../../../sdk/src/server/index.js";
+import { LOCAL_CHAIN_IDS } from "../../../sdk/src/deployments/deployTollgate.js";
 import { startLocalChain } from "../../../scripts/localChain.js";
 import { authorizationSigner, PRICE, startOneTimeGate } from "./oneTimeFixture.js";
 import { type SellerChain, sellerChain, snapshot } from "./helpers.js";
@@ -153,6 +154,8 @@ describe("x402 v1 exact, sold by a tollgate route on a chain v1 names (base-sepo
   this.timeout(60_000);
   const suite = { servers: [], stores: [] } as unknown as SellerChain;
   before(async function () {
+    // The local deployment (CREATE2 factory, mock stablecoin) is for local chain ids; this one borrows Base Sepolia's.
+    (LOCAL_CHAIN_IDS as Set<number>).add(84532);
     suite.chain = await startLocalChain({ chainId: 84532 });
     suite.seller = suite.chain.account(1).address;
     await suite.chain.mint(suite.chain.account(2).address, 1_000_000n);
@@ -161,6 +164,7 @@ describe("x402 v1 exact, sold by a tollgate route on a chain v1 names (base-sepo
     for (const server of suite.servers) await server.close();
     for (const store of suite.stores) await store.close();
     await suite.chain?.stop();
+    (LOCAL_CHAIN_IDS as Set<number>).delete(84532);
   });
 
   it("test_x402_v1ClientBuysFromATollgateRoute", async () => {
