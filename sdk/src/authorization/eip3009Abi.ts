@@ -1,3 +1,13 @@
+/** The fields of an EIP-3009 authorization, in the order its EIP-712 type and its functions take them. */
+const authorizationFields = [
+  { name: "from", type: "address" },
+  { name: "to", type: "address" },
+  { name: "value", type: "uint256" },
+  { name: "validAfter", type: "uint256" },
+  { name: "validBefore", type: "uint256" },
+  { name: "nonce", type: "bytes32" },
+] as const;
+
 /** The EIP-3009 functions a seller calls on a token: whether a nonce is used, and the transfer itself (v, r, s form, which USDC and every EIP-3009 token has). */
 export const eip3009Abi = [
   {
@@ -15,12 +25,7 @@ export const eip3009Abi = [
     name: "transferWithAuthorization",
     stateMutability: "nonpayable",
     inputs: [
-      { name: "from", type: "address" },
-      { name: "to", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "validAfter", type: "uint256" },
-      { name: "validBefore", type: "uint256" },
-      { name: "nonce", type: "bytes32" },
+      ...authorizationFields,
       { name: "v", type: "uint8" },
       { name: "r", type: "bytes32" },
       { name: "s", type: "bytes32" },
@@ -30,13 +35,4 @@ export const eip3009Abi = [
 ] as const;
 
 /** EIP-3009's EIP-712 type of the authorization a payer signs. */
-export const transferWithAuthorizationTypes = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
+export const transferWithAuthorizationTypes = { TransferWithAuthorization: authorizationFields } as const;

@@ -59,29 +59,20 @@ after(async () => {
 });
 
 const storeSchemas = new WeakMap<SessionStore, string>();
-describeStoreConformance("postgres", {
+const postgresHarness = {
   async create() {
     const schema = newSchema();
     const store = await createPostgresStore({ connectionString, schema, maxConnections: 4 });
     storeSchemas.set(store, schema);
     return store;
   },
-  async dispose(store) {
+  async dispose(store: SessionStore) {
     await dropSchema(storeSchemas.get(store)!);
   },
-});
+};
+describeStoreConformance("postgres", postgresHarness);
 
-describePaymentConformance("postgres", {
-  async create() {
-    const schema = newSchema();
-    const store = await createPostgresStore({ connectionString, schema, maxConnections: 4 });
-    storeSchemas.set(store, schema);
-    return store;
-  },
-  async dispose(store) {
-    await dropSchema(storeSchemas.get(store)!);
-  },
-});
+describePaymentConformance("postgres", postgresHarness);
 
 async function assertConsistent(store: SessionStore, channelId: `0x${string}`): Promise<bigint> {
   const spent = (await store.getChannel(channelId))?.spent ?? 0n;

@@ -1,5 +1,3 @@
-import { getTokenDomain } from "../../../authorization/getTokenDomain.js";
-import type { TokenDomain } from "../../../authorization/TokenDomain.js";
 import { verifyTransferAuthorization } from "../../../authorization/verifyTransferAuthorization.js";
 import { encodeBase64url } from "../../../protocol/base64url.js";
 import { chargeChallengeHash, formatChargeRequest, parseChargeAuthorizationPayload } from "../../../protocol/charge.js";
@@ -10,6 +8,7 @@ import { formatReceipt } from "../../../protocol/receipt.js";
 import type { GateContext, GateMethod, GateMethodFactory, PricedRoute } from "../../core/GateMethod.js";
 import { problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
+import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
 
 export type ChargeParameters = {
   /** The currency's decimals, sent as `methodDetails.decimals` so clients can show and cap amounts. */
@@ -31,16 +30,7 @@ export type ChargeMethod = GateMethod & {
 export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
   return (context: GateContext): ChargeMethod => {
     const { realm, secret } = context;
-    let domain: TokenDomain | undefined;
-    let loading: Promise<void> | undefined;
-    const ready = () =>
-      (loading ??= getTokenDomain({ client: context.chain.publicClient, token: context.currency }).then(
-        (read) => void (domain = read),
-        (error) => {
-          loading = undefined;
-          throw error;
-        },
-      ));
+    const token = readTokenDomainOnce(context);
 
     /** The draft's request for `route` as `request` costs it. */
     function chargeRequest(route: PricedRoute, request: Request) {
@@ -80,14 +70,14 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
     async function authorize(route: PricedRoute, request: Request) {
       const problem = (error: unknown) => problemResponse(error, () => formatChallenge(challenge(route, request)));
       try {
-        await ready();
+        const domain = await token.ready();
         const credential = parseCredential(request.headers.get("authorization")!);
         verifyChallenge(credential.challenge, route, request);
         const payload = parseChargeAuthorizationPayload(credential.payload);
         const amount = route.amount * route.units(request);
         await verifyTransferAuthorization({
           client: context.chain.publicClient,
-          domain: domain!,
+          domain,
           authorization: payload,
           signature: payload.signature,
           recipient: context.recipient,
@@ -131,7 +121,7 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
       offer: (route, request) => ({ wwwAuthenticate: [formatChallenge(challenge(route, request))] }),
       claims: (request) => isChargeCredential(request.headers.get("authorization")),
       authorize,
-      ready,
+      ready: async () => void (await token.ready()),
     };
   };
 }

@@ -1,5 +1,4 @@
 import type { Address } from "viem";
-import { getTokenDomain } from "../../../authorization/getTokenDomain.js";
 import type { TokenDomain } from "../../../authorization/TokenDomain.js";
 import { verifyTransferAuthorization } from "../../../authorization/verifyTransferAuthorization.js";
 import { InvalidValueError } from "../../../errors/InvalidValueError.js";
@@ -18,6 +17,7 @@ import {
 import type { GateContext, GateMethod, GateMethodFactory, PaymentOffer, PricedRoute } from "../../core/GateMethod.js";
 import { PROBLEM_HEADERS, problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
+import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
 
 export type X402Parameters = {
   /** The x402 versions offered: v2 in `PAYMENT-REQUIRED`, v1 in the 402's JSON body. Defaults to both. */
@@ -42,18 +42,9 @@ export type X402Method = GateMethod & {
  */
 export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "application/json" }: X402Parameters = {}): GateMethodFactory {
   return (context: GateContext): X402Method => {
-    let domain: TokenDomain | undefined;
-    let loading: Promise<void> | undefined;
-    const ready = () =>
-      (loading ??= getTokenDomain({ client: context.chain.publicClient, token: context.currency }).then(
-        (read) => void (domain = read),
-        (error) => {
-          loading = undefined;
-          throw error;
-        },
-      ));
+    const token = readTokenDomainOnce(context);
 
-    function requirements(route: PricedRoute, request: Request, version: X402Version): X402Requirements {
+    function requirements(route: PricedRoute, request: Request, version: X402Version, domain: TokenDomain): X402Requirements {
       return {
         scheme: "exact",
         network: x402Network(context.chainId, version),
@@ -61,16 +52,17 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
         asset: context.currency,
         payTo: context.recipient,
         maxTimeoutSeconds,
-        extra: { name: domain!.name, version: domain!.version },
+        extra: { name: domain.name, version: domain.version },
       };
     }
 
     function offer(route: PricedRoute, request: Request, error = "Payment required"): PaymentOffer | undefined {
+      const { domain } = token;
       if (domain === undefined) return undefined;
       const resource = { url: request.url, description: route.description ?? "", mimeType };
       const result: Required<Pick<PaymentOffer, "headers" | "body">> = { headers: {}, body: {} };
       for (const version of versions) {
-        const required = formatX402PaymentRequired({ x402Version: version, error, resource, accepts: [requirements(route, request, version)] });
+        const required = formatX402PaymentRequired({ x402Version: version, error, resource, accepts: [requirements(route, request, version, domain)] });
         if (version === 2) result.headers["payment-required"] = encodeX402Header(required);
         else result.body = required;
       }
@@ -99,15 +91,15 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
     async function authorize(route: PricedRoute, request: Request) {
       const problem = (error: unknown) => x402Problem(error, (reason) => offer(route, request, reason));
       try {
-        await ready();
+        const domain = await token.ready();
         const version: X402Version = request.headers.has(x402Headers[2].payment) ? 2 : 1;
         const payload = parseX402PaymentPayload(decodeX402Header(request.headers.get(x402Headers[version].payment)!.trim()));
         if (payload.x402Version !== version) throw new InvalidValueError("request", `x402 v${payload.x402Version} payload in the v${version} header`);
-        const expected = requirements(route, request, version);
+        const expected = requirements(route, request, version, domain);
         assertRequirements(payload, expected);
         await verifyTransferAuthorization({
           client: context.chain.publicClient,
-          domain: domain!,
+          domain,
           authorization: payload.authorization,
           signature: payload.signature,
           recipient: context.recipient,
@@ -138,7 +130,7 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
       offer: (route, request) => offer(route, request),
       claims: (request) => request.headers.has(x402Headers[2].payment) || request.headers.has(x402Headers[1].payment),
       authorize,
-      ready,
+      ready: async () => void (await token.ready()),
     };
   };
 }
