@@ -10,7 +10,10 @@ import { chargeChallengeHash, formatChargeAuthorizationPayload, parseChargeReque
 import { decodeChallengeRequest, parseChallenges, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { formatCredential } from "../../../sdk/src/protocol/credential.js";
 import { parseReceipt } from "../../../sdk/src/protocol/receipt.js";
-import { charge } from "../../../sdk/src/server/index.js";
+import { x402Client } from "@x402/core/client";
+import { ExactEvmScheme } from "@x402/evm/exact/client";
+import { wrapFetchWithPayment } from "@x402/fetch";
+import { charge, x402 } from "../../../sdk/src/server/index.js";
 import { authorizationSigner, PRICE, startOneTimeGate } from "./oneTimeFixture.js";
 import { sellerChain, snapshot } from "./helpers.js";
 
@@ -101,5 +104,26 @@ describe("MPP evm charge, sold by a tollgate route", function () {
     assert.equal(response.headers.get("payment-receipt"), null);
     assert.equal(await suite.chain.balanceOf(suite.payer.address), before);
     assert.deepEqual((await store.listPayments()).map((payment) => payment.status), ["released"]);
+  });
+
+  it("test_charge_oneRouteOffersEveryMethodAndEachClientPaysItsOwn", async () => {
+    const { url, store, served } = await startOneTimeGate(suite, [charge(), x402()]);
+    const unpaid = await fetch(url);
+    const body = await unpaid.json();
+    assert.equal(unpaid.status, 402);
+    assert.deepEqual(parseChallenges(unpaid.headers.get("www-authenticate")!).map((challenge) => challenge.intent), ["session", "charge"]);
+    assert.ok(unpaid.headers.get("payment-required"), "x402 v2");
+    assert.equal(body.x402Version, 1, "x402 v1 in the problem body");
+    assert.equal(body.status, 402);
+
+    const mppx = Mppx.create({ polyfill: false, methods: [mppxCharge({ account: suite.payer.account, authorization: { name: "Mock USD Coin", version: "1" } })] });
+    assert.equal((await mppx.fetch(url)).status, 200);
+    const client = x402Client.fromConfig({
+      schemes: [{ network: "eip155:*", client: new ExactEvmScheme(suite.payer.account) }],
+      spendControls: { allowedAssets: [{ network: `eip155:${suite.chain.chain.id}`, asset: suite.chain.token }] },
+    });
+    assert.equal((await wrapFetchWithPayment(fetch, client)(url)).status, 200);
+    assert.equal(served.count, 2);
+    assert.deepEqual((await store.listPayments()).map((payment) => [payment.method, payment.status]).sort(), [["charge", "settled"], ["x402", "settled"]]);
   });
 });
