@@ -1,6 +1,6 @@
 import type { Address } from "viem";
 import { StoreError } from "../errors/StoreError.js";
-import type { ChannelRecord, SessionStore } from "./store/SessionStore.js";
+import type { ChannelRecord, PaymentRecord, SessionStore } from "./store/SessionStore.js";
 
 /** What makes a stored channel one gate's own: the chain, escrow, token and recipient it serves. */
 export type StoreScope = { chainId: number; escrow: Address; token: Address; payee: Address };
@@ -25,7 +25,9 @@ export function inScope(scope: StoreScope): (record: ChannelRecord) => boolean {
  * share. A record written by another gate reads as absent: its vouchers are signed under another
  * domain, so accepting a voucher into it, or settling or closing it here, would break its owner's
  * claim. Writing over such a record throws instead of replacing it. Charges are reached through their
- * channel, so they are scoped with it. `usage` is not scoped (charges carry no scope of their own).
+ * channel, so they are scoped with it. One-time payments are scoped by their chain, token and payee:
+ * another gate's are not listed, and writing one throws. `usage` is not scoped (charges carry no scope
+ * of their own).
  */
 export function scopeStore({ store, scope }: ScopeStoreParameters): SessionStore {
   const isOwn = inScope(scope);
@@ -34,6 +36,14 @@ export function scopeStore({ store, scope }: ScopeStoreParameters): SessionStore
       "foreign-record",
       `${what} channel ${record.channelId} of chain ${record.chainId}, escrow ${record.escrow}, token ${record.token}, payee ${record.payee}: not this gate's`,
     );
+
+  const [token, payee] = [scope.token, scope.payee].map((address) => address.toLowerCase());
+  const isOwnPayment = (payment: PaymentRecord) => payment.chainId === scope.chainId && payment.token.toLowerCase() === token && payment.payee.toLowerCase() === payee;
+  const assertOwnPayment = (payment: PaymentRecord) => {
+    if (!isOwnPayment(payment)) {
+      throw new StoreError("foreign-record", `A payment of chain ${payment.chainId}, token ${payment.token}, payee ${payment.payee}: not this gate's`);
+    }
+  };
 
   return {
     withChannel(channelId, fn) {
@@ -67,6 +77,15 @@ export function scopeStore({ store, scope }: ScopeStoreParameters): SessionStore
       return charges.filter((charge) => own.has(charge.channelId.toLowerCase()));
     },
     usage: (query) => store.usage(query),
+    async insertPayment(payment) {
+      assertOwnPayment(payment);
+      return store.insertPayment(payment);
+    },
+    async updatePayment(payment) {
+      assertOwnPayment(payment);
+      return store.updatePayment(payment);
+    },
+    listPayments: async (query) => (await store.listPayments(query)).filter(isOwnPayment),
     close: () => store.close(),
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
+import { describePaymentConformance } from "./paymentConformance.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { postgresMigrations } from "../../../sdk/src/server/store/postgresMigrations.js";
 import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";
@@ -58,17 +59,20 @@ after(async () => {
 });
 
 const storeSchemas = new WeakMap<SessionStore, string>();
-describeStoreConformance("postgres", {
+const postgresHarness = {
   async create() {
     const schema = newSchema();
     const store = await createPostgresStore({ connectionString, schema, maxConnections: 4 });
     storeSchemas.set(store, schema);
     return store;
   },
-  async dispose(store) {
+  async dispose(store: SessionStore) {
     await dropSchema(storeSchemas.get(store)!);
   },
-});
+};
+describeStoreConformance("postgres", postgresHarness);
+
+describePaymentConformance("postgres", postgresHarness);
 
 async function assertConsistent(store: SessionStore, channelId: `0x${string}`): Promise<bigint> {
   const spent = (await store.getChannel(channelId))?.spent ?? 0n;
@@ -109,7 +113,7 @@ describe("PostgreSQL session store schema", function () {
       await store.close();
     }
     const { rows } = await admin.query(`SELECT version FROM ${S}.schema_migrations ORDER BY version`);
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 });
 
@@ -134,7 +138,7 @@ describe("PostgreSQL session store across instances", function () {
 
   it("migrates once, records the version, and refuses a schema from a newer version", async () => {
     const { rows } = await admin.query(`SELECT version FROM ${pg.escapeIdentifier(schema)}.schema_migrations ORDER BY version`);
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
     const { rows: types } = await admin.query(
       "SELECT data_type, numeric_precision FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'charges' AND column_name = 'amount'",
       [schema],

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { sqliteMigrations } from "../../../sdk/src/server/store/sqliteMigrations.js";
+import { describePaymentConformance, makePayment } from "./paymentConformance.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";
 import { startWorker, stopWorker } from "./storeProcesses.js";
@@ -16,6 +17,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describeStoreConformance("sqlite file", { create: async () => createSqliteStore({ path: newPath() }) });
 describeStoreConformance("sqlite :memory:", { create: async () => createSqliteStore({ path: ":memory:" }) });
+describePaymentConformance("sqlite file", { create: async () => createSqliteStore({ path: newPath() }) });
+describePaymentConformance("sqlite :memory:", { create: async () => createSqliteStore({ path: ":memory:" }) });
 
 /** The invariant every crash must preserve: spent = number of committed charges, and they are 1..spent. */
 async function assertConsistent(store: SessionStore, channelId: `0x${string}`): Promise<bigint> {
@@ -46,7 +49,7 @@ describe("SQLite session store on disk", function () {
     const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2, 3]);
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
       // Amounts are stored as decimal text, so nothing above 2^63 is lost.
       assert.equal(db.prepare("SELECT typeof(spent) AS type FROM channels").get()?.type, "text");
@@ -81,10 +84,35 @@ describe("SQLite session store on disk", function () {
     await store.close();
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2, 3]);
     } finally {
       db.close();
     }
+  });
+
+  it("test_store_sqliteVersion2FileMigratesToPayments", async () => {
+    // A file as the second release left it: schema version 2, channels and charges, no payments table.
+    const path = newPath();
+    const id = newChannelId();
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const v2 = new DatabaseSync(path);
+    v2.exec("CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    for (const migration of sqliteMigrations.filter(({ version }) => version <= 2)) {
+      v2.exec(migration.sql);
+      v2.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)").run(migration.version);
+    }
+    v2.prepare("INSERT INTO charges (channel_id, key, payer, amount, units, status, fingerprint, created_at, updated_at) VALUES (?, 'old', ?, '7', '1', 'committed', NULL, 5, 6)").run(id, makeCharge(id, "old").payer);
+    v2.close();
+
+    const store = createSqliteStore({ path });
+    assert.equal((await store.listCharges({ status: "committed", channelId: id })).length, 1);
+    const payment = makePayment();
+    assert.equal(await store.insertPayment(payment), true);
+    assert.equal(await store.insertPayment(payment), false);
+    await store.close();
+    const reopened = createSqliteStore({ path });
+    assert.deepEqual(await reopened.listPayments(), [payment]);
+    await reopened.close();
   });
 
   it("reads committed state only, while a transaction is in flight", async () => {

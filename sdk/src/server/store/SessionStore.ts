@@ -51,6 +51,39 @@ export type ChargeRecord = {
   updatedAt: number;
 };
 
+/**
+ * A one-time payment (MPP `charge`, x402 `exact`): an EIP-3009 authorization the gate verified, recorded
+ * before its request is served. Its identity is the authorization's: chain, token, payer and nonce.
+ */
+export type PaymentRecord = {
+  chainId: number;
+  token: Address;
+  /** The authorization's `from`. */
+  payer: Address;
+  /** The authorization's `nonce` (32 bytes). */
+  nonce: Hex;
+  /** The authorization's `to`: the gate's recipient. */
+  payee: Address;
+  method: "charge" | "x402";
+  amount: bigint;
+  units: bigint;
+  /**
+   * `pending`: verified, its request being served; `settled`: transferred on-chain (`txHash`);
+   * `released`: the response was not billable, nothing transferred; `failed`: settlement reverted.
+   */
+  status: "pending" | "settled" | "released" | "failed";
+  txHash: Hex | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** The store key of a payment: its identity, lowercase. */
+export function paymentKey({ chainId, token, payer, nonce }: Pick<PaymentRecord, "chainId" | "token" | "payer" | "nonce">): string {
+  return `${chainId}:${token}:${payer}:${nonce}`.toLowerCase();
+}
+
+export type PaymentQuery = { status?: PaymentRecord["status"]; updatedBefore?: number; payer?: Address };
+
 /** The view of one channel inside `SessionStore.withChannel`, with the channel locked. */
 export interface ChannelTransaction {
   /** The channel as stored when the lock was taken, or undefined when it is not stored yet. */
@@ -104,5 +137,14 @@ export interface SessionStore {
   listChannels(query?: ChannelQuery): Promise<ChannelRecord[]>;
   listCharges(query: { status: ChargeRecord["status"]; updatedBefore?: number; channelId?: Hex }): Promise<ChargeRecord[]>;
   usage(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * Records a verified one-time payment, atomically: resolves false (and writes nothing) when a payment
+   * with the same chain, token, payer and nonce is already recorded, whatever its status.
+   */
+  insertPayment(payment: PaymentRecord): Promise<boolean>;
+  /** Replaces the recorded payment of the same identity (its status, transaction, times). */
+  updatePayment(payment: PaymentRecord): Promise<void>;
+  /** Payments matching every given field, oldest `createdAt` first. */
+  listPayments(query?: PaymentQuery): Promise<PaymentRecord[]>;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { aggregateUsage } from "./aggregateUsage.js";
 import { createChannelScope } from "./channelScope.js";
 import { createChannelTransaction } from "./createChannelTransaction.js";
 import { createKeyedMutex } from "./createKeyedMutex.js";
-import type { ChannelRecord, ChannelTransaction, ChargeRecord, SessionStore } from "./SessionStore.js";
+import { type ChannelRecord, type ChannelTransaction, type ChargeRecord, type PaymentRecord, paymentKey, type SessionStore } from "./SessionStore.js";
 
 /**
  * A `SessionStore` in process memory, for tests and demos: nothing survives a restart and nothing is
@@ -17,6 +17,7 @@ import type { ChannelRecord, ChannelTransaction, ChargeRecord, SessionStore } fr
 export function createMemoryStore(): SessionStore {
   const channels = new Map<Hex, ChannelRecord>();
   const charges = new Map<Hex, Map<string, ChargeRecord>>();
+  const payments = new Map<string, PaymentRecord>();
   const mutex = createKeyedMutex();
   const scope = createChannelScope();
   let closed = false;
@@ -111,6 +112,32 @@ export function createMemoryStore(): SessionStore {
             (payer === undefined || charge.payer === payer),
         );
       return aggregateUsage(committed, period);
+    },
+
+    async insertPayment(payment) {
+      assertOpen();
+      const key = paymentKey(payment);
+      if (payments.has(key)) return false;
+      payments.set(key, { ...payment });
+      return true;
+    },
+
+    async updatePayment(payment) {
+      assertOpen();
+      payments.set(paymentKey(payment), { ...payment });
+    },
+
+    async listPayments({ status, updatedBefore, payer } = {}) {
+      assertOpen();
+      return [...payments.values()]
+        .filter(
+          (payment) =>
+            (status === undefined || payment.status === status) &&
+            (updatedBefore === undefined || payment.updatedAt < updatedBefore) &&
+            (payer === undefined || payment.payer === payer),
+        )
+        .sort((a, b) => a.createdAt - b.createdAt || compareText(paymentKey(a), paymentKey(b)))
+        .map((payment) => ({ ...payment }));
     },
 
     async close() {

@@ -8,7 +8,17 @@ import { createChannelTransaction, type ChannelTransactionWrites } from "./creat
 import { createKeyedMutex } from "./createKeyedMutex.js";
 import { postgresMigrations } from "./postgresMigrations.js";
 import type { ChannelTransaction, ChargeRecord, SessionStore, UsageRow } from "./SessionStore.js";
-import { CHANNEL_COLUMNS, CHARGE_COLUMNS, channelFromRow, channelParams, chargeFromRow, chargeParams } from "./sqlRecordCodec.js";
+import {
+  CHANNEL_COLUMNS,
+  CHARGE_COLUMNS,
+  channelFromRow,
+  channelParams,
+  chargeFromRow,
+  chargeParams,
+  PAYMENT_COLUMNS,
+  paymentFromRow,
+  paymentParams,
+} from "./sqlRecordCodec.js";
 
 /**
  * The part of a `pg` Pool the store uses (a `pg.Pool` is one), typed structurally so that the SDK's
@@ -369,6 +379,31 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
           }),
         )
         .sort(compareUsageRows);
+    },
+
+    async insertPayment(payment) {
+      const rows = await query(
+        `INSERT INTO ${S}.payments (${PAYMENT_COLUMNS.join(", ")}) VALUES (${placeholders(1, PAYMENT_COLUMNS.length)}) ON CONFLICT (key) DO NOTHING RETURNING key`,
+        paymentParams(payment),
+      );
+      return rows.length === 1;
+    },
+
+    async updatePayment(payment) {
+      await query(`UPDATE ${S}.payments SET ${PAYMENT_COLUMNS.slice(1).map((column, i) => `${column} = $${i + 2}`).join(", ")} WHERE key = $1`, paymentParams(payment));
+    },
+
+    async listPayments({ status, updatedBefore, payer } = {}) {
+      const where: string[] = [];
+      const values: (string | number)[] = [];
+      if (status !== undefined) (values.push(status), where.push(`status = $${values.length}`));
+      if (updatedBefore !== undefined) (values.push(updatedBefore), where.push(`updated_at < $${values.length}`));
+      if (payer !== undefined) (values.push(payer), where.push(`payer = $${values.length}`));
+      const rows = await query(
+        `SELECT ${PAYMENT_COLUMNS.join(", ")}, amount::text AS amount, units::text AS units FROM ${S}.payments ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, key`,
+        values,
+      );
+      return rows.map(paymentFromRow);
     },
 
     async close() {

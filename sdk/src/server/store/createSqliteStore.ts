@@ -9,10 +9,13 @@ import type { ChannelRecord, ChannelTransaction, ChargeRecord, SessionStore } fr
 import {
   CHANNEL_COLUMNS,
   CHARGE_COLUMNS,
+  PAYMENT_COLUMNS,
   channelFromRow,
   channelParams,
   chargeFromRow,
   chargeParams,
+  paymentFromRow,
+  paymentParams,
   type SqlValue,
 } from "./sqlRecordCodec.js";
 import { sqliteMigrations } from "./sqliteMigrations.js";
@@ -188,6 +191,12 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     updateChannelUnindexed: writer.prepare(
       `UPDATE channels SET ${UNINDEXED_CHANNEL_COLUMNS.map((column, i) => `${column} = ?${i + 2}`).join(", ")} WHERE channel_id = ?1`,
     ),
+    insertPayment: writer.prepare(
+      `INSERT INTO payments (${PAYMENT_COLUMNS.join(", ")}) VALUES (${placeholders(PAYMENT_COLUMNS.length)}) ON CONFLICT (key) DO NOTHING`,
+    ),
+    updatePayment: writer.prepare(
+      `UPDATE payments SET ${PAYMENT_COLUMNS.slice(1).map((column, i) => `${column} = ?${i + 2}`).join(", ")} WHERE key = ?1`,
+    ),
     upsertCharge: writer.prepare(
       `INSERT INTO charges (${chargeList}) VALUES (${placeholders(CHARGE_COLUMNS.length)})
        ON CONFLICT (channel_id, key) DO UPDATE SET ${updateAll(CHARGE_COLUMNS, ["channel_id", "key"])}`,
@@ -337,7 +346,35 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     return result;
   }
 
+  /** One statement in its own write transaction, queued behind this process's transactions. */
+  function writeOnce<T>(statement: () => T): Promise<T> {
+    return enqueue(async () => {
+      assertOpen();
+      await beginImmediate();
+      try {
+        const result = statement();
+        tx.commit.run();
+        return result;
+      } catch (error) {
+        rollback();
+        throw databaseError("write", error);
+      }
+    });
+  }
+
   return {
+    insertPayment: (payment) => writeOnce(() => tx.insertPayment.run(...paymentParams(payment)).changes === 1),
+    updatePayment: (payment) => writeOnce(() => void tx.updatePayment.run(...paymentParams(payment))),
+    async listPayments({ status, updatedBefore, payer } = {}) {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (status !== undefined) (where.push("status = ?"), params.push(status));
+      if (updatedBefore !== undefined) (where.push("updated_at < ?"), params.push(updatedBefore));
+      if (payer !== undefined) (where.push("payer = ?"), params.push(payer));
+      const sql = `SELECT ${PAYMENT_COLUMNS.join(", ")} FROM payments ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, key`;
+      return read(() => readStatement(sql).all(...params).map(paymentFromRow));
+    },
+
     withChannel<T>(rawChannelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
       try {
         assertOpen();

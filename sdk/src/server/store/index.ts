@@ -5,9 +5,12 @@ export type {
   ChannelRecord,
   ChannelTransaction,
   ChargeRecord,
+  PaymentQuery,
+  PaymentRecord,
   SessionStore,
   UsageQuery,
   UsageRow,
 } from "./SessionStore.js";
+export { paymentKey } from "./SessionStore.js";
 export { StoreError, type StoreErrorReason } from "../../errors/StoreError.js";
 export { createMemoryStore } from "./createMemoryStore.js";

@@ -59,5 +59,27 @@ export function postgresMigrations(S: string): readonly { version: number; sql: 
       // The request an Idempotency-Key is bound to; null for generated keys and charges made before.
       sql: `ALTER TABLE ${S}.charges ADD COLUMN fingerprint TEXT;`,
     },
+    {
+      version: 3,
+      // One-time payments (charge, x402): the key is the authorization's identity, so a nonce is recorded once.
+      sql: `
+        CREATE TABLE ${S}.payments (
+          key TEXT NOT NULL PRIMARY KEY,
+          chain_id BIGINT NOT NULL,
+          token TEXT NOT NULL,
+          payer TEXT NOT NULL,
+          nonce TEXT NOT NULL,
+          payee TEXT NOT NULL,
+          method TEXT NOT NULL CHECK (method IN ('charge', 'x402')),
+          amount NUMERIC(78, 0) NOT NULL,
+          units NUMERIC(78, 0) NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('pending', 'settled', 'released', 'failed')),
+          tx_hash TEXT,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX payments_status_updated ON ${S}.payments (status, updated_at);
+      `,
+    },
   ];
 }

@@ -1,5 +1,5 @@
 import type { Address, Hex } from "viem";
-import type { ChannelRecord, ChargeRecord } from "./SessionStore.js";
+import { type ChannelRecord, type ChargeRecord, type PaymentRecord, paymentKey } from "./SessionStore.js";
 
 // Column order of both SQL stores' tables; the *Params functions below follow it. Amounts travel as
 // decimal text in both directions: SQLite has no integer wider than 64 bits and node-postgres returns
@@ -28,6 +28,8 @@ export const CHANNEL_COLUMNS = [
 ] as const;
 
 export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "fingerprint", "created_at", "updated_at"] as const;
+
+export const PAYMENT_COLUMNS = ["key", "chain_id", "token", "payer", "nonce", "payee", "method", "amount", "units", "status", "tx_hash", "created_at", "updated_at"] as const;
 
 export type SqlValue = string | number | null;
 
@@ -105,6 +107,41 @@ export function chargeFromRow(row: Row): ChargeRecord {
     units: BigInt(row.units as string),
     status: row.status as ChargeRecord["status"],
     fingerprint: (row.fingerprint as string | null) ?? null,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function paymentParams(payment: PaymentRecord): SqlValue[] {
+  return [
+    paymentKey(payment),
+    payment.chainId,
+    payment.token,
+    payment.payer,
+    payment.nonce,
+    payment.payee,
+    payment.method,
+    payment.amount.toString(),
+    payment.units.toString(),
+    payment.status,
+    payment.txHash,
+    payment.createdAt,
+    payment.updatedAt,
+  ];
+}
+
+export function paymentFromRow(row: Row): PaymentRecord {
+  return {
+    chainId: Number(row.chain_id),
+    token: row.token as Address,
+    payer: row.payer as Address,
+    nonce: row.nonce as Hex,
+    payee: row.payee as Address,
+    method: row.method as PaymentRecord["method"],
+    amount: BigInt(row.amount as string),
+    units: BigInt(row.units as string),
+    status: row.status as PaymentRecord["status"],
+    txHash: (row.tx_hash as Hex | null) ?? null,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

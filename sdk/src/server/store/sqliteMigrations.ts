@@ -57,4 +57,26 @@ export const sqliteMigrations: readonly { version: number; sql: string }[] = [
     // The request an Idempotency-Key is bound to; null for generated keys and charges made before.
     sql: "ALTER TABLE charges ADD COLUMN fingerprint TEXT;",
   },
+  {
+    version: 3,
+    // One-time payments (charge, x402): the key is the authorization's identity, so a nonce is recorded once.
+    sql: `
+      CREATE TABLE payments (
+        key TEXT NOT NULL PRIMARY KEY,
+        chain_id INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        payer TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        payee TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('charge', 'x402')),
+        amount TEXT NOT NULL,
+        units TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'settled', 'released', 'failed')),
+        tx_hash TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX payments_status_updated ON payments (status, updated_at);
+    `,
+  },
 ];
