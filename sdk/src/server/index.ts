@@ -38,4 +38,3 @@ export * from "./store/index.js";
 export { PaymentProblemError, problemTypes, type ProblemDetails, type ProblemName } from "../protocol/problems.js";
 export { x402, type X402Method, type X402Parameters } from "./methods/x402/x402.js";
 export { charge, type ChargeMethod, type ChargeParameters } from "./methods/charge/charge.js";
-export type { GateContext, GateMethod, GateMethodFactory, OneTimePayment, PaymentOffer, PricedRoute } from "./core/GateMethod.js";
