@@ -8,6 +8,7 @@ import { formatCredential } from "../../../protocol/credential.js";
 import { parseReceipt } from "../../../protocol/receipt.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import type { OneTimeOffer } from "../OneTimeOffer.js";
+import { formatTransferAuthorization } from "../signTransferAuthorization.js";
 import { type ChargeAuthorizationPayload, challengeHash } from "./wire.js";
 
 export type ReadChargeOffersParameters = { challenges: PaymentChallenge[]; caps: PaymentCaps };
@@ -58,16 +59,7 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
     nonce: challengeHash(challenge),
     statedDomain: undefined,
     credential(authorization) {
-      const payload: ChargeAuthorizationPayload = {
-        type: "authorization",
-        from: authorization.from,
-        to: authorization.to,
-        value: authorization.value.toString(),
-        validAfter: authorization.validAfter.toString(),
-        validBefore: authorization.validBefore.toString(),
-        nonce: authorization.nonce,
-        signature: authorization.signature,
-      };
+      const payload: ChargeAuthorizationPayload = { type: "authorization", ...formatTransferAuthorization(authorization), signature: authorization.signature };
       return { name: "authorization", value: formatCredential({ challenge, payload, source: `did:pkh:eip155:${chainId}:${authorization.from}` }) };
     },
     readReceipt(response, _payer) {

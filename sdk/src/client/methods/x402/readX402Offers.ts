@@ -5,8 +5,9 @@ import { parseAddress } from "../../../encoding/parseAddress.js";
 import { parseAmount } from "../../../encoding/parseAmount.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import type { OneTimeOffer } from "../OneTimeOffer.js";
+import { formatTransferAuthorization } from "../signTransferAuthorization.js";
 import { decodeX402Json, encodeX402Json } from "./decodeX402Json.js";
-import { PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, V1_NETWORKS, X_PAYMENT_HEADER, X_PAYMENT_RESPONSE_HEADER } from "./wire.js";
+import { type ExactEvmPayload, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, V1_NETWORKS, X_PAYMENT_HEADER, X_PAYMENT_RESPONSE_HEADER } from "./wire.js";
 
 /** More entries than any honest seller lists: a larger `accepts` is refused rather than walked. */
 const MAX_ACCEPTS = 32;
@@ -90,17 +91,7 @@ function toOffer({ accepted, version, resource, caps }: ToOfferParameters): OneT
     nonce: undefined,
     statedDomain: { name, version: domainVersion },
     credential(authorization) {
-      const payload = {
-        signature: authorization.signature,
-        authorization: {
-          from: authorization.from,
-          to: authorization.to,
-          value: authorization.value.toString(),
-          validAfter: authorization.validAfter.toString(),
-          validBefore: authorization.validBefore.toString(),
-          nonce: authorization.nonce,
-        },
-      };
+      const payload: ExactEvmPayload = { signature: authorization.signature, authorization: formatTransferAuthorization(authorization) };
       // v2 echoes the chosen requirements verbatim: the seller matches them field by field.
       return version === 2
         ? { name: PAYMENT_SIGNATURE_HEADER, value: encodeX402Json({ x402Version: 2, resource, accepted, payload }) }
