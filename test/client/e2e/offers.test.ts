@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { type Address, getAddress, http } from "viem";
 import { getTokenDomain } from "../../../sdk/src/authorization/getTokenDomain.js";
 import { createPayingFetch, InvalidValueError, type PayingFetchParameters, UntrustedServerError } from "../../../sdk/src/client/index.js";
+import { encodeChallengeRequest, formatChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { toNodeHandler } from "../../../sdk/src/server/node.js";
 import { capError, clientSuite, countingAccount, credentialAction, PRICE, SELLER, USDC } from "./fixture.js";
 
@@ -110,6 +111,28 @@ describe("client e2e: offers in a 402 (hostile sellers, choice rule)", function 
     assert.equal((await pay(account, { maxPaymentTimeout: 120 })(shop.url)).status, 200);
     const sent = unb64(shop.requests[1]!.headers.get("payment-signature")!);
     assert.ok(Number(sent.payload.authorization.validBefore) <= started + 121, "valid for at most the client's 120 s");
+  });
+
+  it("test_offers_aChargeForAnotherChainAboveTheCapOrExpiredIsRefused", async function () {
+    const charge = (request: Record<string, unknown>, expires?: string) => () =>
+      new Response(null, {
+        status: 402,
+        headers: {
+          "www-authenticate": formatChallenge({
+            id: "c1",
+            realm: "hostile.test",
+            method: "evm",
+            intent: "charge",
+            request: encodeChallengeRequest({ amount: PRICE.toString(), currency: suite.chain.token, recipient: payTo(), methodDetails: { chainId: suite.chain.chain.id, credentialTypes: ["authorization"] }, ...request }),
+            ...(expires ? { expires } : {}),
+          }),
+        },
+      });
+    await assertRefused(charge({ methodDetails: { chainId: 1, credentialTypes: ["authorization"] } }), capError("chain"));
+    await assertRefused(charge({ currency: OTHER }), capError("currency"));
+    await assertRefused(charge({ amount: (1000n * USDC).toString() }), capError("maxPricePerUnit"), { maxPricePerUnit: PRICE });
+    await assertRefused(charge({ amount: "1e6" }), invalid);
+    await assertRefused(charge({}, new Date(Date.now() - 60_000).toISOString()), invalid);
   });
 
   it("test_offers_aWrongEip712DomainIsRefusedBeforeSigning", async function () {
