@@ -2,6 +2,7 @@ import type { Address, Chain, Hex, LocalAccount, Transport } from "viem";
 import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
 import type { CloseResult } from "./closeCooperatively.js";
 import type { PerCurrency } from "./createPaymentCaps.js";
+import type { OneTimePayment, OneTimePaymentStore } from "./methods/OneTimePayment.js";
 
 export type PayingFetchParameters = {
   /** The payer: signs vouchers and authorizations, and sends its own opens and top-ups. */
@@ -15,7 +16,7 @@ export type PayingFetchParameters = {
   /** Tokens this client pays in; defaults to the stablecoin of `chain`'s known deployment (USDC on Base, MockStablecoin locally). */
   currencies?: readonly Address[];
   /**
-   * Caps below are base units of the challenge's currency: one bigint for every allowed currency, or a
+   * Caps below apply to every method (session, charge, x402) and are base units of the offer's currency: one bigint for every allowed currency, or a
    * record by token address (a currency a record leaves out is refused, as that cap).
    */
   /** Most that one deposit (an open or a top-up) may escrow. */
@@ -25,9 +26,12 @@ export type PayingFetchParameters = {
    * withdrawn: what a seller could keep locked by refusing channels. Defaults to one `maxDeposit`.
    */
   maxTotalDeposit?: PerCurrency;
-  /** Most a server may ask per unit; unlimited when omitted, though a unit above `maxDeposit` is always refused (as `maxDeposit`). */
+  /**
+   * Most a server may ask per unit of a session or per request of a one-time payment; unlimited when
+   * omitted, though a price above `maxDeposit` is always refused (as `maxDeposit`).
+   */
   maxPricePerUnit?: PerCurrency;
-  /** Most this client may authorize in vouchers across all channels; unlimited when omitted. */
+  /** Most this client may authorize in vouchers across all channels plus one-time payments; unlimited when omitted. */
   totalBudget?: PerCurrency;
   /** Added when a channel runs low; defaults to the deposit a new channel gets (the server's suggestedDeposit, capped at maxDeposit). */
   topUpAmount?: PerCurrency;
@@ -40,16 +44,25 @@ export type PayingFetchParameters = {
   fetch?: typeof fetch;
   /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close). */
   onChannelUpdate?: (channel: ClientChannel) => void;
-  /** Seconds an EIP-3009 authorization stays valid; defaults to 3 600. */
+  /** Seconds an EIP-3009 authorization of a relayed open or top-up stays valid; defaults to 3 600. */
   authorizationTtl?: number;
+  /**
+   * Most seconds a one-time payment's authorization stays valid: a seller's longer x402
+   * `maxTimeoutSeconds` or charge `expires` is cut to it. Defaults to 600.
+   */
+  maxPaymentTimeout?: number;
+  /** Where one-time payments are recorded (so that `totalBudget` counts them after a restart); defaults to memory. */
+  payments?: OneTimePaymentStore;
 };
 
 export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) & {
   /** This payer's channels (a shared store may hold others'). */
   channels(): Promise<ClientChannel[]>;
-  /** What sellers report as charged, summed over channels (from their receipts). */
+  /** This payer's one-time payments (charge, x402), each counted at what it lets the seller move. */
+  payments(): Promise<OneTimePayment[]>;
+  /** What sellers report as charged on channels (from their receipts), plus every one-time payment sent. */
   totalSpent(): Promise<bigint>;
-  /** What this client signed away in vouchers, summed over channels: the most it can be charged. */
+  /** What this client signed away in vouchers and one-time payments: the most it can be charged. */
   totalAuthorized(): Promise<bigint>;
   /** Asks the seller behind `url` (or the channel's last URL) to close the channel cooperatively. */
   close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult>;

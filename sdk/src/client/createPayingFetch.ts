@@ -1,48 +1,39 @@
-import { createPublicClient, createWalletClient, type Hex, http } from "viem";
-import { getChannel } from "../channel/getChannel.js";
+import { type Address, createPublicClient, createWalletClient, http, isAddressEqual } from "viem";
+import { getTokenDomain } from "../authorization/getTokenDomain.js";
+import type { TokenDomain } from "../authorization/TokenDomain.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
-import { formatCredential } from "../protocol/credential.js";
-import { formatSessionPayload, type SessionPayload } from "../session/payload.js";
-import { requestChannelClose } from "../transactions/requestChannelClose.js";
-import { withdrawChannel } from "../transactions/withdrawChannel.js";
-import { signVoucher } from "../voucher/signVoucher.js";
-import { assertDemand, type Demand } from "./assertDemand.js";
-import { checkRefusedChannel } from "./checkRefusedChannel.js";
-import { type ClientChannel, createMemoryChannelStore } from "./ClientChannel.js";
-import { type CloseResult, closeCooperatively } from "./closeCooperatively.js";
+import { createMemoryChannelStore } from "./ClientChannel.js";
 import { createExclusive } from "./createExclusive.js";
 import { createOwnChannelStore } from "./createOwnChannelStore.js";
 import { createPaymentCaps } from "./createPaymentCaps.js";
 import { createSpendingLimits } from "./createSpendingLimits.js";
-import { followPaymentEvents } from "./followPaymentEvents.js";
-import { openPaymentChannel } from "./openPaymentChannel.js";
+import { createMemoryPaymentStore } from "./methods/OneTimePayment.js";
+import type { OneTimeOffer } from "./methods/OneTimeOffer.js";
+import { payOneTime } from "./methods/payOneTime.js";
+import { createSessionPayer } from "./methods/session/createSessionPayer.js";
 import type { PayingContext } from "./PayingContext.js";
 import type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
-import { type Offer, readOffer } from "./readOffer.js";
-import { readProblem } from "./readProblem.js";
-import { readRetryAfter } from "./readRetryAfter.js";
-import { takeReceipt } from "./takeReceipt.js";
-import { topUpPaymentChannel } from "./topUpPaymentChannel.js";
+import { chooseOffer, readOffers } from "./readOffers.js";
 
 export type { CloseResult } from "./closeCooperatively.js";
 export type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
 
-const MAX_ATTEMPTS = 4;
-
 /**
- * A drop-in `fetch` that pays. On a 402 with an `evm` session challenge it opens a channel (within the
- * caps), pays the request with a voucher and retries; afterwards each request carries one new voucher and
- * costs no transaction. It tops up when the deposit runs low, follows `payment-need-voucher` events in
- * streams, and closes on request. What a seller asks for is a claim: it is paid only within the caps.
+ * A drop-in `fetch` that pays. On a 402 it reads every offer (an `evm` session, an MPP `evm` charge,
+ * x402 `exact` v2 or v1), refuses those above its caps, and pays by one rule (see chooseOffer): a
+ * session when one is offered and within the caps, since its later requests cost no transaction (each
+ * carries one voucher; it tops up, follows streams and closes on request); otherwise one EIP-3009
+ * transfer for this request. What a seller asks for is a claim: it is paid only within the caps.
  */
 export function createPayingFetch(parameters: PayingFetchParameters): PayingFetch {
-  const { account, chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n } = parameters;
+  const { account, chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n, maxPaymentTimeout = 600 } = parameters;
   const baseFetch = parameters.fetch ?? globalThis.fetch.bind(globalThis);
   const transport = parameters.transport ?? http();
   const publicClient = createPublicClient({ chain, transport });
   const walletClient = createWalletClient({ chain, transport, account });
   const caps = createPaymentCaps(parameters);
   const store = createOwnChannelStore({ store: parameters.store ?? createMemoryChannelStore(), payer: account.address });
+  const payments = parameters.payments ?? createMemoryPaymentStore();
   const exclusive = createExclusive();
   const context: PayingContext = {
     account,
@@ -50,7 +41,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     publicClient,
     transactionOptions: { client: walletClient, publicClient },
     store,
-    limits: createSpendingLimits({ store, caps, exclusive }),
+    limits: createSpendingLimits({ store, payments, caps, exclusive }),
     exclusive,
     // Lock key of the payer's transactions (channel keys all contain ':', this one cannot clash).
     transacting: (task) => exclusive("transactions", task),
@@ -62,246 +53,66 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     },
     authorizationTtl: parameters.authorizationTtl ?? 3_600,
   };
-  const { save } = context;
-  /** The latest usable offer per URL (origin and path), so later requests pay without a 402 first. */
-  const offers = new Map<string, Offer>();
-  const routeOf = (url: string | URL) => {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
+  const session = createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream });
+  /** Token domains as the chain states them, read once per token (a failed read is not kept). */
+  const domains = new Map<Address, Promise<TokenDomain>>();
+  const tokenDomain = (token: Address) => {
+    let domain = domains.get(token);
+    if (!domain) {
+      domain = getTokenDomain({ client: publicClient, token });
+      domains.set(token, domain);
+      domain.catch(() => domains.delete(token));
+    }
+    return domain;
   };
-  const offerOf = (response: Response, url: string | URL) => readOffer({ response, caps, payer: account.address, origin: new URL(url).origin });
-  /**
-   * Open credentials the seller has not taken yet, by channel id: when the open is refused for a stale
-   * challenge or never arrives, the retry sends the same open (a relayed open is not on-chain until the
-   * seller submits it, so a voucher would find no channel, and a new open would sign a second voucher).
-   */
-  const pendingOpens = new Map<Hex, { payload: SessionPayload; source?: string }>();
-  const credential = (offer: Offer, payload: SessionPayload, source?: string) =>
-    formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(payload), ...(source ? { source } : {}) });
-
-  /**
-   * The credential for the next request on an offer's channel: a voucher covering what the seller has
-   * charged plus one unit (or what it demanded, within the caps), reusing the last voucher when that
-   * already covers it. Opens a channel when there is none, unless `noOpen` says why it must not.
-   */
-  async function credentialFor(offer: Offer, url: string, demand: Demand | undefined, noOpen?: string): Promise<{ authorization: string; opened: boolean }> {
-    let channel = await store.get(offer.key);
-    if (!channel || channel.status !== "open") {
-      if (noOpen !== undefined) throw new UntrustedServerError(noOpen);
-      const opened = await openPaymentChannel({ context, offer, url });
-      pendingOpens.set(opened.channel.channelId, { payload: opened.payload, ...(opened.source ? { source: opened.source } : {}) });
-      return { authorization: credential(offer, opened.payload, opened.source), opened: true };
-    }
-    const price = offer.request.amount;
-    if (demand) assertDemand({ demand, channel, price, maxUnitsPerRequest, maxUnitsPerStream });
-    const pending = pendingOpens.get(channel.channelId);
-    if (pending) return { authorization: credential(offer, pending.payload, pending.source), opened: false };
-    const target = max(demand?.required ?? 0n, channel.spent + price);
-    let deposit: SessionPayload | undefined;
-    // Checked before a top-up too, so that a voucher the budget refuses costs no top-up transaction or authorization.
-    if (target > channel.cumulativeAmount) await context.limits.assertBudget(channel.token, target - channel.cumulativeAmount);
-    if (target > channel.deposit) ({ channel, deposit } = await topUpPaymentChannel({ context, channel, offer, needed: target }));
-    if (target > channel.cumulativeAmount || channel.signature === null) {
-      const current = channel;
-      // Stored before it is sent: a restarted client never forgets what it authorized.
-      channel = await context.limits.withinBudget(channel.token, target - current.cumulativeAmount, async () =>
-        save({ ...current, cumulativeAmount: target, signature: await signVoucher({ account, chainId: chain.id, escrow: current.escrow, channelId: current.channelId, cumulativeAmount: target }), url }),
-      );
-    } else if (channel.url !== url) {
-      channel = await save({ ...channel, url });
-    }
-    const voucher = { action: "voucher", channelId: channel.channelId, cumulativeAmount: channel.cumulativeAmount, signature: channel.signature! } as const;
-    const payload = deposit?.action === "topUp" && deposit.type === "authorization"
-      ? { ...voucher, deposit: { action: "topUp" as const, type: "authorization" as const, authorization: deposit.authorization, signature: deposit.signature, salt: deposit.salt } }
-      : voucher;
-    return { authorization: credential(offer, payload), opened: false };
-  }
-
-  async function hasPendingOpen(key: string): Promise<boolean> {
-    const channel = await store.get(key);
-    return channel !== undefined && pendingOpens.has(channel.channelId);
-  }
 
   async function payingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const original = new Request(input, init);
     // Read once, so that every retry sends the same body.
     const body = original.body === null ? undefined : await original.arrayBuffer();
     const url = new URL(original.url);
-    const route = routeOf(url);
-    const send = (authorization?: string) => {
+    const send = (credential?: { name: string; value: string }) => {
       const headers = new Headers(original.headers);
-      if (authorization) headers.set("authorization", authorization);
+      if (credential) headers.set(credential.name, credential.value);
       return baseFetch(new Request(original.url, { method: original.method, headers, body: body ?? null, signal: original.signal, redirect: original.redirect }));
     };
+    const sendSession = (authorization: string) => send({ name: "authorization", value: authorization });
 
-    let offer = offers.get(route);
-    let response: Response | undefined;
-    if (!offer) {
-      response = await send();
-      if (response.status !== 402) return response;
-      offer = offerOf(response, url);
-      if (!offer) return response;
-      offers.set(route, offer);
-    }
-    let demand: Demand | undefined;
-    // At most one open per request: a seller refusing the channel just opened does not get another.
-    let opened = false;
-    // What was delivered before this request: demands are bounded from it.
-    let startSpent: bigint | undefined;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current: Offer = offer;
-      const paid = await exclusive(current.key, async () => {
-        startSpent ??= (await store.get(current.key))?.spent ?? 0n;
-        const next = await credentialFor(current, url.href, demand, opened ? "The seller refused the channel this request opened; no second one is opened for it" : undefined);
-        opened ||= next.opened;
-        const answer = await send(next.authorization);
-        // Anything but a 402 means the seller took the open (an open is idempotent, so a 402 may resend it);
-        // so does a balance problem, which the seller can only compute on a channel it knows.
-        if ((answer.status !== 402 || (await readProblem(answer)).type === "session/insufficient-balance") && pendingOpens.size > 0) {
-          const channel = await store.get(current.key);
-          if (channel) pendingOpens.delete(channel.channelId);
-        }
-        await takeReceipt({ context, key: current.key, response: answer });
-        return answer;
-      });
-      if (paid.status !== 402 && paid.status !== 410) {
-        return followPaymentEvents({
-          response: paid,
-          onNeedVoucher: (required) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent! }),
-          // A voucher this client will not or cannot send: the reader learns why now, not when the seller gives up.
-          stopOnError: true,
-          // The stream's final receipt, checked like a header receipt, under the channel's lock.
-          onReceipt: async (receipt) => void (await exclusive(current.key, () => takeReceipt({ context, key: current.key, receipt }))),
-        });
-      }
-      const problem = await readProblem(paid);
-      const fresh = offerOf(paid, url);
-      if (fresh) offers.set(route, (offer = fresh));
-      demand = undefined;
-      if (problem.type === "session/insufficient-balance" && problem.requiredCumulative !== undefined) {
-        demand = { kind: "request", required: BigInt(problem.requiredCumulative), startSpent: startSpent! };
-      } else if (problem.type === "session/channel-finalized" || problem.type === "session/channel-not-found") {
-        // The seller will take no more vouchers on this channel: given up only if the chain agrees.
-        await exclusive(current.key, async () => {
-          const stale = await store.get(current.key);
-          if (!stale || stale.status !== "open") return;
-          const status = await checkRefusedChannel({ context, channel: stale, problem: problem.type! });
-          pendingOpens.delete(stale.channelId);
-          await save({ ...stale, status });
-        });
-      } else if (problem.type === "session/amount-exceeds-deposit") {
-        // The stored deposit is ahead of the chain (a relayed top-up the seller could not submit): take the
-        // chain's, so that the next attempt tops up again.
-        const corrected = await exclusive(current.key, async () => {
-          const stale = await store.get(current.key);
-          const live = stale && (await getChannel({ client: publicClient, escrow: stale.escrow, channelId: stale.channelId }));
-          if (!stale || !live || live.deposit >= stale.deposit) return false;
-          await save({ ...stale, deposit: live.deposit });
-          return true;
-        });
-        if (!corrected) return paid;
-      } else if (problem.type === "verification-failed" && (await hasPendingOpen(current.key))) {
-        // The seller's node has not seen this client's open yet (a confirmation depth, a node behind the
-        // client's): wait as told, within the client's own bound, and send the same open again.
-        const seconds = readRetryAfter(paid);
-        if (seconds === undefined) return paid;
-        await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-      } else if (problem.type !== "session/challenge-not-found" && problem.type !== "payment-required") {
-        return paid;
-      }
-      if (!fresh && problem.type === "session/challenge-not-found") return paid;
-      response = paid;
-    }
-    return response!;
+    const cached = session.cachedOffer(url);
+    if (cached) return session.pay({ offer: cached, url, send: sendSession, response: undefined });
+    const response = await send();
+    if (response.status !== 402) return response;
+    const chosen = chooseOffer(await readOffers({ response, caps, payer: account.address, origin: url.origin }));
+    if (!chosen) return response;
+    if (chosen.kind === "session") return session.pay({ offer: chosen.offer, url, send: sendSession, response });
+    const paid = await payOneTime({ context, offer: chosen.offer, url: url.href, payments, maxPaymentTimeout, tokenDomain, send });
+    if (paid.status === 402) await assertSameTerms(chosen.offer, paid, url);
+    return paid;
   }
 
   /**
-   * A voucher sent with HEAD to the stream's URL when the seller asks for more mid-stream. A HEAD answer
-   * has no problem body: a 402 with a fresh challenge (the cached one expired while the stream ran) is
-   * retried once with it, with the same voucher; any other refusal is thrown, which ends the stream.
+   * One request gets at most one one-time payment: a 402 after it goes back to the caller. A seller that
+   * answers the payment by asking for a different transfer (another recipient, token or amount) is
+   * changing its terms after being paid, and is told so.
    */
-  async function payMidStream(offer: Offer, url: string, demand: Demand) {
-    const route = routeOf(url);
-    await exclusive(offer.key, async () => {
-      // The latest challenge for this route, if a retry replaced the one the stream started with.
-      const latest = offers.get(route);
-      let current = latest?.key === offer.key ? latest : offer;
-      for (let attempt = 0; ; attempt++) {
-        const { authorization } = await credentialFor(current, url, demand, "The seller asks for a voucher mid-stream on a channel that is no longer open");
-        const answer = await baseFetch(url, { method: "HEAD", headers: { authorization } });
-        if (answer.ok) {
-          await takeReceipt({ context, key: current.key, response: answer });
-          return;
-        }
-        const fresh = answer.status === 402 && attempt === 0 ? offerOf(answer, url) : undefined;
-        if (!fresh || fresh.key !== current.key) throw new Error(`The seller refused the voucher for ${demand.required} mid-stream (${answer.status})`);
-        offers.set(route, (current = fresh));
+  async function assertSameTerms(paid: OneTimeOffer, answer: Response, url: URL) {
+    const offers = await readOffers({ response: answer, caps, payer: account.address, origin: url.origin }).catch(() => []);
+    for (const entry of offers) {
+      if (entry instanceof Error || entry.kind !== "oneTime" || entry.offer.method !== paid.method) continue;
+      const { recipient, currency, amount } = entry.offer;
+      if (!isAddressEqual(recipient, paid.recipient) || !isAddressEqual(currency, paid.currency) || amount !== paid.amount) {
+        throw new UntrustedServerError(`After a payment of ${paid.amount} to ${paid.recipient}, the seller asks for ${amount} to ${recipient}`);
       }
-    });
-  }
-
-  async function channelById(channelId: Hex): Promise<ClientChannel> {
-    const channel = (await store.list()).find((candidate) => candidate.channelId === channelId);
-    if (!channel) throw new Error(`No channel ${channelId} of this payer in the store`);
-    return channel;
-  }
-
-  async function close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult> {
-    const channel =
-      "channelId" in target
-        ? await channelById(target.channelId)
-        : (await store.list()).find((candidate) => candidate.status === "open" && candidate.origin === new URL(target.url).origin);
-    if (!channel) throw new Error("No open channel for that seller");
-    // A close goes to the channel's own origin only: its vouchers were never meant for another site.
-    const url = "url" in target && new URL(target.url).origin === channel.origin ? new URL(target.url).href : channel.url;
-    const route = routeOf(url);
-    let offer = offers.get(route);
-    if (!offer) {
-      offer = offerOf(await baseFetch(url), url);
-      if (!offer) throw new Error(`${url} did not answer with a payment challenge`);
     }
-    const closeOffer = offer;
-    return exclusive(channel.key, () =>
-      closeCooperatively({
-        context,
-        channel,
-        url,
-        offer: closeOffer,
-        fetch: baseFetch,
-        refresh: (response) => {
-          const fresh = offerOf(response, url);
-          if (fresh) offers.set(route, fresh);
-          return fresh;
-        },
-      }),
-    );
-  }
-
-  async function requestClose(channelId: Hex): Promise<Hex> {
-    const channel = await channelById(channelId);
-    const { hash, receipt } = await context.transacting(() => requestChannelClose({ ...context.transactionOptions, escrow: channel.escrow, channelId }));
-    const block = await publicClient.getBlock({ blockNumber: receipt.blockNumber });
-    await save({ ...channel, closeRequestedAt: block.timestamp });
-    return hash;
-  }
-
-  async function withdraw(channelId: Hex): Promise<Hex> {
-    const channel = await channelById(channelId);
-    const { hash } = await context.transacting(() => withdrawChannel({ ...context.transactionOptions, escrow: channel.escrow, channelId }));
-    await save({ ...channel, status: "closed" });
-    return hash;
   }
 
   return Object.assign(payingFetch, {
     channels: () => store.list(),
-    totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n),
+    payments: () => payments.list(),
+    totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n) + (await context.limits.paid()),
     totalAuthorized: () => context.limits.authorized(),
-    close,
-    requestClose,
-    withdraw,
+    close: session.close,
+    requestClose: session.requestClose,
+    withdraw: session.withdraw,
   });
-}
-
-function max(a: bigint, b: bigint) {
-  return a > b ? a : b;
 }

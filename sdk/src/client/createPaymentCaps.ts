@@ -2,7 +2,6 @@ import { type Address, type Chain, isAddressEqual } from "viem";
 import { chainPresets } from "../deployments/chainPresets.js";
 import { getDeployment } from "../deployments/getDeployment.js";
 import { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
-import type { SessionRequest } from "../session/request.js";
 
 /** An amount in base units: one for every allowed currency, or one per currency (a currency missing from the record is refused). */
 export type PerCurrency = bigint | Readonly<Record<Address, bigint>>;
@@ -30,9 +29,12 @@ export type CurrencyCaps = {
   topUpAmount: bigint | undefined;
 };
 
+/** What an offer of any method asks: a price (per unit or per request) in a currency on a chain, into an escrow for a session. */
+export type OfferTerms = { chainId: number; currency: Address; amount: bigint; escrow?: Address };
+
 export type PaymentCaps = {
-  /** The caps for a challenge's request, or the PaymentCapError saying why this client will not pay it. */
-  check(request: SessionRequest): CurrencyCaps | PaymentCapError;
+  /** The caps for an offer's terms, or the PaymentCapError saying why this client will not pay it. */
+  check(terms: OfferTerms): CurrencyCaps | PaymentCapError;
   /** The caps of a currency this client already pays in (its channels passed `check`). */
   of(token: Address): CurrencyCaps;
 };
@@ -63,29 +65,30 @@ export function createPaymentCaps(parameters: PaymentCapsParameters): PaymentCap
   }
 
   return {
-    check(request) {
-      if (request.methodDetails.chainId !== chain.id) {
-        return new PaymentCapError("chain", `The server wants payment on chain ${request.methodDetails.chainId}; this client pays on ${chain.id}`);
+    check(terms) {
+      if (terms.chainId !== chain.id) {
+        return new PaymentCapError("chain", `The server wants payment on chain ${terms.chainId}; this client pays on ${chain.id}`);
       }
-      if (!escrows.some((escrow) => isAddressEqual(escrow, request.methodDetails.escrowContract))) {
-        return new PaymentCapError("escrow", `Escrow ${request.methodDetails.escrowContract} is not one this client trusts`);
+      if (terms.escrow !== undefined && !escrows.some((escrow) => isAddressEqual(escrow, terms.escrow!))) {
+        return new PaymentCapError("escrow", `Escrow ${terms.escrow} is not one this client trusts`);
       }
-      if (!currencies.some((currency) => isAddressEqual(currency, request.currency))) {
-        return new PaymentCapError("currency", `The server wants payment in ${request.currency}, not a currency this client allows`);
+      if (!currencies.some((currency) => isAddressEqual(currency, terms.currency))) {
+        return new PaymentCapError("currency", `The server wants payment in ${terms.currency}, not a currency this client allows`);
       }
       let caps: CurrencyCaps;
       try {
-        caps = resolve(request.currency);
+        caps = resolve(terms.currency);
       } catch (error) {
         if (error instanceof PaymentCapError) return error;
         throw error;
       }
-      if (caps.maxPricePerUnit !== undefined && request.amount > caps.maxPricePerUnit) {
-        return new PaymentCapError("maxPricePerUnit", `The price ${request.amount} per unit exceeds the cap ${caps.maxPricePerUnit}`);
+      if (caps.maxPricePerUnit !== undefined && terms.amount > caps.maxPricePerUnit) {
+        return new PaymentCapError("maxPricePerUnit", `The price ${terms.amount} per unit exceeds the cap ${caps.maxPricePerUnit}`);
       }
-      // A unit the deposit cap cannot escrow can never be paid; named after the cap the buyer set.
-      if (request.amount > caps.maxDeposit) {
-        return new PaymentCapError("maxDeposit", `One unit costs ${request.amount}, more than the deposit cap ${caps.maxDeposit}`);
+      // A unit the deposit cap cannot escrow can never be paid, and no one-time payment moves more than one
+      // deposit may: named after the cap the buyer set (the one price bound every client has).
+      if (terms.amount > caps.maxDeposit) {
+        return new PaymentCapError("maxDeposit", `One unit costs ${terms.amount}, more than the deposit cap ${caps.maxDeposit}`);
       }
       return caps;
     },

@@ -3,14 +3,17 @@ import { PaymentCapError } from "../errors/PaymentCapError.js";
 import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
 import type { PaymentCaps } from "./createPaymentCaps.js";
 import type { Exclusive } from "./createExclusive.js";
+import type { OneTimePaymentStore } from "./methods/OneTimePayment.js";
 
 /** Lock keys (channel keys all contain ':', these cannot clash). */
 const BUDGET = "budget";
 const DEPOSITS = "deposits";
 
 export type SpendingLimits = {
-  /** What this payer signed away in vouchers, over its channels in `token` (every token when omitted). */
+  /** What this payer signed away in vouchers and one-time payments, in `token` (every token when omitted). */
   authorized(token?: Address): Promise<bigint>;
+  /** What this payer signed away in one-time payments (charge, x402), in `token` (every token when omitted). */
+  paid(token?: Address): Promise<bigint>;
   /** Throws when vouchers worth `extra` more in `token` would pass `totalBudget`. */
   assertBudget(token: Address, extra: bigint): Promise<void>;
   /**
@@ -26,14 +29,16 @@ export type SpendingLimits = {
   withinDeposits<T>(token: Address, amount: bigint, escrowAndSave: () => Promise<T>): Promise<T>;
 };
 
-export type CreateSpendingLimitsParameters = { store: ClientChannelStore; caps: PaymentCaps; exclusive: Exclusive };
+export type CreateSpendingLimitsParameters = { store: ClientChannelStore; payments: OneTimePaymentStore; caps: PaymentCaps; exclusive: Exclusive };
 
-/** The client's running totals (vouchers signed, deposits escrowed) checked against its caps. */
-export function createSpendingLimits({ store, caps, exclusive }: CreateSpendingLimitsParameters): SpendingLimits {
+/** The client's running totals (vouchers and one-time payments signed, deposits escrowed) checked against its caps. */
+export function createSpendingLimits({ store, payments, caps, exclusive }: CreateSpendingLimitsParameters): SpendingLimits {
   const sum = async (token: Address | undefined, include: (channel: ClientChannel) => boolean, amount: (channel: ClientChannel) => bigint) =>
     (await store.list()).filter((channel) => (token === undefined || isAddressEqual(channel.token, token)) && include(channel)).reduce((total, channel) => total + amount(channel), 0n);
 
-  const authorized = (token?: Address) => sum(token, () => true, (channel) => channel.cumulativeAmount);
+  const paid = async (token?: Address) =>
+    (await payments.list()).filter((payment) => token === undefined || isAddressEqual(payment.token, token)).reduce((total, payment) => total + payment.amount, 0n);
+  const authorized = async (token?: Address) => (await sum(token, () => true, (channel) => channel.cumulativeAmount)) + (await paid(token));
 
   async function assertBudget(token: Address, extra: bigint) {
     const { totalBudget } = caps.of(token);
@@ -46,6 +51,7 @@ export function createSpendingLimits({ store, caps, exclusive }: CreateSpendingL
 
   return {
     authorized,
+    paid,
     assertBudget,
     withinBudget(token, extra, signAndSave) {
       if (caps.of(token).totalBudget === undefined) return signAndSave();

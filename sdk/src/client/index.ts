@@ -1,8 +1,10 @@
-// tollgate/client: a fetch that pays for `evm` session-metered APIs. Portable (no Node built-ins); the
-// file channel store is tollgate/client/file-store.
+// tollgate/client: a fetch that pays `evm` sessions, MPP `evm` charges and x402 `exact` offers. Portable
+// (no Node built-ins); the file channel store is tollgate/client/file-store.
 export { createPayingFetch, type CloseResult, type PayingFetch, type PayingFetchParameters } from "./createPayingFetch.js";
 export { type PerCurrency } from "./createPaymentCaps.js";
 export { channelKey, createMemoryChannelStore, type ClientChannel, type ClientChannelStore } from "./ClientChannel.js";
+export { createMemoryPaymentStore, type OneTimePayment, type OneTimePaymentStore } from "./methods/OneTimePayment.js";
 export { followPaymentEvents, type FollowPaymentEventsParameters } from "./followPaymentEvents.js";
 export { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
 export { UntrustedServerError } from "../errors/UntrustedServerError.js";
+export { InvalidValueError } from "../errors/InvalidValueError.js";

@@ -45,7 +45,7 @@ export function readOffer({ response, caps, payer, origin }: ReadOfferParameters
     } catch {
       continue;
     }
-    const checked = caps.check(request);
+    const checked = caps.check({ chainId: request.methodDetails.chainId, currency: request.currency, amount: request.amount, escrow: request.methodDetails.escrowContract });
     if (checked instanceof PaymentCapError) {
       refusal ??= checked;
       continue;

@@ -1,0 +1,77 @@
+import type { Hex } from "viem";
+import { InvalidValueError } from "../../../errors/InvalidValueError.js";
+import { PaymentCapError } from "../../../errors/PaymentCapError.js";
+import { parseAddress } from "../../../encoding/parseAddress.js";
+import { parseAmount } from "../../../encoding/parseAmount.js";
+import { decodeChallengeRequest, type PaymentChallenge } from "../../../protocol/challenge.js";
+import { formatCredential } from "../../../protocol/credential.js";
+import { parseReceipt } from "../../../protocol/receipt.js";
+import type { PaymentCaps } from "../../createPaymentCaps.js";
+import type { OneTimeOffer } from "../OneTimeOffer.js";
+import { formatTransferAuthorization } from "../signTransferAuthorization.js";
+import { type ChargeAuthorizationPayload, challengeHash } from "./wire.js";
+
+export type ReadChargeOffersParameters = { challenges: PaymentChallenge[]; caps: PaymentCaps };
+
+/**
+ * The `evm` `charge` challenges of a 402 this client can pay with an `authorization` (EIP-3009)
+ * credential. A challenge whose `credentialTypes` leave `authorization` out, or that has `splits`
+ * (which only `permit2` carries), is left out; a malformed one or one above a cap is a typed refusal.
+ */
+export function readChargeOffers({ challenges, caps }: ReadChargeOffersParameters): (OneTimeOffer | Error)[] {
+  const offers: (OneTimeOffer | Error)[] = [];
+  for (const challenge of challenges) {
+    if (challenge.method !== "evm" || challenge.intent !== "charge") continue;
+    try {
+      const offer = toOffer(challenge, caps);
+      if (offer) offers.push(offer);
+    } catch (error) {
+      offers.push(error instanceof InvalidValueError ? error : new InvalidValueError("challenge", "Malformed charge challenge", { cause: error }));
+    }
+  }
+  return offers;
+}
+
+function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer | PaymentCapError | undefined {
+  const request = decodeChallengeRequest(challenge.request);
+  const details = request.methodDetails;
+  if (typeof details !== "object" || details === null || Array.isArray(details)) throw new InvalidValueError("challenge", "The charge request has no methodDetails");
+  const { chainId, credentialTypes, splits } = details as Record<string, unknown>;
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) throw new InvalidValueError("chainId", "methodDetails.chainId must be a positive integer");
+  // The draft: when omitted, the seller accepts `transaction` (and `hash`), not `authorization`.
+  if (!Array.isArray(credentialTypes) || !credentialTypes.includes("authorization")) return undefined;
+  if (splits !== undefined && (!Array.isArray(splits) || splits.length > 0)) return undefined;
+  const amount = parseAmount(request.amount);
+  const currency = parseAddress(request.currency);
+  const recipient = parseAddress(request.recipient);
+  const validUntil = challenge.expires === undefined ? undefined : Date.parse(challenge.expires) / 1000;
+  if (validUntil !== undefined && !(validUntil > Date.now() / 1000)) throw new InvalidValueError("challenge", "The charge challenge has expired or its expiry is malformed");
+  const checked = caps.check({ chainId, currency, amount });
+  if (checked instanceof PaymentCapError) return checked;
+  return {
+    method: "charge",
+    chainId,
+    currency,
+    amount,
+    recipient,
+    caps: checked,
+    validUntil: validUntil === undefined ? undefined : Math.floor(validUntil),
+    nonce: challengeHash(challenge),
+    statedDomain: undefined,
+    credential(authorization) {
+      const payload: ChargeAuthorizationPayload = { type: "authorization", ...formatTransferAuthorization(authorization), signature: authorization.signature };
+      return { name: "authorization", value: formatCredential({ challenge, payload, source: `did:pkh:eip155:${chainId}:${authorization.from}` }) };
+    },
+    readReceipt(response, _payer) {
+      const header = response.headers.get("payment-receipt");
+      if (header === null) return undefined;
+      try {
+        const reference = parseReceipt(header).reference;
+        return /^0x[0-9a-fA-F]{64}$/.test(reference) ? (reference as Hex) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+

@@ -1,0 +1,22 @@
+import type { Address, Hex } from "viem";
+import { receiveWithAuthorizationTypes, type SignReceiveWithAuthorizationParameters } from "../../authorization/signReceiveWithAuthorization.js";
+
+/** EIP-712 types of EIP-3009 `TransferWithAuthorization`: the same fields as `ReceiveWithAuthorization`. */
+export const transferWithAuthorizationTypes = { TransferWithAuthorization: receiveWithAuthorizationTypes.ReceiveWithAuthorization } as const;
+
+export type TransferAuthorization = { from: Address; to: Address; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex; signature: Hex };
+
+/** The same fields as a `ReceiveWithAuthorization`; `tokenDomain` is the token's own (read from the chain), never one a seller names. */
+export type SignTransferAuthorizationParameters = SignReceiveWithAuthorizationParameters;
+
+/** Signs an EIP-3009 `TransferWithAuthorization` that lets anyone move `value` from the account to `to`. */
+export async function signTransferAuthorization({ account, tokenDomain, ...message }: SignTransferAuthorizationParameters): Promise<TransferAuthorization> {
+  const authorization = { from: account.address, ...message };
+  const signature = await account.signTypedData({ domain: tokenDomain, types: transferWithAuthorizationTypes, primaryType: "TransferWithAuthorization", message: authorization });
+  return { ...authorization, signature };
+}
+
+/** The authorization's fields as both x402 and the charge draft write them: addresses, decimal strings, hex nonce. */
+export function formatTransferAuthorization({ from, to, value, validAfter, validBefore, nonce }: TransferAuthorization) {
+  return { from, to, value: value.toString(), validAfter: validAfter.toString(), validBefore: validBefore.toString(), nonce };
+}
