@@ -1,14 +1,25 @@
-import type { Address, Chain, Hex, LocalAccount, Transport } from "viem";
+import type { Account, Address, Chain, Hex, Transport, WalletClient } from "viem";
 import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
 import type { CloseResult } from "./closeCooperatively.js";
 import type { PerCurrency } from "./createPaymentCaps.js";
 
 export type PayingFetchParameters = {
-  /** The payer: signs vouchers and authorizations, and sends its own opens and top-ups. */
-  account: LocalAccount;
+  /**
+   * The payer: any viem account (local, JSON-RPC such as a browser wallet's or a node's unlocked one, a
+   * contract wallet behind an EIP-1193 provider) or a wallet client carrying one. It funds channels
+   * (signs their authorizations, or sends approve and open) and, without session keys, signs vouchers.
+   */
+  account: Account | WalletClient;
+  /**
+   * Open each channel with a fresh session key (its `authorizedSigner`) that signs its vouchers, so the
+   * wallet signs once per channel and never per request. The key is kept in the store with the channel
+   * (whoever reads it can sign away at most that channel's deposit, to its seller only) and dropped when
+   * the channel closes. Defaults to true; false makes the wallet sign every voucher.
+   */
+  sessionKeys?: boolean;
   /** The chain this client pays on; challenges for other chains are not answered. */
   chain: Chain;
-  /** RPC transport; defaults to the chain's first RPC URL. */
+  /** RPC transport for reads (and a bare JSON-RPC account's requests); defaults to the chain's first RPC URL. */
   transport?: Transport;
   /** Escrows this client pays into; defaults to the known deployment on `chain`. */
   escrows?: readonly Address[];

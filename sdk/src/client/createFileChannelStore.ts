@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
 
@@ -10,7 +10,9 @@ export type CreateFileChannelStoreParameters = {
 /**
  * Keeps channels in a JSON file (Node). Every write replaces the file atomically (write, then rename),
  * so a crash leaves the previous or the next state, never a torn file, and a restarted client resumes
- * its channels with the vouchers it signed.
+ * its channels with the vouchers it signed and their session keys. The file is created readable by its
+ * owner only (mode 0600; the directory 0700 when created here): a session key in it can sign vouchers up
+ * to its channel's deposit.
  */
 export function createFileChannelStore({ path }: CreateFileChannelStoreParameters): ClientChannelStore {
   let channels: Promise<Map<string, ClientChannel>> | undefined;
@@ -34,9 +36,11 @@ export function createFileChannelStore({ path }: CreateFileChannelStoreParameter
       const text = JSON.stringify([...all.values()], (_key, value) => (typeof value === "bigint" ? { $bigint: value.toString() } : value), 2);
       // Writes are queued so that two puts never interleave their rename.
       writing = writing.then(async () => {
-        await mkdir(dirname(path), { recursive: true });
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
         const temporary = `${path}.${process.pid}.tmp`;
-        await writeFile(temporary, text);
+        // Removed first: `mode` applies only when the file is created (a crash may have left one behind).
+        await rm(temporary, { force: true });
+        await writeFile(temporary, text, { mode: 0o600 });
         await rename(temporary, path);
       });
       await writing;

@@ -1,11 +1,10 @@
-import { createPublicClient, createWalletClient, type Hex, http } from "viem";
+import { createPublicClient, type Hex, http } from "viem";
 import { getChannel } from "../channel/getChannel.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
 import { formatCredential } from "../protocol/credential.js";
 import { formatSessionPayload, type SessionPayload } from "../session/payload.js";
 import { requestChannelClose } from "../transactions/requestChannelClose.js";
 import { withdrawChannel } from "../transactions/withdrawChannel.js";
-import { signVoucher } from "../voucher/signVoucher.js";
 import { assertDemand, type Demand } from "./assertDemand.js";
 import { checkRefusedChannel } from "./checkRefusedChannel.js";
 import { type ClientChannel, createMemoryChannelStore } from "./ClientChannel.js";
@@ -21,7 +20,9 @@ import type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
 import { type Offer, readOffer } from "./readOffer.js";
 import { readProblem } from "./readProblem.js";
 import { readRetryAfter } from "./readRetryAfter.js";
+import { signChannelVoucher } from "./signChannelVoucher.js";
 import { takeReceipt } from "./takeReceipt.js";
+import { toPayingWallet } from "./toPayingWallet.js";
 import { topUpPaymentChannel } from "./topUpPaymentChannel.js";
 
 export type { CloseResult } from "./closeCooperatively.js";
@@ -36,16 +37,17 @@ const MAX_ATTEMPTS = 4;
  * streams, and closes on request. What a seller asks for is a claim: it is paid only within the caps.
  */
 export function createPayingFetch(parameters: PayingFetchParameters): PayingFetch {
-  const { account, chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n } = parameters;
+  const { chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n } = parameters;
   const baseFetch = parameters.fetch ?? globalThis.fetch.bind(globalThis);
   const transport = parameters.transport ?? http();
   const publicClient = createPublicClient({ chain, transport });
-  const walletClient = createWalletClient({ chain, transport, account });
+  const { signer: account, client: walletClient } = toPayingWallet({ account: parameters.account, chain, transport });
   const caps = createPaymentCaps(parameters);
   const store = createOwnChannelStore({ store: parameters.store ?? createMemoryChannelStore(), payer: account.address });
   const exclusive = createExclusive();
   const context: PayingContext = {
     account,
+    sessionKeys: parameters.sessionKeys ?? true,
     chain,
     publicClient,
     transactionOptions: { client: walletClient, publicClient },
@@ -54,8 +56,9 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     exclusive,
     // Lock key of the payer's transactions (channel keys all contain ':', this one cannot clash).
     transacting: (task) => exclusive("transactions", task),
-    async save(channel) {
-      const updated = { ...channel, updatedAt: Date.now() };
+    async save({ sessionKey, ...channel }) {
+      // A channel no longer open signs no more vouchers: its session key goes (see ClientChannel.sessionKey).
+      const updated = { ...channel, ...(sessionKey && channel.status === "open" ? { sessionKey } : {}), updatedAt: Date.now() };
       await store.put(updated);
       onChannelUpdate(updated);
       return updated;
@@ -105,7 +108,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       const current = channel;
       // Stored before it is sent: a restarted client never forgets what it authorized.
       channel = await context.limits.withinBudget(channel.token, target - current.cumulativeAmount, async () =>
-        save({ ...current, cumulativeAmount: target, signature: await signVoucher({ account, chainId: chain.id, escrow: current.escrow, channelId: current.channelId, cumulativeAmount: target }), url }),
+        save({ ...current, cumulativeAmount: target, signature: await signChannelVoucher({ context, channel: current, cumulativeAmount: target }), url }),
       );
     } else if (channel.url !== url) {
       channel = await save({ ...channel, url });
