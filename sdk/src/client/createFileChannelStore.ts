@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { parseChannelJson, stringifyChannelJson } from "./channelJson.js";
 import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
 
 export type CreateFileChannelStoreParameters = {
@@ -20,7 +21,7 @@ export function createFileChannelStore({ path }: CreateFileChannelStoreParameter
 
   const load = () =>
     (channels ??= readFile(path, "utf8").then(
-      (text) => new Map((JSON.parse(text, revive) as ClientChannel[]).map((channel) => [channel.key, channel])),
+      (text) => new Map(parseChannelJson<ClientChannel[]>(text).map((channel) => [channel.key, channel])),
       (error: NodeJS.ErrnoException) => {
         if (error.code === "ENOENT") return new Map<string, ClientChannel>();
         throw error;
@@ -33,7 +34,7 @@ export function createFileChannelStore({ path }: CreateFileChannelStoreParameter
     async put(channel) {
       const all = await load();
       all.set(channel.key, channel);
-      const text = JSON.stringify([...all.values()], (_key, value) => (typeof value === "bigint" ? { $bigint: value.toString() } : value), 2);
+      const text = stringifyChannelJson([...all.values()], 2);
       // Writes are queued so that two puts never interleave their rename.
       writing = writing.then(async () => {
         await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -46,9 +47,4 @@ export function createFileChannelStore({ path }: CreateFileChannelStoreParameter
       await writing;
     },
   };
-}
-
-function revive(_key: string, value: unknown) {
-  if (typeof value === "object" && value !== null && "$bigint" in value) return BigInt((value as { $bigint: string }).$bigint);
-  return value;
 }
