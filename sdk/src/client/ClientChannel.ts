@@ -42,6 +42,11 @@ export type ClientChannel = {
   updatedAt: number;
 };
 
+/** The channel as the client shows it to its caller (`channels()`, `onChannelUpdate`): without its session key. */
+export function withoutSessionKey({ sessionKey: _sessionKey, ...channel }: ClientChannel): ClientChannel {
+  return channel;
+}
+
 /** Where the client keeps its channels, so that a restarted client resumes them. */
 export interface ClientChannelStore {
   get(key: string): Promise<ClientChannel | undefined>;

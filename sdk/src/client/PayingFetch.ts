@@ -49,14 +49,14 @@ export type PayingFetchParameters = {
   store?: ClientChannelStore;
   /** The fetch that carries requests; defaults to the global one. */
   fetch?: typeof fetch;
-  /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close). */
+  /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close); never given the session key. */
   onChannelUpdate?: (channel: ClientChannel) => void;
   /** Seconds an EIP-3009 authorization stays valid; defaults to 3 600. */
   authorizationTtl?: number;
 };
 
 export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) & {
-  /** This payer's channels (a shared store may hold others'). */
+  /** This payer's channels (a shared store may hold others'), without their session keys. */
   channels(): Promise<ClientChannel[]>;
   /** What sellers report as charged, summed over channels (from their receipts). */
   totalSpent(): Promise<bigint>;

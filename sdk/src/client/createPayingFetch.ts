@@ -7,7 +7,7 @@ import { requestChannelClose } from "../transactions/requestChannelClose.js";
 import { withdrawChannel } from "../transactions/withdrawChannel.js";
 import { assertDemand, type Demand } from "./assertDemand.js";
 import { checkRefusedChannel } from "./checkRefusedChannel.js";
-import { type ClientChannel, createMemoryChannelStore } from "./ClientChannel.js";
+import { type ClientChannel, createMemoryChannelStore, withoutSessionKey } from "./ClientChannel.js";
 import { type CloseResult, closeCooperatively } from "./closeCooperatively.js";
 import { createExclusive } from "./createExclusive.js";
 import { createOwnChannelStore } from "./createOwnChannelStore.js";
@@ -60,7 +60,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       // A channel no longer open signs no more vouchers: its session key goes (see ClientChannel.sessionKey).
       const updated = { ...channel, ...(sessionKey && channel.status === "open" ? { sessionKey } : {}), updatedAt: Date.now() };
       await store.put(updated);
-      onChannelUpdate(updated);
+      onChannelUpdate(withoutSessionKey(updated));
       return updated;
     },
     authorizationTtl: parameters.authorizationTtl ?? 3_600,
@@ -296,7 +296,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
   }
 
   return Object.assign(payingFetch, {
-    channels: () => store.list(),
+    channels: async () => (await store.list()).map(withoutSessionKey),
     totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n),
     totalAuthorized: () => context.limits.authorized(),
     close,

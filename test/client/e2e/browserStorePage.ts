@@ -15,10 +15,11 @@ function payingFetch({ chainId, escrow, currency, payer }: PageConfig): PayingFe
   return createPayingFetch({ account: wallet, chain, escrows: [escrow], currencies: [currency], maxDeposit: 10_000_000n, store: createBrowserChannelStore() });
 }
 
+/** Shows the client's channels on the page; returns the records in localStorage (session keys included). */
 async function show(config: PageConfig) {
   const channels = await (pay ??= payingFetch(config)).channels();
   document.body.textContent = JSON.stringify(channels, (_key, value) => (typeof value === "bigint" ? value.toString() : value), 2);
-  return JSON.parse(document.body.textContent) as Record<string, string>[];
+  return Object.keys(localStorage).map((name) => JSON.parse(localStorage.getItem(name)!, (_key, value: unknown) => (typeof value === "object" && value !== null && "$bigint" in value ? (value as { $bigint: string }).$bigint : value)) as Record<string, string>);
 }
 
 Object.assign(globalThis, {

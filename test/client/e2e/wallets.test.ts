@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { custom, type Hex, zeroAddress } from "viem";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
-import type { PayingFetch } from "../../../sdk/src/client/index.js";
+import { createMemoryChannelStore, type PayingFetch } from "../../../sdk/src/client/index.js";
 import { createFileChannelStore } from "../../../sdk/src/client/fileStore.js";
 import { buyer, clientSuite, PRICE, type Seller, SELLER, transactionsSince, USDC } from "./fixture.js";
 import { contractWallet, jsonRpcWallet } from "./wallets.js";
@@ -58,21 +58,23 @@ describe("client e2e: wallets and session keys", function () {
 
   it("test_wallets_aJsonRpcAccountIsAskedOnlyForTheFundingAndTheKeyIsDroppedOnClose", async function () {
     const wallet = await fundedJsonRpcWallet();
-    const pay = buyer(suite.chain, wallet.client);
+    const store = createMemoryChannelStore();
+    const pay = buyer(suite.chain, wallet.client, { store });
     await buyThree(pay, shop.url);
     // Approve and open, each one eth_sendTransaction; nothing per request.
     assert.deepEqual(wallet.prompts, { eth_signTypedData_v4: 0, eth_sendTransaction: 2 });
     const [open] = await pay.channels();
     assert.equal(open!.payer, wallet.address);
-    assert.match(open!.sessionKey ?? "", /^0x[0-9a-f]{64}$/);
+    assert.equal(open!.sessionKey, undefined, "the caller is never given the key");
+    assert.match((await store.get(open!.key))!.sessionKey ?? "", /^0x[0-9a-f]{64}$/);
     const sellerBefore = await suite.chain.balanceOf(seller());
     const closed = await pay.close({ url: shop.url });
     assert.equal(closed.settled, 3n * PRICE);
     assert.equal(await suite.chain.balanceOf(seller()), sellerBefore + 3n * PRICE, "session-key vouchers settle on-chain");
     assert.deepEqual(wallet.prompts, { eth_signTypedData_v4: 0, eth_sendTransaction: 2 }, "the close needs no wallet prompt");
-    const [after] = await pay.channels();
-    assert.equal(after!.status, "closed");
-    assert.equal(after!.sessionKey, undefined);
+    const after = (await store.get(open!.key))!;
+    assert.equal(after.status, "closed");
+    assert.equal(after.sessionKey, undefined, "the key is dropped from the store");
   });
 
   it("test_wallets_aJsonRpcAccountSignsOneAuthorizationPerChannelWhenTheSellerPaysGas", async function () {
@@ -87,10 +89,11 @@ describe("client e2e: wallets and session keys", function () {
 
   it("test_wallets_withoutSessionKeysTheWalletSignsEachVoucher", async function () {
     const wallet = await fundedJsonRpcWallet();
-    const pay = buyer(suite.chain, wallet.client, { sessionKeys: false });
+    const store = createMemoryChannelStore();
+    const pay = buyer(suite.chain, wallet.client, { sessionKeys: false, store });
     await buyThree(pay, shop.url);
     assert.deepEqual(wallet.prompts, { eth_signTypedData_v4: 3, eth_sendTransaction: 2 });
-    const [channel] = await pay.channels();
+    const [channel] = await store.list();
     assert.equal(channel!.authorizedSigner, zeroAddress);
     assert.equal(channel!.sessionKey, undefined);
     assert.equal((await shop.store.getChannel(channel!.channelId))!.spent, 3n * PRICE);
@@ -135,16 +138,17 @@ describe("client e2e: wallets and session keys", function () {
     const wallet = await fundedJsonRpcWallet();
     const first = buyer(suite.chain, wallet.client, { store: createFileChannelStore({ path }) });
     assert.equal((await first(shop.url)).status, 200);
-    const [opened] = await first.channels();
+    const [opened] = await createFileChannelStore({ path }).list();
     assert.equal(statSync(path).mode & 0o777, 0o600, "the file holding session keys is the owner's only");
     assert.equal(statSync(join(path, "..")).mode & 0o777, 0o700);
     const restarted = buyer(suite.chain, wallet.client, { store: createFileChannelStore({ path }) });
     const prompts = { ...wallet.prompts };
     await buyThree(restarted, shop.url);
     assert.deepEqual(wallet.prompts, prompts, "no new channel, no wallet prompt");
-    const [resumed] = await restarted.channels();
+    const [resumed] = await createFileChannelStore({ path }).list();
     assert.equal(resumed!.channelId, opened!.channelId);
     assert.equal(resumed!.sessionKey, opened!.sessionKey);
+    assert.equal(resumed!.cumulativeAmount, 4n * PRICE, "the stored key signed on after the restart");
     assert.equal((await shop.store.getChannel(opened!.channelId))!.spent, 4n * PRICE);
     await restarted.close({ url: shop.url });
     assert.equal(readFileSync(path, "utf8").includes(opened!.sessionKey!.slice(2)), false, "the key is gone from the file");
