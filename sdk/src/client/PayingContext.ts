@@ -6,7 +6,10 @@ import type { SpendingLimits } from "./createSpendingLimits.js";
 
 /** What the paying client's modules share: the payer, its chain, its channels and its limits. */
 export type PayingContext = {
+  /** Signs as the payer, through its wallet (see toPayingWallet); `account.address` is the payer. */
   account: LocalAccount;
+  /** Open each channel with a fresh session key that signs its vouchers, instead of the payer's wallet. */
+  sessionKeys: boolean;
   chain: Chain;
   publicClient: PublicClient;
   transactionOptions: TransactionOptions;
@@ -20,7 +23,7 @@ export type PayingContext = {
    * would spend each other's allowance).
    */
   transacting<T>(task: () => Promise<T>): Promise<T>;
-  /** Stores a channel (stamped) and tells `onChannelUpdate`. */
+  /** Stores a channel (stamped; its session key dropped once it is no longer open) and tells `onChannelUpdate`. */
   save(channel: ClientChannel): Promise<ClientChannel>;
   /** Seconds an EIP-3009 authorization stays valid. */
   authorizationTtl: number;

@@ -1,15 +1,26 @@
-import type { Address, Chain, Hex, LocalAccount, Transport } from "viem";
+import type { Account, Address, Chain, Hex, Transport, WalletClient } from "viem";
 import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
 import type { CloseResult } from "./closeCooperatively.js";
 import type { PerCurrency } from "./createPaymentCaps.js";
 import type { OneTimePayment, OneTimePaymentStore } from "./methods/OneTimePayment.js";
 
 export type PayingFetchParameters = {
-  /** The payer: signs vouchers and authorizations, and sends its own opens and top-ups. */
-  account: LocalAccount;
+  /**
+   * The payer: any viem account (local, JSON-RPC such as a browser wallet's or a node's unlocked one, a
+   * contract wallet behind an EIP-1193 provider) or a wallet client carrying one. It funds channels
+   * (signs their authorizations, or sends approve and open) and, without session keys, signs vouchers.
+   */
+  account: Account | WalletClient;
+  /**
+   * Open each channel with a fresh session key (its `authorizedSigner`) that signs its vouchers, so the
+   * wallet signs once per channel and never per request. The key is kept in the store with the channel
+   * (whoever reads it can sign away at most that channel's deposit, to its seller only) and dropped when
+   * the channel closes. Defaults to true; false makes the wallet sign every voucher.
+   */
+  sessionKeys?: boolean;
   /** The chain this client pays on; challenges for other chains are not answered. */
   chain: Chain;
-  /** RPC transport; defaults to the chain's first RPC URL. */
+  /** RPC transport for reads (and a bare JSON-RPC account's requests); defaults to the chain's first RPC URL. */
   transport?: Transport;
   /** Escrows this client pays into; defaults to the known deployment on `chain`. */
   escrows?: readonly Address[];
@@ -42,7 +53,7 @@ export type PayingFetchParameters = {
   store?: ClientChannelStore;
   /** The fetch that carries requests; defaults to the global one. */
   fetch?: typeof fetch;
-  /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close). */
+  /** Called whenever a channel's state changes (opened, voucher signed, receipt, top-up, close); never given the session key. */
   onChannelUpdate?: (channel: ClientChannel) => void;
   /** Seconds an EIP-3009 authorization of a relayed open or top-up stays valid; defaults to 3 600. */
   authorizationTtl?: number;
@@ -56,7 +67,7 @@ export type PayingFetchParameters = {
 };
 
 export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) => Promise<Response>) & {
-  /** This payer's channels (a shared store may hold others'). */
+  /** This payer's channels (a shared store may hold others'), without their session keys. */
   channels(): Promise<ClientChannel[]>;
   /** This payer's one-time payments (charge, x402), each counted at what it lets the seller move. */
   payments(): Promise<OneTimePayment[]>;

@@ -1,11 +1,11 @@
 import type { Hex } from "viem";
 import { formatCredential } from "../protocol/credential.js";
 import { formatSessionPayload } from "../session/payload.js";
-import { signVoucher } from "../voucher/signVoucher.js";
 import type { ClientChannel } from "./ClientChannel.js";
 import type { PayingContext } from "./PayingContext.js";
 import type { Offer } from "./readOffer.js";
 import { readProblem } from "./readProblem.js";
+import { signChannelVoucher } from "./signChannelVoucher.js";
 import { takeReceipt } from "./takeReceipt.js";
 
 export type CloseResult = { channelId: Hex; txHash: Hex | null; settled: bigint; refund: bigint };
@@ -28,10 +28,10 @@ export type CloseCooperativelyParameters = {
  * the seller could collect if it ignored the final one.
  */
 export async function closeCooperatively({ context, channel, url, offer, fetch, refresh }: CloseCooperativelyParameters): Promise<CloseResult> {
-  const { account, chain, store, save } = context;
+  const { store, save } = context;
   const current = (await store.get(channel.key)) ?? channel;
   const final = current.spent;
-  const signature = final === current.cumulativeAmount ? current.signature! : await signVoucher({ account, chainId: chain.id, escrow: current.escrow, channelId: current.channelId, cumulativeAmount: final });
+  const signature = final === current.cumulativeAmount ? current.signature! : await signChannelVoucher({ context, channel: current, cumulativeAmount: final });
   const payload = formatSessionPayload({ action: "close", channelId: current.channelId, cumulativeAmount: final, signature });
   let closeOffer = offer;
   // GET: every paid URL answers it (a GET-only route 404s a POST), and the gate answers a close

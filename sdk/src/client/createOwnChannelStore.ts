@@ -17,7 +17,15 @@ export type CreateOwnChannelStoreParameters = {
 export function createOwnChannelStore({ store, payer }: CreateOwnChannelStoreParameters): ClientChannelStore {
   const owns = (channel: ClientChannel) =>
     channel.channelId ===
-    computeChannelId({ chainId: channel.chainId, escrow: channel.escrow, payer, payee: channel.payee, token: channel.token, salt: channel.salt, authorizedSigner: zeroAddress });
+    computeChannelId({
+      chainId: channel.chainId,
+      escrow: channel.escrow,
+      payer,
+      payee: channel.payee,
+      token: channel.token,
+      salt: channel.salt,
+      authorizedSigner: channel.authorizedSigner ?? zeroAddress,
+    });
   const complete = (channel: ClientChannel): ClientChannel => ({ ...channel, payer, origin: channel.origin ?? new URL(channel.url).origin });
 
   return {

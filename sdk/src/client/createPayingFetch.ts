@@ -1,8 +1,8 @@
-import { type Address, createPublicClient, createWalletClient, http, isAddressEqual } from "viem";
+import { type Address, createPublicClient, http, isAddressEqual } from "viem";
 import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import type { TokenDomain } from "../authorization/TokenDomain.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
-import { createMemoryChannelStore } from "./ClientChannel.js";
+import { createMemoryChannelStore, withoutSessionKey } from "./ClientChannel.js";
 import { createExclusive } from "./createExclusive.js";
 import { createOwnChannelStore } from "./createOwnChannelStore.js";
 import { createPaymentCaps } from "./createPaymentCaps.js";
@@ -14,6 +14,7 @@ import { createSessionPayer } from "./methods/session/createSessionPayer.js";
 import type { PayingContext } from "./PayingContext.js";
 import type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
 import { chooseOffer, readOffers } from "./readOffers.js";
+import { toPayingWallet } from "./toPayingWallet.js";
 
 export type { CloseResult } from "./closeCooperatively.js";
 export type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
@@ -26,17 +27,18 @@ export type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
  * transfer for this request. What a seller asks for is a claim: it is paid only within the caps.
  */
 export function createPayingFetch(parameters: PayingFetchParameters): PayingFetch {
-  const { account, chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n, maxPaymentTimeout = 600 } = parameters;
+  const { chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n, maxPaymentTimeout = 600 } = parameters;
   const baseFetch = parameters.fetch ?? globalThis.fetch.bind(globalThis);
   const transport = parameters.transport ?? http();
   const publicClient = createPublicClient({ chain, transport });
-  const walletClient = createWalletClient({ chain, transport, account });
+  const { signer: account, client: walletClient } = toPayingWallet({ account: parameters.account, chain, transport });
   const caps = createPaymentCaps(parameters);
   const store = createOwnChannelStore({ store: parameters.store ?? createMemoryChannelStore(), payer: account.address });
   const payments = parameters.payments ?? createMemoryPaymentStore();
   const exclusive = createExclusive();
   const context: PayingContext = {
     account,
+    sessionKeys: parameters.sessionKeys ?? true,
     chain,
     publicClient,
     transactionOptions: { client: walletClient, publicClient },
@@ -45,10 +47,11 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     exclusive,
     // Lock key of the payer's transactions (channel keys all contain ':', this one cannot clash).
     transacting: (task) => exclusive("transactions", task),
-    async save(channel) {
-      const updated = { ...channel, updatedAt: Date.now() };
+    async save({ sessionKey, ...channel }) {
+      // A channel no longer open signs no more vouchers: its session key goes (see ClientChannel.sessionKey).
+      const updated = { ...channel, ...(sessionKey && channel.status === "open" ? { sessionKey } : {}), updatedAt: Date.now() };
       await store.put(updated);
-      onChannelUpdate(updated);
+      onChannelUpdate(withoutSessionKey(updated));
       return updated;
     },
     authorizationTtl: parameters.authorizationTtl ?? 3_600,
@@ -107,7 +110,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
   }
 
   return Object.assign(payingFetch, {
-    channels: () => store.list(),
+    channels: async () => (await store.list()).map(withoutSessionKey),
     payments: () => payments.list(),
     totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n) + (await context.limits.paid()),
     totalAuthorized: () => context.limits.authorized(),

@@ -1,9 +1,12 @@
 // tollgate/client: a fetch that pays `evm` sessions, MPP `evm` charges and x402 `exact` offers. Portable
-// (no Node built-ins); the file channel store is tollgate/client/file-store.
+// (no Node built-ins); the file channel store is tollgate/client/file-store, the browser's (localStorage) is here.
 export { createPayingFetch, type CloseResult, type PayingFetch, type PayingFetchParameters } from "./createPayingFetch.js";
 export { type PerCurrency } from "./createPaymentCaps.js";
 export { channelKey, createMemoryChannelStore, type ClientChannel, type ClientChannelStore } from "./ClientChannel.js";
 export { createMemoryPaymentStore, type OneTimePayment, type OneTimePaymentStore } from "./methods/OneTimePayment.js";
+export { createBrowserChannelStore, type ChannelStorage, type CreateBrowserChannelStoreParameters } from "./createBrowserChannelStore.js";
+export { toPayingWallet, type PayingWallet, type ToPayingWalletParameters } from "./toPayingWallet.js";
+export { SessionKeyMissingError } from "../errors/SessionKeyMissingError.js";
 export { followPaymentEvents, type FollowPaymentEventsParameters } from "./followPaymentEvents.js";
 export { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
 export { UntrustedServerError } from "../errors/UntrustedServerError.js";

@@ -1,4 +1,5 @@
 import { bytesToHex, type Hex, zeroAddress } from "viem";
+import { generatePrivateKey, privateKeyToAddress } from "viem/accounts";
 import { signOpenAuthorization } from "../authorization/signOpenAuthorization.js";
 import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import { computeChannelId } from "../channel/computeChannelId.js";
@@ -6,10 +7,10 @@ import { PaymentCapError } from "../errors/PaymentCapError.js";
 import { TransactionOutcomeUnknownError } from "../errors/TransactionOutcomeUnknownError.js";
 import type { SessionPayload } from "../session/payload.js";
 import { openChannel } from "../transactions/openChannel.js";
-import { signVoucher } from "../voucher/signVoucher.js";
 import type { ClientChannel } from "./ClientChannel.js";
 import type { PayingContext } from "./PayingContext.js";
 import type { Offer } from "./readOffer.js";
+import { signChannelVoucher } from "./signChannelVoucher.js";
 
 export type OpenPaymentChannelParameters = { context: PayingContext; offer: Offer; url: string };
 
@@ -27,7 +28,8 @@ export function randomSalt(): Hex {
 
 /**
  * Opens a channel for an offer: the server's suggested deposit, capped, paying the first unit at once.
- * The deposit is checked against `maxTotalDeposit` and stored (with the first voucher) before anything
+ * With session keys the channel names a fresh key as its `authorizedSigner`: the wallet signs only the
+ * funding (an authorization, or approve and open), the key every voucher. The deposit is checked against `maxTotalDeposit` and stored (with the first voucher) before anything
  * is sent, so concurrent opens cannot together escrow more than the cap.
  */
 export async function openPaymentChannel({ context, offer, url }: OpenPaymentChannelParameters): Promise<OpenPaymentChannelReturnType> {
@@ -40,7 +42,9 @@ export async function openPaymentChannel({ context, offer, url }: OpenPaymentCha
   if (deposit < price) throw new PaymentCapError("maxDeposit", `One unit costs ${price}, more than the deposit cap ${offer.caps.maxDeposit}`);
   await limits.assertBudget(token, price);
   const salt = randomSalt();
-  const channelId = computeChannelId({ chainId: chain.id, escrow, payer: account.address, payee: request.recipient, token, salt, authorizedSigner: zeroAddress });
+  const sessionKey = context.sessionKeys ? generatePrivateKey() : undefined;
+  const authorizedSigner = sessionKey ? privateKeyToAddress(sessionKey) : zeroAddress;
+  const channelId = computeChannelId({ chainId: chain.id, escrow, payer: account.address, payee: request.recipient, token, salt, authorizedSigner });
   const unsigned: ClientChannel = {
     key: offer.key,
     channelId,
@@ -51,6 +55,8 @@ export async function openPaymentChannel({ context, offer, url }: OpenPaymentCha
     token,
     origin: new URL(url).origin,
     salt,
+    authorizedSigner,
+    ...(sessionKey ? { sessionKey } : {}),
     deposit,
     cumulativeAmount: price,
     signature: null,
@@ -66,28 +72,38 @@ export async function openPaymentChannel({ context, offer, url }: OpenPaymentCha
       // The store keeps one channel per key: a finished one moves aside, so what it authorized still counts.
       const previous = await store.get(offer.key);
       if (previous) await store.put({ ...previous, key: `${previous.key}:${previous.channelId}` });
-      const signed = await signVoucher({ account, chainId: chain.id, escrow, channelId, cumulativeAmount: price });
+      const signed = await signChannelVoucher({ context, channel: unsigned, cumulativeAmount: price });
       return { channel: await save({ ...unsigned, signature: signed }), signature: signed };
     }),
   );
+  const signer = authorizedSigner === zeroAddress ? {} : { authorizedSigner };
   if (offer.relayed) {
-    const { signature: authorizationSignature, ...authorization } = await signOpenAuthorization({
-      account,
-      tokenDomain: await getTokenDomain({ client: context.publicClient, token }),
-      escrow,
-      payee: request.recipient,
-      deposit,
-      salt,
-      validBefore: BigInt(Math.floor(Date.now() / 1000) + context.authorizationTtl),
-    });
+    let signed;
+    try {
+      signed = await signOpenAuthorization({
+        account,
+        tokenDomain: await getTokenDomain({ client: context.publicClient, token }),
+        escrow,
+        payee: request.recipient,
+        deposit,
+        salt,
+        authorizedSigner,
+        validBefore: BigInt(Math.floor(Date.now() / 1000) + context.authorizationTtl),
+      });
+    } catch (error) {
+      // The wallet refused (or failed) to sign: nothing can fund this channel, so it is not left open.
+      await save({ ...channel, status: "closed" });
+      throw error;
+    }
+    const { signature: authorizationSignature, ...authorization } = signed;
     return {
       channel,
-      payload: { action: "open", type: "authorization", channelId, authorization, signature: authorizationSignature, cumulativeAmount: price, voucherSignature: signature, salt },
+      payload: { action: "open", type: "authorization", channelId, authorization, signature: authorizationSignature, cumulativeAmount: price, voucherSignature: signature, salt, ...signer },
     };
   }
   let hash: Hex;
   try {
-    ({ hash } = await context.transacting(() => openChannel({ ...context.transactionOptions, escrow, payee: request.recipient, token, deposit, salt })));
+    ({ hash } = await context.transacting(() => openChannel({ ...context.transactionOptions, escrow, payee: request.recipient, token, deposit, salt, authorizedSigner })));
   } catch (error) {
     // A failed open escrowed nothing: its deposit stops counting. One that may still be mined keeps counting.
     if (!(error instanceof TransactionOutcomeUnknownError)) await save({ ...channel, status: "closed" });
@@ -95,7 +111,7 @@ export async function openPaymentChannel({ context, offer, url }: OpenPaymentCha
   }
   return {
     channel,
-    payload: { action: "open", type: "hash", channelId, hash, cumulativeAmount: price, signature, salt },
+    payload: { action: "open", type: "hash", channelId, hash, cumulativeAmount: price, signature, salt, ...signer },
     source: `did:pkh:eip155:${chain.id}:${account.address}`,
   };
 }

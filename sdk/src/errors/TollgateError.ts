@@ -12,7 +12,8 @@ export type TollgateErrorCode =
   | "STORE_FAILED"
   | "PAYMENT_PROBLEM"
   | "CAP_EXCEEDED"
-  | "UNTRUSTED_SERVER";
+  | "UNTRUSTED_SERVER"
+  | "SESSION_KEY_MISSING";
 
 export type TollgateErrorOptions = { cause?: unknown };
 

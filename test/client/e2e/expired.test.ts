@@ -42,6 +42,7 @@ describe("client e2e: expired challenges", function () {
   const expireChallenges = () => {
     skew += (CHALLENGE_TTL + 1) * 1000;
   };
+  // Counted at the account: the tests that count run with `sessionKeys: false`, so the account signs the vouchers.
   const vouchersSigned = (account: ReturnType<typeof countingAccount>) => account.signed.typedData.filter((type) => type === "Voucher").length;
   const summary = (fetch: ReturnType<typeof recordingFetch>) => fetch.sent.map((sent) => [sent.action, sent.cumulativeAmount, sent.status]);
 
@@ -49,7 +50,7 @@ describe("client e2e: expired challenges", function () {
     const shop = await seller();
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch });
+    const pay = buyer(chain, account, { fetch, sessionKeys: false });
     assert.equal((await pay(shop.url)).status, 200);
 
     expireChallenges();
@@ -80,7 +81,7 @@ describe("client e2e: expired challenges", function () {
         if (authorization !== null && parseCredential(authorization).payload.action === "open" && recorder.sent.length === 0) expireChallenges();
         return recorder(input, init);
       };
-      const pay = buyer(chain, account, { fetch: slowOpen });
+      const pay = buyer(chain, account, { fetch: slowOpen, sessionKeys: false });
       const response = await pay(shop.url);
       assert.equal(response.status, 200, await response.clone().text());
       assert.equal(vouchersSigned(account), 1, JSON.stringify(summary(recorder), (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
@@ -135,7 +136,7 @@ describe("client e2e: expired challenges", function () {
     sellers.push(seller);
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch });
+    const pay = buyer(chain, account, { fetch, sessionKeys: false });
     const response = await pay(seller.url);
     const events = await readEvents(response);
     assert.deepEqual(events.filter((event) => event.event === "message").map((event) => event.data), Array.from({ length: 6 }, (_, index) => `token-${index + 1}`));

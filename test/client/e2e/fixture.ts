@@ -104,8 +104,8 @@ export async function startSeller({ chain, route = {}, gate: gateOptions = {}, h
   };
 }
 
-/** A buyer's paying fetch on the local chain, paying into its escrow only. */
-export function buyer(chain: LocalChain, account: LocalAccount, options: Partial<PayingFetchParameters> = {}): PayingFetch {
+/** A buyer's paying fetch on the local chain, paying into its escrow only; `account` is any wallet createPayingFetch takes. */
+export function buyer(chain: LocalChain, account: PayingFetchParameters["account"], options: Partial<PayingFetchParameters> = {}): PayingFetch {
   return createPayingFetch({ account, chain: chain.chain, transport: http(chain.rpcUrl), maxDeposit: 10n * USDC, escrows: [chain.escrow], ...options });
 }
 

@@ -41,7 +41,8 @@ describe("client e2e: request bodies and concurrency", function () {
     const shop = await seller();
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch });
+    // The account signs the vouchers (no session key), so that they can be counted at the account.
+    const pay = buyer(chain, account, { fetch, sessionKeys: false });
     const order = { photo: 42, size: "large", note: "ünïcødé ✓", items: [1, 2, 3] };
 
     // Cold: the POST draws a 402, the client opens and sends the same body again.
@@ -101,7 +102,7 @@ describe("client e2e: request bodies and concurrency", function () {
     const shop = await seller();
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch });
+    const pay = buyer(chain, account, { fetch, sessionKeys: false });
     const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
 
     // Cold: all twenty draw a 402 at once; one opens the channel, the others pay on it in turn.

@@ -103,6 +103,7 @@ describe("client e2e: restart and resume from a file store", function () {
     assert.equal(stored!.cumulativeAmount, 3n * PRICE, "stored before it was sent");
     assert.equal((await shop.store.getChannel(stored!.channelId))!.acceptedCumulative, 2n * PRICE, "never reached the seller");
 
+    // Without session keys the account signs the vouchers, so the one new voucher is counted at the account.
     const signedBefore = account.signed.typedData.length;
     const fetch = recordingFetch();
     const second = buyer(chain, account, { store: createFileChannelStore({ path }), fetch });
@@ -125,12 +126,13 @@ describe("client e2e: restart and resume from a file store", function () {
       if (++calls === 2) throw new TypeError("fetch failed (connection reset)");
       return globalThis.fetch(input, init);
     }) as typeof fetch;
-    await assert.rejects(buyer(chain, account, { store: createFileChannelStore({ path }), fetch: dying })(shop.url), /fetch failed/);
+    await assert.rejects(buyer(chain, account, { store: createFileChannelStore({ path }), fetch: dying, sessionKeys: false })(shop.url), /fetch failed/);
     assert.equal(await transactionsSince(chain, startBlock), 2, "approve + open were mined");
 
+    // Without session keys the account signs the vouchers, so the one new voucher is counted at the account.
     const signedBefore = account.signed.typedData.length;
     const fetch = recordingFetch();
-    const second = buyer(chain, account, { store: createFileChannelStore({ path }), fetch });
+    const second = buyer(chain, account, { store: createFileChannelStore({ path }), fetch, sessionKeys: false });
     for (let i = 0; i < 2; i++) assert.equal((await second(shop.url)).status, 200);
     // The seller adopts the channel from the chain on the stored first voucher; no second open.
     assert.deepEqual(fetch.sent.map((sent) => [sent.action, sent.cumulativeAmount, sent.status]), [["voucher", PRICE, 200], ["voucher", 2n * PRICE, 200]]);

@@ -5,7 +5,6 @@ import { formatCredential } from "../../../protocol/credential.js";
 import { formatSessionPayload, type SessionPayload } from "../../../session/payload.js";
 import { requestChannelClose } from "../../../transactions/requestChannelClose.js";
 import { withdrawChannel } from "../../../transactions/withdrawChannel.js";
-import { signVoucher } from "../../../voucher/signVoucher.js";
 import { assertDemand, type Demand } from "../../assertDemand.js";
 import { checkRefusedChannel } from "../../checkRefusedChannel.js";
 import type { ClientChannel } from "../../ClientChannel.js";
@@ -19,6 +18,7 @@ import { readProblem } from "../../readProblem.js";
 import { readRetryAfter } from "../../readRetryAfter.js";
 import { takeReceipt } from "../../takeReceipt.js";
 import { topUpPaymentChannel } from "../../topUpPaymentChannel.js";
+import { signChannelVoucher } from "../../signChannelVoucher.js";
 
 const MAX_ATTEMPTS = 4;
 
@@ -84,7 +84,7 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
       const current = channel;
       // Stored before it is sent: a restarted client never forgets what it authorized.
       channel = await context.limits.withinBudget(channel.token, target - current.cumulativeAmount, async () =>
-        save({ ...current, cumulativeAmount: target, signature: await signVoucher({ account, chainId: chain.id, escrow: current.escrow, channelId: current.channelId, cumulativeAmount: target }), url }),
+        save({ ...current, cumulativeAmount: target, signature: await signChannelVoucher({ context, channel: current, cumulativeAmount: target }), url }),
       );
     } else if (channel.url !== url) {
       channel = await save({ ...channel, url });
