@@ -2,6 +2,7 @@ import { bytesToHex, type Hex, zeroAddress } from "viem";
 import { signOpenAuthorization } from "../authorization/signOpenAuthorization.js";
 import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import { computeChannelId } from "../channel/computeChannelId.js";
+import { assertEscrowDeployed } from "../deployments/assertEscrowDeployed.js";
 import { PaymentCapError } from "../errors/PaymentCapError.js";
 import { TransactionOutcomeUnknownError } from "../errors/TransactionOutcomeUnknownError.js";
 import type { SessionPayload } from "../session/payload.js";
@@ -39,6 +40,8 @@ export async function openPaymentChannel({ context, offer, url }: OpenPaymentCha
   const deposit = openingDeposit(offer);
   if (deposit < price) throw new PaymentCapError("maxDeposit", `One unit costs ${price}, more than the deposit cap ${offer.caps.maxDeposit}`);
   await limits.assertBudget(token, price);
+  // An escrow address is known for a chain before anyone deploys there (CREATE2): say so, not "reverted".
+  await assertEscrowDeployed({ client: context.publicClient, escrow });
   const salt = randomSalt();
   const channelId = computeChannelId({ chainId: chain.id, escrow, payer: account.address, payee: request.recipient, token, salt, authorizedSigner: zeroAddress });
   const unsigned: ClientChannel = {
