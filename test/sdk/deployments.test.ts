@@ -3,12 +3,15 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import hre, { network } from "hardhat";
-import { getAddress, type Hex } from "viem";
+import { getAddress, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { base, baseSepolia } from "viem/chains";
 import { usdc } from "viem/tokens";
 import { CREATE2_FACTORY, CREATE2_FACTORY_RUNTIME, deployTollgate, predictDeploymentAddress } from "../../scripts/deployment.js";
 import { createPayingFetch } from "../../sdk/src/client/index.js";
+import { startLocalChain } from "../../scripts/localChain.js";
+import { createMemoryStore, createPaymentGate } from "../../sdk/src/server/index.js";
+import { startServer } from "../server/e2e/helpers.js";
 import { assertEscrowDeployed, chainPresets, DeploymentNotFoundError, getDeployment } from "../../sdk/src/index.js";
 
 const deploymentsDir = fileURLToPath(new URL("../../deployments/", import.meta.url));
@@ -85,5 +88,42 @@ describe("deployments and chain presets", () => {
     const deployment = await deployTollgate({ publicClient, walletClient: walletClient!, networkName: "base" });
     assert.equal(deployment.contracts.TollgateEscrow!.address, stated);
     assert.deepEqual(await assertEscrowDeployed({ client: publicClient }), { chainId: base.id, escrow: stated });
+  });
+
+  it("test_client_openOnAChainWithoutTheEscrow_throwsDeploymentNotFoundBeforeAnyTransaction", async function () {
+    this.timeout(60_000);
+    // The seller's chain has the escrow; the buyer's RPC serves a chain with the same id and no escrow
+    // (a fork or a node that is not the seller's): the buyer must not approve or "open" into nothing.
+    const seller = await startLocalChain();
+    const bare = await startLocalChain({ deploy: false });
+    try {
+      const gate = createPaymentGate({
+        chain: seller.chain,
+        transport: http(seller.rpcUrl),
+        escrow: seller.escrow,
+        currency: seller.token,
+        account: seller.account(1),
+        store: createMemoryStore(),
+        secret: "the deployment test's gate secret, 32+ bytes",
+      });
+      const route = gate.session({ amount: 10_000n });
+      const server = await startServer((request) => route.handle(request, async () => new Response("paid")));
+      try {
+        const buyer = bare.account(2);
+        const pay = createPayingFetch({ account: buyer, chain: bare.chain, transport: http(bare.rpcUrl), maxDeposit: 1_000_000n });
+        await assert.rejects(pay(`${server.url}/photo`), (error: unknown) => {
+          assert.ok(error instanceof DeploymentNotFoundError, String(error));
+          assert.equal(error.escrow, seller.escrow);
+          assert.match(error.message, /has no code at that address/);
+          return true;
+        });
+        assert.equal(await bare.publicClient.getTransactionCount({ address: buyer.address }), 0, "no approve, no open");
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await bare.stop();
+      await seller.stop();
+    }
   });
 });
