@@ -2,6 +2,7 @@
 // ships it; the Hardhat scripts import it from here and pass their freshly compiled artifacts.
 export {
   CREATE2_FACTORY,
+  CREATE2_FACTORY_RUNTIME,
   type ContractArtifact,
   type ContractDeployment,
   DEPLOYMENT_SALT,

@@ -114,6 +114,9 @@ function parseDeployment(json: unknown, file: string): Deployment {
     if (typeof entry.address !== "string" || !isAddress(entry.address, { strict: false })) {
       fail(`contracts.${name}.address is not an address`);
     }
+    // A stated address (CREATE2, not yet deployed on that chain) has neither block nor transaction.
+    const recorded = entry.blockNumber !== undefined || entry.transactionHash !== undefined;
+    if (!recorded) return { address: getAddress(entry.address as Address) };
     if (!Number.isSafeInteger(entry.blockNumber) || (entry.blockNumber as number) < 0) {
       fail(`contracts.${name}.blockNumber must be a non-negative integer`);
     }

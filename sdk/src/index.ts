@@ -149,6 +149,11 @@ export {
 // Deployments and chains
 export type { DeployedContract, Deployment } from "./deployments/Deployment.js";
 export { getDeployment, type GetDeploymentParameters, type GetDeploymentReturnType } from "./deployments/getDeployment.js";
+export {
+  assertEscrowDeployed,
+  type AssertEscrowDeployedParameters,
+  type AssertEscrowDeployedReturnType,
+} from "./deployments/assertEscrowDeployed.js";
 export { chainPresets, type ChainPreset } from "./deployments/chainPresets.js";
 export {
   CREATE2_FACTORY,

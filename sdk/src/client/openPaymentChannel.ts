@@ -3,6 +3,7 @@ import { generatePrivateKey, privateKeyToAddress } from "viem/accounts";
 import { signOpenAuthorization } from "../authorization/signOpenAuthorization.js";
 import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import { computeChannelId } from "../channel/computeChannelId.js";
+import { assertEscrowDeployed } from "../deployments/assertEscrowDeployed.js";
 import { PaymentCapError } from "../errors/PaymentCapError.js";
 import { TransactionOutcomeUnknownError } from "../errors/TransactionOutcomeUnknownError.js";
 import type { SessionPayload } from "../session/payload.js";
@@ -41,6 +42,8 @@ export async function openPaymentChannel({ context, offer, url }: OpenPaymentCha
   const deposit = openingDeposit(offer);
   if (deposit < price) throw new PaymentCapError("maxDeposit", `One unit costs ${price}, more than the deposit cap ${offer.caps.maxDeposit}`);
   await limits.assertBudget(token, price);
+  // An escrow address is known for a chain before anyone deploys there (CREATE2): say so, not "reverted".
+  await assertEscrowDeployed({ client: context.publicClient, escrow });
   const salt = randomSalt();
   const sessionKey = context.sessionKeys ? generatePrivateKey() : undefined;
   const authorizedSigner = sessionKey ? privateKeyToAddress(sessionKey) : zeroAddress;

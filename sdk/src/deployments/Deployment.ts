@@ -1,10 +1,15 @@
 import type { Address, Hex } from "viem";
 
-/** Where and when one contract was deployed. */
+/**
+ * Where one contract is on a chain. `blockNumber` and `transactionHash` are recorded once the contract
+ * has been deployed there by scripts/deploy.ts or `tollgate deploy`; a record without them states the
+ * CREATE2 address (the same on every chain) where nobody has recorded a deployment yet, so callers
+ * check for code there (assertEscrowDeployed).
+ */
 export type DeployedContract = {
   address: Address;
-  blockNumber: number;
-  transactionHash: Hex;
+  blockNumber?: number | undefined;
+  transactionHash?: Hex | undefined;
 };
 
 /** One deployments/<network>.json record, as scripts/deploy.ts writes it. */

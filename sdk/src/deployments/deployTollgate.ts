@@ -25,7 +25,7 @@ import { waitForTransactionOutcome } from "../transactions/waitForTransactionOut
 /** The widely deployed deterministic-deployment proxy (present on Base and Base Sepolia). */
 export const CREATE2_FACTORY: Address = "0x4e59b44847b379578588920ca78fbf26c0b4956c";
 /** Its runtime code: calldata is `salt ‖ initCode`; it returns the 20-byte address it created. */
-const CREATE2_FACTORY_RUNTIME: Hex =
+export const CREATE2_FACTORY_RUNTIME: Hex =
   "0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3";
 
 /** Chains where the mock stablecoin is deployed too and the factory may be installed with `*_setCode`. */

@@ -5,6 +5,26 @@ import type { Deployment } from "../deployments/Deployment.js";
 
 export const deployments: readonly Deployment[] = [
   {
+    "network": "base",
+    "chainId": 8453,
+    "closeGracePeriod": 900,
+    "contracts": {
+      "TollgateEscrow": {
+        "address": "0x4F8678681faE560B8C098E03139Ae58f65e94ef1"
+      }
+    }
+  },
+  {
+    "network": "baseSepolia",
+    "chainId": 84532,
+    "closeGracePeriod": 900,
+    "contracts": {
+      "TollgateEscrow": {
+        "address": "0x4F8678681faE560B8C098E03139Ae58f65e94ef1"
+      }
+    }
+  },
+  {
     "network": "localhost",
     "chainId": 31337,
     "closeGracePeriod": 900,

@@ -30,6 +30,16 @@ export {
   type SettlementService,
   type SettlementServiceParameters,
 } from "./createSettlementService.js";
+export {
+  createDiscoveryDocument,
+  type CreateDiscoveryDocumentParameters,
+  type CreateDiscoveryDocumentReturnType,
+  type DiscoverableRoute,
+  type DiscoveryOffer,
+  type DiscoveryOperation,
+  type DiscoveryRoute,
+  type DiscoveryServiceInfo,
+} from "./discovery/createDiscoveryDocument.js";
 export { meteredEventStream, type MeteredChunk, type MeteredEventStreamParameters } from "./meteredEventStream.js";
 export { MIN_CLOSE_GRACE_PERIOD } from "./chain.js";
 export type { Price } from "./parsePrice.js";

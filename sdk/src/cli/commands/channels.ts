@@ -132,7 +132,7 @@ async function run(context: CommandContext) {
     fromBlockFlag !== undefined
       ? BigInt(fromBlockFlag)
       : connection.deployment?.contracts.TollgateEscrow.address === connection.escrow
-        ? BigInt(connection.deployment.contracts.TollgateEscrow.blockNumber)
+        ? BigInt(connection.deployment.contracts.TollgateEscrow.blockNumber ?? 0)
         : 0n;
   const toBlock = await connection.publicClient.getBlockNumber();
   const opened = new Map<Hex, { blockNumber: bigint; transactionHash: Hex }>();
