@@ -8,7 +8,7 @@ const app = express();
 app.use(express.json());
 // GET carries the buyer's close and top-ups too, so a GET-only route is enough.
 app.get("/photo", payment(photo), (req, res) => {
-  res.json(nextPhoto(res.locals.payment!.channelId));
+  res.json(nextPhoto(res.locals.payment!));
 });
 app.get("/openapi.json", (req, res) => {
   res.json(discovery());

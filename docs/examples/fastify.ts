@@ -5,7 +5,7 @@ import { discovery, nextPhoto, photo, port, startGate } from "./gate.js";
 
 await startGate();
 const app = Fastify();
-app.get("/photo", { preHandler: payment(photo) }, async (request) => nextPhoto(request.payment!.channelId));
+app.get("/photo", { preHandler: payment(photo) }, async (request) => nextPhoto(request.payment!));
 app.get("/openapi.json", async () => discovery());
 const url = await app.listen({ port, host: "127.0.0.1" });
 console.log(`listening on ${url}`);

@@ -5,7 +5,7 @@
 //   TOLLGATE_SECRET     ≥ 32 bytes, the same on every instance
 //   TOLLGATE_DB         SQLite file (default payments.db); PORT (default 3000)
 import { chainPresets, getDeployment } from "tollgate";
-import { createDiscoveryDocument, createPaymentGate, createSettlementService } from "tollgate/server";
+import { createDiscoveryDocument, createPaymentGate, createSettlementService, type Payment } from "tollgate/server";
 import { createSqliteStore } from "tollgate/server/sqlite";
 import { type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -43,6 +43,8 @@ export function discovery() {
 }
 
 /** What the paid route serves. */
-export function nextPhoto(channelId: Hex) {
-  return { title: "Salt flats", url: "https://example.com/photos/1.jpg", channelId };
+export function nextPhoto(payment: Payment) {
+  // A session payment names its channel; a one-time payment (charge, x402) its payer.
+  const paidBy = payment.method === "session" ? { channelId: payment.channelId } : { payer: payment.payer };
+  return { title: "Salt flats", url: "https://example.com/photos/1.jpg", ...paidBy };
 }

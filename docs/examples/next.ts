@@ -4,4 +4,4 @@
 import { withPayment } from "tollgate/next";
 import { nextPhoto, photo } from "./gate.js";
 
-export const GET = withPayment(photo, async (request, payment) => Response.json(nextPhoto(payment.channelId)));
+export const GET = withPayment(photo, async (request, payment) => Response.json(nextPhoto(payment)));

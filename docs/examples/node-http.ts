@@ -8,7 +8,7 @@ const serve = toNodeHandler(async (request) => {
   const { pathname } = new URL(request.url);
   if (pathname === "/openapi.json") return Response.json(discovery());
   if (pathname !== "/photo") return new Response("Not Found", { status: 404 });
-  return photo.handle(request, (request, payment) => Response.json(nextPhoto(payment.channelId)));
+  return photo.handle(request, (request, payment) => Response.json(nextPhoto(payment)));
 });
 const server = http.createServer({ requireHostHeader: false }, serve).on("clientError", clientErrorHandler).on("checkExpectation", serve);
 server.listen(port, "127.0.0.1", () => {
