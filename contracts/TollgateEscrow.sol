@@ -18,17 +18,24 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     uint64 public constant CLOSE_GRACE_PERIOD = 15 minutes;
-    uint128 public constant MAX_DEPOSIT = type(uint96).max;
+    /// @dev 2^95 - 1, so that a finalized record holds its final `settled` in slot 0 beside FINALIZED.
+    uint128 public constant MAX_DEPOSIT = type(uint96).max >> 1;
     bytes32 public constant VOUCHER_TYPEHASH = EscrowHashes.VOUCHER_TYPEHASH;
 
-    /// @dev Three storage slots, grouped by what calls read together:
-    /// slot 0 (payer, closeRequestedAt, finalized, hasAuthorizedSigner) is all `requestClose` needs;
-    /// slot 1 (payee, settled) and slot 2 (token, deposit) complete what vouchers and payouts need.
+    /// @dev Set in `flags` once the channel is finalized.
+    uint32 private constant FINALIZED = 1;
+    /// @dev Set in a live channel's `flags` when `_authorizedSigners` holds its signer.
+    uint32 private constant HAS_AUTHORIZED_SIGNER = 2;
+
+    /// @dev Three storage slots, grouped by what calls read together: slot 0 (payer, closeRequestedAt,
+    /// flags) is all `requestClose` needs; slot 1 (payee, settled) and slot 2 (token, deposit) complete
+    /// what vouchers and payouts need. Finalizing writes slot 0 anyway; it also moves the final `settled`
+    /// there (its low 64 bits in `closeRequestedAt`, the rest above FINALIZED in `flags`) and clears
+    /// slot 1, whose gas refund pays for most of a close (docs/escrow.md). {getChannel} decodes both forms.
     struct ChannelRecord {
         address payer;
         uint64 closeRequestedAt;
-        bool finalized;
-        bool hasAuthorizedSigner;
+        uint32 flags;
         address payee;
         uint96 settled;
         address token;
@@ -53,9 +60,9 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
     }
 
     function topUp(bytes32 channelId, uint128 additionalDeposit) external {
-        ChannelRecord storage channel = _liveChannel(channelId);
+        (ChannelRecord storage channel, uint64 closeRequestedAt) = _liveChannelToTopUp(channelId);
         _requirePayer(channel.payer);
-        address token = _addDeposit(channelId, channel, additionalDeposit, true);
+        address token = _addDeposit(channelId, channel, additionalDeposit, closeRequestedAt != 0);
         _receiveFrom(token, msg.sender, additionalDeposit);
     }
 
@@ -99,11 +106,12 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         uint256 readyAt = closeRequestedAt + CLOSE_GRACE_PERIOD;
         if (block.timestamp < readyAt) revert CloseNotReady(readyAt, block.timestamp);
 
-        channel.finalized = true;
+        uint96 settled = channel.settled;
+        _finalize(channel, settled);
         uint256 refund;
         // Cannot underflow: every write of `settled` checks it against `deposit`, which only grows.
         unchecked {
-            refund = uint256(channel.deposit) - channel.settled;
+            refund = uint256(channel.deposit) - settled;
         }
         emit ChannelWithdrawn(channelId, refund);
         if (refund != 0) IERC20(channel.token).safeTransfer(payer, refund);
@@ -142,10 +150,11 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
     ) external nonReentrant {
         bytes32 expectedNonce = EscrowHashes.topUpNonce(channelId, additionalDeposit, from, topUpSalt);
         if (nonce != expectedNonce) revert NonceMismatch(expectedNonce, nonce);
-        ChannelRecord storage channel = _liveChannel(channelId);
+        (ChannelRecord storage channel, uint64 closeRequestedAt) = _liveChannelToTopUp(channelId);
         // Anyone may add funds, but only the payer's own money withdraws the payer's forced close: a
         // payee able to cancel it with a one-unit top-up could keep the deposit locked for ever.
-        address token = _addDeposit(channelId, channel, additionalDeposit, from == channel.payer);
+        address token =
+            _addDeposit(channelId, channel, additionalDeposit, closeRequestedAt != 0 && from == channel.payer);
         _receiveWithAuthorization(token, from, additionalDeposit, validAfter, validBefore, nonce, signature);
     }
 
@@ -183,15 +192,17 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
 
     function getChannel(bytes32 channelId) external view returns (Channel memory) {
         ChannelRecord storage channel = _channels[channelId];
+        uint32 flags = channel.flags;
+        bool finalized = flags & FINALIZED != 0;
         return Channel({
             payer: channel.payer,
             payee: channel.payee,
             token: channel.token,
-            authorizedSigner: channel.hasAuthorizedSigner ? _authorizedSigners[channelId] : address(0),
+            authorizedSigner: _authorizedSigners[channelId],
             deposit: channel.deposit,
-            settled: channel.settled,
-            closeRequestedAt: channel.closeRequestedAt,
-            finalized: channel.finalized
+            settled: finalized ? (uint128(flags >> 1) << 64) | channel.closeRequestedAt : channel.settled,
+            closeRequestedAt: finalized ? 0 : channel.closeRequestedAt,
+            finalized: finalized
         });
     }
 
@@ -232,17 +243,17 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         ChannelRecord storage channel = _channels[channelId];
         if (channel.payer != address(0)) revert ChannelAlreadyExists(channelId);
 
-        bool hasAuthorizedSigner = authorizedSigner != address(0);
-        channel.payer = payer;
-        channel.hasAuthorizedSigner = hasAuthorizedSigner;
-        channel.payee = payee;
-        channel.token = token;
-        channel.deposit = uint96(deposit);
-        if (hasAuthorizedSigner) _authorizedSigners[channelId] = authorizedSigner;
+        uint32 flags;
+        if (authorizedSigner != address(0)) {
+            flags = HAS_AUTHORIZED_SIGNER;
+            _authorizedSigners[channelId] = authorizedSigner;
+        }
+        (channel.payer, channel.flags) = (payer, flags);
+        (channel.payee, channel.token, channel.deposit) = (payee, token, uint96(deposit));
         emit ChannelOpened(channelId, payer, payee, token, authorizedSigner, deposit);
     }
 
-    /// @dev Records a top-up, cancelling a pending close when `cancelsClose`; returns the channel's token.
+    /// @dev Records a top-up, cancelling the pending close when `cancelsClose`; returns the channel's token.
     function _addDeposit(bytes32 channelId, ChannelRecord storage channel, uint128 additionalDeposit, bool cancelsClose)
         private
         returns (address token)
@@ -251,7 +262,7 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         uint256 deposit = uint256(channel.deposit) + additionalDeposit;
         if (deposit > MAX_DEPOSIT) revert DepositOverflow(deposit, MAX_DEPOSIT);
         channel.deposit = uint96(deposit);
-        if (cancelsClose && channel.closeRequestedAt != 0) {
+        if (cancelsClose) {
             channel.closeRequestedAt = 0;
             emit CloseRequestCancelled(channelId);
         }
@@ -267,21 +278,38 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
 
     function _close(bytes32 channelId, address payee, uint128 cumulativeAmount, bytes calldata signature) private {
         ChannelRecord storage channel = _liveChannel(channelId);
-        _requirePayee(payee, channel.payee);
+        (address payer, uint32 flags) = (channel.payer, channel.flags);
+        (address channelPayee, uint96 settled) = (channel.payee, channel.settled);
+        _requirePayee(payee, channelPayee);
+        (address token, uint96 deposit) = (channel.token, channel.deposit);
         // At or below what is settled, the payee forfeits the rest and no voucher is needed.
         uint256 amount;
-        if (cumulativeAmount > channel.settled) (, amount) = _redeem(channelId, payee, cumulativeAmount, signature);
-        channel.finalized = true;
-        uint256 settled = channel.settled;
+        if (cumulativeAmount > settled) {
+            if (cumulativeAmount > deposit) revert AmountExceedsDeposit(cumulativeAmount, deposit);
+            _requireVoucherSigned(channelId, payer, flags, cumulativeAmount, signature);
+            // Cannot underflow: cumulativeAmount > settled. Fits: cumulativeAmount <= deposit <= MAX_DEPOSIT.
+            unchecked {
+                amount = cumulativeAmount - settled;
+            }
+            settled = uint96(cumulativeAmount);
+        }
+        _finalize(channel, settled);
         uint256 refund;
-        // Cannot underflow: `settled` never exceeds `deposit` (checked on every write of `settled`).
+        // Cannot underflow: `settled` never exceeds `deposit` (checked above and on every write of `settled`).
         unchecked {
-            refund = channel.deposit - settled;
+            refund = deposit - settled;
         }
         emit ChannelClosed(channelId, settled, amount, refund);
-        IERC20 token = IERC20(channel.token);
-        if (amount != 0) token.safeTransfer(payee, amount);
-        if (refund != 0) token.safeTransfer(channel.payer, refund);
+        if (amount != 0) IERC20(token).safeTransfer(payee, amount);
+        if (refund != 0) IERC20(token).safeTransfer(payer, refund);
+    }
+
+    /// @dev Marks the channel finalized with its final `settled` in slot 0 and clears slot 1 (payee,
+    /// settled): {getChannel} then reads `settled` from slot 0 and `payee` as zero.
+    function _finalize(ChannelRecord storage channel, uint96 settled) private {
+        // Fits: settled <= deposit <= MAX_DEPOSIT < 2^95, so its bits 64-94 fill the 31 bits above FINALIZED.
+        (channel.closeRequestedAt, channel.flags) = (uint64(settled), uint32(settled >> 64) << 1 | FINALIZED);
+        (channel.payee, channel.settled) = (address(0), 0);
     }
 
     /// @dev Redeems a voucher on a live channel of `payee`: checks it, then records it as settled. Returns
@@ -292,16 +320,15 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         returns (address token, uint256 amount)
     {
         ChannelRecord storage channel = _channels[channelId];
-        (address payer, bool finalized, bool hasAuthorizedSigner) =
-            (channel.payer, channel.finalized, channel.hasAuthorizedSigner);
-        _requireLive(channelId, payer, finalized);
+        (address payer, uint32 flags) = (channel.payer, channel.flags);
+        _requireLive(channelId, payer, flags);
         (address channelPayee, uint96 settled) = (channel.payee, channel.settled);
         _requirePayee(payee, channelPayee);
         uint96 deposit;
         (token, deposit) = (channel.token, channel.deposit);
         if (cumulativeAmount <= settled) revert AmountNotIncreasing(cumulativeAmount, settled);
         if (cumulativeAmount > deposit) revert AmountExceedsDeposit(cumulativeAmount, deposit);
-        address signer = hasAuthorizedSigner ? _authorizedSigners[channelId] : payer;
+        address signer = flags & HAS_AUTHORIZED_SIGNER != 0 ? _authorizedSigners[channelId] : payer;
         bytes32 digest = _hashTypedDataV4(EscrowHashes.voucher(channelId, cumulativeAmount));
         if (!VoucherSignature.isValid(signer, digest, signature)) revert InvalidSignature(signer);
 
@@ -313,6 +340,19 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
         unchecked {
             amount = cumulativeAmount - settled;
         }
+    }
+
+    /// @dev Reverts unless `signature` is the channel's signer's (its authorized signer, else its payer).
+    function _requireVoucherSigned(
+        bytes32 channelId,
+        address payer,
+        uint32 flags,
+        uint128 cumulativeAmount,
+        bytes calldata signature
+    ) private view {
+        address signer = flags & HAS_AUTHORIZED_SIGNER != 0 ? _authorizedSigners[channelId] : payer;
+        bytes32 digest = _hashTypedDataV4(EscrowHashes.voucher(channelId, cumulativeAmount));
+        if (!VoucherSignature.isValid(signer, digest, signature)) revert InvalidSignature(signer);
     }
 
     function _consumePayeeAuthorization(
@@ -335,12 +375,23 @@ contract TollgateEscrow is ITollgateEscrow, EIP712, ReentrancyGuardTransient {
 
     function _liveChannel(bytes32 channelId) private view returns (ChannelRecord storage channel) {
         channel = _channels[channelId];
-        _requireLive(channelId, channel.payer, channel.finalized);
+        _requireLive(channelId, channel.payer, channel.flags);
     }
 
-    function _requireLive(bytes32 channelId, address payer, bool finalized) private pure {
+    /// @dev {_liveChannel} with its `closeRequestedAt`, read with the rest of slot 0, for the top-ups.
+    function _liveChannelToTopUp(bytes32 channelId)
+        private
+        view
+        returns (ChannelRecord storage channel, uint64 closeRequestedAt)
+    {
+        channel = _channels[channelId];
+        closeRequestedAt = channel.closeRequestedAt;
+        _requireLive(channelId, channel.payer, channel.flags);
+    }
+
+    function _requireLive(bytes32 channelId, address payer, uint32 flags) private pure {
         if (payer == address(0)) revert ChannelNotFound(channelId);
-        if (finalized) revert ChannelFinalized(channelId);
+        if (flags & FINALIZED != 0) revert ChannelFinalized(channelId);
     }
 
     function _requirePayer(address payer) private view {

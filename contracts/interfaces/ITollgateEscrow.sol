@@ -187,12 +187,14 @@ interface ITollgateEscrow {
     /// @notice Seconds between `requestClose` and the earliest `withdraw` (15 minutes).
     function CLOSE_GRACE_PERIOD() external view returns (uint64);
 
-    /// @notice Largest total deposit one channel can hold.
+    /// @notice Largest total deposit one channel can hold: 2^95 - 1.
     function MAX_DEPOSIT() external view returns (uint128);
 
     /// @notice `keccak256("Voucher(bytes32 channelId,uint128 cumulativeAmount)")`.
     function VOUCHER_TYPEHASH() external view returns (bytes32);
 
+    /// @notice A channel's state. Once `finalized`, `payee` and `closeRequestedAt` read as zero (the escrow
+    /// clears them for a gas refund; `ChannelOpened` and `CloseRequested` carry them); `settled` is final.
     function getChannel(bytes32 channelId) external view returns (Channel memory);
 
     function computeChannelId(address payer, address payee, address token, bytes32 salt, address authorizedSigner)

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { getAddress } from "viem";
-import { USDC, bytes32, deployEscrowWorld, expectTokenDeltas, transfersIn } from "./helpers.js";
+import { MAX_DEPOSIT, USDC, ZERO, bytes32, deployEscrowWorld, expectTokenDeltas, transfersIn } from "./helpers.js";
 
 const { viem, networkHelpers } = await network.create();
 
@@ -10,6 +10,24 @@ async function escrowWorld() {
 }
 
 describe("TollgateEscrow.close", () => {
+  // A finalized record keeps its final settled in slot 0: low 64 bits where closeRequestedAt was, the
+  // rest beside the FINALIZED flag. Amounts at the 64-bit seam (-1/exact/+1) and at MAX_DEPOSIT read back.
+  it("test_close_finalizedRecord_keepsSettledDepositAndToken_acrossTheSlotZeroEncoding", async () => {
+    const w = await networkHelpers.loadFixture(escrowWorld);
+    for (const amount of [2n ** 64n - 1n, 2n ** 64n, 2n ** 64n + 1n, MAX_DEPOSIT]) {
+      await w.token.write.mint([w.payer.account.address, amount]);
+      const c = await w.openChannel({ deposit: amount });
+      await w.escrow.write.close([c.channelId, amount, await w.voucher(c.channelId, amount)], { account: w.payee.account });
+      const channel = await w.escrow.read.getChannel([c.channelId]);
+      assert.deepEqual(
+        [channel.finalized, channel.settled, channel.deposit, getAddress(channel.token), getAddress(channel.payer)],
+        [true, amount, amount, getAddress(w.token.address), getAddress(w.payer.account.address)],
+        `amount ${amount}`,
+      );
+      assert.deepEqual([channel.payee, channel.closeRequestedAt, channel.authorizedSigner], [ZERO, 0n, ZERO]);
+    }
+  });
+
   it("test_close_with_higher_voucher_pays_delta_and_refunds_rest", async () => {
     const w = await networkHelpers.loadFixture(escrowWorld);
     const c = await w.openChannel({ deposit: 100n * USDC });

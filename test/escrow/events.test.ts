@@ -279,11 +279,11 @@ describe("TollgateEscrow events", () => {
           assert.equal(args.amount, (args.settled as bigint) - state.settled);
           assert.equal(args.refund, state.deposit - (args.settled as bigint));
           state.settled = args.settled as bigint;
-          state.finalized = true;
+          finalize(state);
           break;
         case "ChannelWithdrawn":
           assert.equal(args.refund, state.deposit - state.settled);
-          state.finalized = true;
+          finalize(state);
           break;
         default:
           assert.fail(`unexpected event ${log.eventName}`);
@@ -304,3 +304,12 @@ describe("TollgateEscrow events", () => {
     assert.equal(await w.token.read.balanceOf([w.escrow.address]), owed);
   });
 });
+
+/** A finalized record clears `payee` and `closeRequestedAt` (slot 1 is cleared for its gas refund). */
+function finalize(state: { payee: Address; closeRequestedAt: bigint; finalized: boolean }) {
+  state.payee = ZERO_ADDRESS_FOR_FINALIZED;
+  state.closeRequestedAt = 0n;
+  state.finalized = true;
+}
+
+const ZERO_ADDRESS_FOR_FINALIZED: Address = "0x0000000000000000000000000000000000000000";

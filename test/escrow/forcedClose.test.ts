@@ -172,7 +172,7 @@ describe("TollgateEscrow.withdraw", () => {
     const channel = await w.escrow.read.getChannel([w.c.channelId]);
     assert.equal(channel.finalized, true);
     assert.equal(channel.settled, 30n);
-    assert.equal(channel.closeRequestedAt, w.requestedAt);
+    assert.equal(channel.closeRequestedAt, 0n);
   });
 
   it("test_withdraw_of_fully_settled_channel_finalizes_without_transfer", async () => {

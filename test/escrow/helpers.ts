@@ -26,7 +26,7 @@ export type Stablecoin = ContractReturnType<"MockStablecoin">;
 
 export const CHAIN_ID = 31337;
 export const USDC = 1_000_000n;
-export const MAX_DEPOSIT = 2n ** 96n - 1n;
+export const MAX_DEPOSIT = 2n ** 95n - 1n;
 export const UINT128_MAX = 2n ** 128n - 1n;
 export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 export const ZERO = zeroAddress;

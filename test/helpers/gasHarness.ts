@@ -13,7 +13,7 @@ export const GAS_TARGETS: Record<string, number> = {
   open: 112_000,
   topUp: 50_000,
   settle: 56_000,
-  close: 68_000,
+  close: 63_000,
   requestClose: 31_000,
   withdraw: 46_000,
   "settleBatch (10 channels)": 215_000,

@@ -30,7 +30,7 @@ export const deployments: readonly Deployment[] = [
     "closeGracePeriod": 900,
     "contracts": {
       "TollgateEscrow": {
-        "address": "0x4F8678681faE560B8C098E03139Ae58f65e94ef1",
+        "address": "0x9DaF800eA98cf46220CcD18226E42Afb8bac59e9",
         "blockNumber": 1,
         "transactionHash": "0xfefdf0e99ddbd44c030c2795cc53c63aa313b938344cc2084525e32ac58c0781"
       },
