@@ -10,7 +10,7 @@ export const deployments: readonly Deployment[] = [
     "closeGracePeriod": 900,
     "contracts": {
       "TollgateEscrow": {
-        "address": "0x4F8678681faE560B8C098E03139Ae58f65e94ef1"
+        "address": "0x9DaF800eA98cf46220CcD18226E42Afb8bac59e9"
       }
     }
   },
@@ -20,7 +20,7 @@ export const deployments: readonly Deployment[] = [
     "closeGracePeriod": 900,
     "contracts": {
       "TollgateEscrow": {
-        "address": "0x4F8678681faE560B8C098E03139Ae58f65e94ef1"
+        "address": "0x9DaF800eA98cf46220CcD18226E42Afb8bac59e9"
       }
     }
   },

@@ -11,7 +11,7 @@ const account = privateKeyToAccount(`0x${"22".repeat(32)}`);
 const currency = "0x888825723b8422ec705Ccc86Fe33d8Be7AF3C62a";
 const gate = createPaymentGate({
   chain: hardhat,
-  escrow: "0x4F8678681faE560B8C098E03139Ae58f65e94ef1",
+  escrow: "0x9DaF800eA98cf46220CcD18226E42Afb8bac59e9",
   currency,
   account,
   store: createMemoryStore(),
