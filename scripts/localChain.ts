@@ -20,7 +20,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { deployTollgate, MOCK_STABLECOIN_ARGS, predictDeploymentAddress } from "./deployment.js";
 
 /** Hardhat's and Anvil's well-known public test mnemonic: its keys hold only local test ether. */
-const TEST_MNEMONIC = "test test test test test test test test test test test junk";
+export const TEST_MNEMONIC = "test test test test test test test test test test test junk";
 
 export type LocalChain = {
   rpcUrl: string;
