@@ -1,163 +1,82 @@
-// npm run bench:e2e — wall time and on-chain transactions for 1, 100 and 1,000 paid requests through the
-// real paying client and the real gate (SQLite store, node:http on 127.0.0.1) on a local chain; one fresh
-// buyer per run, requests one after another, then a cooperative close. Two deposits: one that covers the
-// whole run (one open), and the gate's default of 100 requests (a top-up every 100 requests).
-// Writes bench/results/e2e.json.
-import { mkdtempSync, rmSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import { join } from "node:path";
-import { http } from "viem";
-import { startLocalChain, type LocalChain } from "../scripts/localChain.js";
-import { createPayingFetch } from "../sdk/src/client/index.js";
-import { createPaymentGate } from "../sdk/src/server/index.js";
-import { createSqliteStore } from "../sdk/src/server/sqlite.js";
-import { toNodeHandler } from "../sdk/src/server/node.js";
+// npm run bench:e2e — 1, 100 and 1,000 paid requests on the same route, bought three ways: the session
+// (tollgate's paying client), MPP `evm` charge (mppx's client) and x402 `exact` v2 (@x402/fetch); one
+// fresh buyer per run, requests one after another, against the real gate (SQLite store, node:http on
+// 127.0.0.1) on a local hardhat node. Per run: wall time, req/s, p50/p99, the transactions mined and
+// their gas; the session's cooperative close is measured apart. Writes bench/results/e2e.json.
+import { startLocalChain } from "../scripts/localChain.js";
+import { createBuyer, type Method } from "./e2e/buyers.js";
+import { blockNumber, chainActivity, measureRequests } from "./e2e/measureRequests.js";
+import { startBenchGate } from "./e2e/startBenchGate.js";
+import { writeResults } from "./e2e/writeResults.js";
 
-const RUNS = [1, 100, 1_000];
 const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC
-const SCENARIOS = [
-  { scenario: "deposit covers the run", suggestedDeposit: 1_000n * PRICE },
-  { scenario: "deposit of 100 requests", suggestedDeposit: 100n * PRICE },
-];
 const SELLER = 1;
+// Each one-time payment is a transferWithAuthorization the seller mines before it answers.
+const ONE_TIME_RUNS = [1, 100, 1_000];
+const RUNS: { method: Method; scenario: string; route: number; suggestedDeposit?: bigint; requests: number[] }[] = [
+  { method: "session", scenario: "deposit covers the run", route: 0, suggestedDeposit: 1_000n * PRICE, requests: [1, 100, 1_000] },
+  { method: "session", scenario: "deposit of 100 requests", route: 1, suggestedDeposit: 100n * PRICE, requests: [1, 100, 1_000] },
+  { method: "charge", scenario: "mppx evm charge client", route: 0, requests: ONE_TIME_RUNS },
+  { method: "x402", scenario: "@x402/fetch exact v2", route: 0, requests: ONE_TIME_RUNS },
+];
 
-type Row = {
-  scenario: string;
-  requests: number;
-  /** The requests, from the first 402 to the last paid response: includes the approve and the open. */
-  wallSeconds: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Transactions mined while the requests ran: approve + open, and approve + topUp per top-up. */
-  transactions: number;
-  closeSeconds: number;
-  /** Transactions of the cooperative close (the seller's close). */
-  closeTransactions: number;
-  totalTransactions: number;
-  spent: string;
-};
-
-async function transactionsBetween(chain: LocalChain, from: bigint, to: bigint): Promise<number> {
-  let count = 0;
-  for (let block = from + 1n; block <= to; block++) count += await chain.publicClient.getBlockTransactionCount({ blockNumber: block });
-  return count;
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
-}
-
-const started = Date.now();
+const startedAt = Date.now();
 const chain = await startLocalChain();
-const directory = mkdtempSync(join(os.tmpdir(), "tollgate-bench-e2e-"));
-const store = createSqliteStore({ path: join(directory, "gate.db") });
-const gate = createPaymentGate({
-  chain: chain.chain,
-  transport: http(chain.rpcUrl),
-  escrow: chain.escrow,
-  currency: chain.token,
-  account: chain.account(SELLER),
-  store,
-  secret: crypto.randomUUID() + crypto.randomUUID(),
-});
-const routes = SCENARIOS.map(({ suggestedDeposit }, index) => ({
-  path: `/api/paid/${index}`,
-  route: gate.session({ amount: PRICE, unitType: "request", suggestedDeposit }),
-}));
-const server = createServer(
-  toNodeHandler((request) => {
-    const { route } = routes.find(({ path }) => new URL(request.url).pathname === path)!;
-    return route.handle(request, () => Response.json({ ok: true }));
-  }),
-);
-await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-const rows: Row[] = [];
+const gate = await startBenchGate({ chain, seller: SELLER, price: PRICE, suggestedDeposits: [1_000n * PRICE, 100n * PRICE] });
+const rows = [];
 let nextBuyer = 2;
 try {
-  for (const [scenarioIndex, { scenario, suggestedDeposit }] of SCENARIOS.entries()) for (const requests of RUNS) {
-    const url = `${origin}${routes[scenarioIndex]!.path}`;
+  for (const { method, scenario, route, suggestedDeposit = 0n, requests: counts } of RUNS) for (const requests of counts) {
+    const url = gate.urls[route]!;
     const account = chain.account(nextBuyer++);
-    await chain.mint(account.address, BigInt(requests) * PRICE + suggestedDeposit);
-    const pay = createPayingFetch({ account, chain: chain.chain, transport: http(chain.rpcUrl), maxDeposit: suggestedDeposit, escrows: [chain.escrow] });
+    const price = BigInt(requests) * PRICE;
+    await chain.mint(account.address, price + suggestedDeposit);
+    const funded = await chain.balanceOf(account.address);
+    const buyer = await createBuyer({ chain, method, account, maxAmount: suggestedDeposit || PRICE });
 
-    const before = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-    const latencies: number[] = [];
-    const runStart = performance.now();
-    for (let request = 0; request < requests; request++) {
-      const start = performance.now();
-      const response = await pay(url);
-      if (response.status !== 200) throw new Error(`request ${request} failed: ${response.status} ${await response.text()}`);
-      await response.arrayBuffer();
-      latencies.push(performance.now() - start);
-    }
-    const wallSeconds = (performance.now() - runStart) / 1000;
-    const afterRequests = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-
+    const measured = await measureRequests({ chain, pay: buyer.pay, url, requests });
+    const afterRequests = await blockNumber(chain);
     const closeStart = performance.now();
-    const closed = await pay.close({ url });
-    const closeSeconds = (performance.now() - closeStart) / 1000;
-    const afterClose = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
-    if (closed.settled !== BigInt(requests) * PRICE) throw new Error(`settled ${closed.settled}, expected ${BigInt(requests) * PRICE}`);
+    await buyer.finish(url);
+    const closeSeconds = method === "session" ? Number(((performance.now() - closeStart) / 1000).toFixed(3)) : null;
+    const close = await chainActivity({ chain, from: afterRequests, to: await blockNumber(chain) });
 
-    const transactions = await transactionsBetween(chain, before, afterRequests);
-    const closeTransactions = await transactionsBetween(chain, afterRequests, afterClose);
-    latencies.sort((a, b) => a - b);
+    const spent = funded - (await chain.balanceOf(account.address));
+    if (spent !== price) throw new Error(`${method}, ${requests} requests: the buyer spent ${spent}, expected ${price}`);
     rows.push({
+      method,
       scenario,
       requests,
-      wallSeconds: Number(wallSeconds.toFixed(3)),
-      requestsPerSecond: Math.round(requests / wallSeconds),
-      p50Ms: Number(percentile(latencies, 0.5).toFixed(2)),
-      p99Ms: Number(percentile(latencies, 0.99).toFixed(2)),
-      transactions,
-      closeSeconds: Number(closeSeconds.toFixed(3)),
-      closeTransactions,
-      totalTransactions: transactions + closeTransactions,
-      spent: closed.settled.toString(),
+      ...measured,
+      gas: Number(measured.gas),
+      closeSeconds,
+      closeTransactions: close.transactions,
+      closeGas: Number(close.gas),
+      totalTransactions: measured.transactions + close.transactions,
+      totalGas: Number(measured.gas + close.gas),
+      spent: spent.toString(),
     });
   }
 } finally {
-  server.closeAllConnections();
-  server.close();
-  await store.close();
+  await gate.stop();
   await chain.stop();
-  rmSync(directory, { recursive: true, force: true });
 }
 
 console.table(rows.map(({ spent: _spent, ...row }) => row));
-
-const packageVersion = async (name: string) => (JSON.parse(await readFile(new URL(`../node_modules/${name}/package.json`, import.meta.url), "utf8")) as { version: string }).version;
-const cpus = os.cpus();
-const result = {
-  measuredAt: new Date().toISOString(),
-  command: "npm run bench:e2e",
+const { totalSeconds } = await writeResults({
   description:
-    "Paid requests through createPayingFetch and the session gate (SQLite store, node:http on 127.0.0.1) on a local hardhat node (automine); " +
-    "one fresh buyer per run, requests sequential; the first request draws the 402 and opens the channel (approve + open), each top-up is approve + topUp; " +
-    "then a cooperative close (the seller's transaction). Machines shared with other work: see loadAverage.",
-  machine: {
-    cpu: cpus[0]?.model.trim() ?? "unknown",
-    cores: cpus.length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-  },
-  libraries: { viem: await packageVersion("viem"), hardhat: await packageVersion("hardhat") },
+    "Paid requests on one route of a gate offering the session, MPP evm charge (authorization) and x402 exact (SQLite store, node:http on 127.0.0.1) " +
+    "on a local hardhat node (automine); one fresh buyer per run, requests sequential. Session: createPayingFetch; the first request draws the 402 and " +
+    "opens the channel (approve + open), each top-up is approve + topUp, then a cooperative close (the seller's transaction, closeTransactions/closeGas). " +
+    "charge: mppx 0.11's evm charge client; x402: @x402/fetch with @x402/evm's exact scheme (v2); each request signs an EIP-3009 authorization that the " +
+    "seller submits (transferWithAuthorization) and waits for before answering. gas = sum of gasUsed of the blocks mined during the requests, anyone's. " +
+    "Machines shared with other work: see loadAverage.",
   setup: {
     price: PRICE.toString(),
-    scenarios: SCENARIOS.map(({ scenario, suggestedDeposit }) => ({ scenario, suggestedDeposit: suggestedDeposit.toString() })),
+    runs: RUNS.map(({ method, scenario, suggestedDeposit, requests }) => ({ method, scenario, suggestedDeposit: suggestedDeposit?.toString(), requests })),
     store: "sqlite (file, WAL, synchronous=normal)",
   },
-  totalSeconds: Number(((Date.now() - started) / 1000).toFixed(1)),
+  startedAt,
   rows,
-};
-await mkdir(new URL("./results/", import.meta.url), { recursive: true });
-await writeFile(new URL("./results/e2e.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
-console.log(`Wrote bench/results/e2e.json (${result.totalSeconds} s in all)`);
+});
+console.log(`Wrote bench/results/e2e.json (${totalSeconds} s in all)`);
