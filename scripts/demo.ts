@@ -1,5 +1,6 @@
-// npm run demo            — a paid photo gallery on a local chain, bought from by a paying client
-// npm run demo -- --serve — the chain and the gallery only, kept running; prints one JSON line
+// npm run demo            — a paid photo gallery on a local chain, bought from through a session, then with
+//                           x402 `exact`, the two compared (transactions, gas, wall time)
+// npm run demo -- --serve — the chain and the gallery only, kept running; prints one JSON line (with the offers)
 // Add --picsum to hand out Picsum photo URLs instead of locally generated images (needs the internet).
 import hre from "hardhat";
 import { decodeFunctionData, formatUnits, type Hex, http } from "viem";
