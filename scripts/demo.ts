@@ -1,11 +1,15 @@
-// npm run demo            — a paid photo gallery on a local chain, bought from by a paying client
-// npm run demo -- --serve — the chain and the gallery only, kept running; prints one JSON line
+// npm run demo            — a paid photo gallery on a local chain, bought from through a session, then with
+//                           x402 `exact`, the two compared (transactions, gas, wall time)
+// npm run demo -- --serve — the chain and the gallery only, kept running; prints one JSON line (with the offers)
 // Add --picsum to hand out Picsum photo URLs instead of locally generated images (needs the internet).
 import hre from "hardhat";
 import { decodeFunctionData, formatUnits, type Hex, http } from "viem";
 import { createPayingFetch } from "../sdk/src/client/index.js";
 import { parseReceipt } from "../sdk/src/protocol/receipt.js";
+import { buyWithX402 } from "./demo/buyWithX402.js";
+import { fetchOffers } from "./demo/fetchOffers.js";
 import { PHOTO_PRICE } from "./demo/gallery.js";
+import { measurePurchases, type MinedTransaction } from "./demo/minedTransactions.js";
 import { BROWSER_BUYER, BUYER, startDemo, USDC } from "./demo/startDemo.js";
 import { onParentExit } from "./onParentExit.mjs";
 
@@ -18,7 +22,7 @@ const log = (line = "") => {
   if (!serve) console.log(line);
 };
 
-log("tollgate demo: a photo gallery that charges $0.01 per photo through a payment channel\n");
+log("tollgate demo: a photo gallery that charges $0.01 per photo, through a payment channel or one payment per photo\n");
 const demo = await startDemo({
   fund: serve ? [2, 3, 4, 5, 6, 7, 8, 9] : [BUYER, BROWSER_BUYER],
   photos,
@@ -42,6 +46,8 @@ process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);
 onParentExit(shutdown);
 
+// The offers are read from a real unpaid request's 402, as a client sees them.
+const offers = await fetchOffers({ url: photoUrl });
 if (serve) {
   console.log(
     JSON.stringify({
@@ -53,6 +59,7 @@ if (serve) {
       currency: chain.token,
       recipient: seller.address,
       database,
+      offers,
     }),
   );
 } else {
@@ -65,10 +72,39 @@ if (serve) {
 
 async function buyPhotos() {
   log(`• Gallery API at ${photoUrl} (web page: ${gallery.url}/)`);
-  const startBlock = await chain.publicClient.getBlockNumber();
+  log(`  an unpaid request gets a ${offers.status} offering: session ${usd(BigInt(String(offers.session?.amount)))}/photo, ` +
+    `charge ${usd(BigInt(String(offers.charge?.amount)))}, x402 v2 ${usd(BigInt(String(offers.x402v2?.amount)))}, x402 v1 ${usd(BigInt(String(offers.x402v1?.maxAmountRequired)))}`);
   const before = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
   log(`  seller ${seller.address} holds ${usd(before.seller)}, buyer ${buyer.address} holds ${usd(before.buyer)}\n`);
 
+  const session = await measurePurchases(chain.publicClient, buyWithSession);
+  log(`\n• On-chain transactions of the whole session (none per photo):`);
+  for (const line of await describeTransactions(session.transactions)) log(`  ${line}`);
+  const afterSession = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
+
+  log(`\n• The same again with x402 \`exact\` (the real @x402/fetch + @x402/evm client): one signed transfer per photo,`);
+  log(`  each settled on-chain by the seller before the photo is served…`);
+  const oneTime = await measurePurchases(chain.publicClient, () =>
+    buyWithX402({ account: buyer, chainId: chain.chain.id, currency: chain.token, maxPrice: PHOTO_PRICE, url: photoUrl, count: PHOTOS_TO_BUY }),
+  );
+  for (const { photo, transaction } of oneTime.result) log(`  photo #${photo.id} ${JSON.stringify(photo.title).padEnd(18)} settled in ${transaction}`);
+  log(`\n• On-chain transactions of the x402 purchases (one per photo):`);
+  for (const line of await describeTransactions(oneTime.transactions)) log(`  ${line}`);
+
+  log(`\n• Side by side, ${PHOTOS_TO_BUY} photos each`);
+  log(`  ${"".padEnd(14)}${"session".padStart(12)}${"x402 exact".padStart(14)}`);
+  log(`  ${"transactions".padEnd(14)}${String(session.transactions.length).padStart(12)}${String(oneTime.transactions.length).padStart(14)}`);
+  log(`  ${"gas".padEnd(14)}${session.gas.toLocaleString("en-US").padStart(12)}${oneTime.gas.toLocaleString("en-US").padStart(14)}`);
+  log(`  ${"wall time".padEnd(14)}${`${(session.wallMs / 1000).toFixed(2)} s`.padStart(12)}${`${(oneTime.wallMs / 1000).toFixed(2)} s`.padStart(14)}`);
+
+  const after = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
+  log(`\n• Balances`);
+  log(`  seller ${usd(before.seller)} → ${usd(afterSession.seller)} (session +${usd(afterSession.seller - before.seller)}) → ${usd(after.seller)} (x402 +${usd(after.seller - afterSession.seller)})`);
+  log(`  buyer  ${usd(before.buyer)} → ${usd(afterSession.buyer)} (session −${usd(before.buyer - afterSession.buyer)}; the refund of ${usd(session.result.refund)} came back) → ${usd(after.buyer)} (x402 −${usd(afterSession.buyer - after.buyer)})`);
+}
+
+/** Opens a channel, buys PHOTOS_TO_BUY photos with vouchers and closes it; the close's outcome. */
+async function buyWithSession() {
   let announced = false;
   const pay = createPayingFetch({
     account: buyer,
@@ -99,33 +135,20 @@ async function buyPhotos() {
   log(`\n• Closing: the seller settles the last voucher on-chain and the escrow refunds the rest…`);
   const closed = await pay.close({ url: photoUrl });
   log(`  settled ${usd(closed.settled)} to the seller, refunded ${usd(closed.refund)} to the buyer (tx ${closed.txHash})`);
-
-  log(`\n• On-chain transactions of the whole session (none per photo):`);
-  for (const line of await describeTransactions(startBlock + 1n)) log(`  ${line}`);
-
-  const after = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
-  log(`\n• Balances`);
-  log(`  seller ${usd(before.seller)} → ${usd(after.seller)} (+${usd(after.seller - before.seller)})`);
-  log(`  buyer  ${usd(before.buyer)} → ${usd(after.buyer)} (−${usd(before.buyer - after.buyer)}: ${PHOTOS_TO_BUY} photos × ${usd(PHOTO_PRICE)}; the refund of ${usd(closed.refund)} came back)`);
+  return closed;
 }
 
-/** Every transaction mined since `fromBlock`, named by the escrow or token function it called. */
-async function describeTransactions(fromBlock: bigint): Promise<string[]> {
+/** One line per transaction, named by the escrow or token function it called. */
+async function describeTransactions(transactions: MinedTransaction[]): Promise<string[]> {
   const abis = [(await hre.artifacts.readArtifact("TollgateEscrow")).abi, (await hre.artifacts.readArtifact("MockStablecoin")).abi];
   const names = new Map<string, string>([
     [seller.address.toLowerCase(), "seller"],
     [buyer.address.toLowerCase(), "buyer"],
   ]);
-  const lines: string[] = [];
-  const latest = await chain.publicClient.getBlockNumber();
-  for (let number = fromBlock; number <= latest; number++) {
-    const block = await chain.publicClient.getBlock({ blockNumber: number, includeTransactions: true });
-    for (const transaction of block.transactions) {
-      const receipt = await chain.publicClient.getTransactionReceipt({ hash: transaction.hash as Hex });
-      lines.push(`${callName(transaction.input, abis).padEnd(8)} by the ${names.get(transaction.from.toLowerCase()) ?? transaction.from}, ${receipt.gasUsed.toLocaleString("en-US")} gas  ${transaction.hash}`);
-    }
-  }
-  return lines;
+  return transactions.map(
+    ({ hash, from, input, gasUsed }) =>
+      `${callName(input, abis).padEnd(8)} by the ${names.get(from.toLowerCase()) ?? from}, ${gasUsed.toLocaleString("en-US")} gas  ${hash}`,
+  );
 }
 
 function callName(input: Hex, abis: readonly (readonly unknown[])[]): string {

@@ -1,11 +1,11 @@
 // Everything the demo runs, started in one call: the local chain with the contracts, funded test
-// accounts, the seller's gate with its SQLite store and settlement service, and the gallery.
+// accounts, the seller's gate (session, charge, x402) with its SQLite store and settlement service, and the gallery.
 import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Hex, http, type LocalAccount } from "viem";
-import { createPaymentGate, createSettlementService, type PaymentGate } from "../../sdk/src/server/index.js";
+import { charge, createPaymentGate, createSettlementService, type PaymentGate, x402 } from "../../sdk/src/server/index.js";
 import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
 import { startLocalChain, type LocalChain } from "../localChain.js";
 import { type Gallery, PHOTO_PATH, startGallery } from "./gallery.js";
@@ -54,7 +54,10 @@ export async function startDemo({ fund, photos = "local", onStep = () => {} }: S
     account: seller,
     store,
     secret: crypto.randomUUID() + crypto.randomUUID(),
+    // Beside the session, one-time payments: MPP charge and x402 `exact` (the mock USDC implements EIP-3009).
+    methods: [charge(), x402()],
   });
+  await gate.ready();
   const settlement = createSettlementService({ gate, policy: { amount: 1n * USDC } });
   settlement.start();
   const gallery = await startGallery({

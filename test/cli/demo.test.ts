@@ -7,14 +7,29 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createPublicClient, http } from "viem";
+import { createPublicClient, erc20Abi, http, parseEventLogs } from "viem";
+import { buyWithX402 } from "../../scripts/demo/buyWithX402.js";
+import { PHOTO_PRICE } from "../../scripts/demo/gallery.js";
+import { measurePurchases } from "../../scripts/demo/minedTransactions.js";
+import { BUYER, startDemo } from "../../scripts/demo/startDemo.js";
 import { cliJson, skipUnderCoverage } from "./helpers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 /** Generous: the machine is shared; the assertion is that the chain stops, not how fast. */
 const STOP_BOUND_MS = 60_000;
 
-type Served = { url: string; page: string; rpcUrl: string; chainId: number; escrow: string; currency: string; recipient: string; database: string };
+type Offer = Record<string, unknown>;
+type Served = {
+  url: string;
+  page: string;
+  rpcUrl: string;
+  chainId: number;
+  escrow: string;
+  currency: string;
+  recipient: string;
+  database: string;
+  offers: { status: number; session?: Offer; charge?: Offer; x402v2?: Offer; x402v1?: Offer };
+};
 type Running = { child: ChildProcess; served: Served; exited: Promise<number | null>; stderr: () => string };
 
 /**
@@ -47,6 +62,35 @@ async function startServed(args: string[], { detached = false, command = [proces
 }
 
 const running: ChildProcess[] = [];
+
+/** Runs the whole demo (`npm run demo`'s script) to its end; its stdout. */
+async function runDemo(): Promise<string> {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => (stdout += chunk));
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  assert.equal(code, 0, `${stderr}\n${stdout}`);
+  return stdout;
+}
+
+/** The transaction lines (`name by the who, N gas  0xhash`) listed under the heading that starts with `heading`. */
+function transactionsUnder(output: string, heading: string): { name: string; by: string; gas: bigint; hash: string }[] {
+  const section = output.slice(output.indexOf(heading)).split("\n\n")[0]!.split("\n").slice(1);
+  return section.map((line) => {
+    const match = /^\s+(\w+)\s+by the (\w+), ([\d,]+) gas\s+(0x[0-9a-f]{64})$/.exec(line);
+    assert.ok(match, `a transaction line: ${line}`);
+    return { name: match[1]!, by: match[2]!, gas: BigInt(match[3]!.replaceAll(",", "")), hash: match[4]! };
+  });
+}
+
+const sum = (values: bigint[]) => values.reduce((total, value) => total + value, 0n);
 
 /** Polls until `condition` holds, failing after STOP_BOUND_MS. */
 async function eventually(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
@@ -125,5 +169,78 @@ describe("tollgate CLI: demo", function () {
     const { child, served } = await startServed(["scripts/demo.ts", "--serve"]);
     child.kill("SIGKILL");
     await eventually("the chain stops answering after the demo is SIGKILLed", async () => !(await answers(served.rpcUrl)));
+  });
+
+  it("test_demo_serve_printsEveryOfferOfThePhotoRoute_readFromAnUnpaid402", async () => {
+    const { child, served } = await startServed(["scripts/demo.ts", "--serve"]);
+    const { offers } = served;
+    assert.equal(offers.status, 402);
+    const price = PHOTO_PRICE.toString();
+    assert.equal(offers.session?.amount, price);
+    assert.equal(offers.session?.recipient, served.recipient);
+    assert.equal((offers.session?.methodDetails as Offer).escrowContract, served.escrow);
+    assert.equal(offers.charge?.amount, price);
+    assert.equal(offers.charge?.currency, served.currency);
+    assert.equal(offers.x402v2?.scheme, "exact");
+    assert.equal(offers.x402v2?.network, `eip155:${served.chainId}`);
+    assert.equal(offers.x402v2?.amount, price);
+    assert.equal(offers.x402v2?.payTo, served.recipient);
+    assert.equal(offers.x402v2?.asset, served.currency);
+    assert.equal(offers.x402v1?.maxAmountRequired, price);
+    assert.equal(offers.x402v1?.resource, served.url);
+    // The EIP-712 domain offered is the token's own, read from the chain.
+    const client = createPublicClient({ transport: http(served.rpcUrl) });
+    const name = await client.readContract({ address: served.currency as `0x${string}`, abi: erc20Abi, functionName: "name" });
+    assert.equal((offers.x402v2?.extra as Offer).name, name);
+    child.kill("SIGKILL");
+  });
+
+  it("test_demo_x402Purchases_fiveTransfersMinedAndTheSellerPaidFiveTimesThePrice", async () => {
+    const demo = await startDemo({ fund: [BUYER] });
+    try {
+      const { chain, seller, photoUrl } = demo;
+      const buyer = chain.account(BUYER);
+      const before = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
+      const measured = await measurePurchases(chain.publicClient, () =>
+        buyWithX402({ account: buyer, chainId: chain.chain.id, currency: chain.token, maxPrice: PHOTO_PRICE, url: photoUrl, count: 5 }),
+      );
+      assert.equal(measured.result.length, 5);
+      for (const { photo } of measured.result) assert.ok(!("channelId" in photo), "a one-time payment has no channel");
+      // Exactly the five settlements were mined meanwhile, each moving the price from the buyer to the seller.
+      assert.deepEqual(
+        measured.transactions.map(({ hash }) => hash).sort(),
+        measured.result.map(({ transaction }) => transaction).sort(),
+      );
+      let gas = 0n;
+      for (const { hash } of measured.transactions) {
+        const receipt = await chain.publicClient.getTransactionReceipt({ hash });
+        assert.equal(receipt.status, "success");
+        gas += receipt.gasUsed;
+        const transfers = parseEventLogs({ abi: erc20Abi, logs: receipt.logs, eventName: "Transfer" });
+        assert.deepEqual(transfers.map(({ args }) => args), [{ from: buyer.address, to: seller.address, value: PHOTO_PRICE }]);
+      }
+      assert.equal(measured.gas, gas);
+      assert.equal(await chain.balanceOf(seller.address), before.seller + 5n * PHOTO_PRICE);
+      assert.equal(await chain.balanceOf(buyer.address), before.buyer - 5n * PHOTO_PRICE);
+    } finally {
+      await demo.stop();
+    }
+  });
+
+  it("test_demo_run_printsSessionAndX402SideBySide_consistentWithItsTransactions", async () => {
+    const output = await runDemo();
+    const session = transactionsUnder(output, "• On-chain transactions of the whole session");
+    const x402 = transactionsUnder(output, "• On-chain transactions of the x402 purchases");
+    assert.deepEqual(session.map(({ name }) => name), ["approve", "open", "close"]);
+    assert.equal(x402.length, 5, "one transfer mined per x402 photo");
+    for (const transaction of x402) assert.deepEqual([transaction.name, transaction.by], ["transferWithAuthorization", "seller"]);
+    const settled = [...output.matchAll(/settled in (0x[0-9a-f]{64})/g)].map((match) => match[1]);
+    assert.deepEqual(settled, x402.map(({ hash }) => hash), "each photo's PAYMENT-RESPONSE names a mined transfer");
+
+    const row = (label: string) => new RegExp(`^  ${label}\\s+(\\S+(?: s)?)\\s+(\\S+(?: s)?)$`, "m").exec(output)?.slice(1);
+    assert.deepEqual(row("transactions"), [String(session.length), "5"]);
+    assert.deepEqual(row("gas"), [sum(session.map(({ gas }) => gas)).toLocaleString("en-US"), sum(x402.map(({ gas }) => gas)).toLocaleString("en-US")]);
+    for (const time of row("wall time")!) assert.ok(Number.parseFloat(time) > 0, time);
+    assert.match(output, /session \+\$0\.05\) → \$[\d.]+ \(x402 \+\$0\.05\)/, "the seller got 5 × $0.01 from each side");
   });
 });
