@@ -1,5 +1,5 @@
 /** The fields of an EIP-3009 authorization, in the order its EIP-712 type and its functions take them. */
-const authorizationFields = [
+export const authorizationFields = [
   { name: "from", type: "address" },
   { name: "to", type: "address" },
   { name: "value", type: "uint256" },

@@ -1,17 +1,11 @@
 import type { Address, Hex, LocalAccount } from "viem";
+import { authorizationFields } from "./eip3009Abi.js";
 import type { ReceiveAuthorization } from "./ReceiveAuthorization.js";
 import type { TokenDomain } from "./TokenDomain.js";
 
 /** EIP-712 types of EIP-3009 `ReceiveWithAuthorization`. */
 export const receiveWithAuthorizationTypes = {
-  ReceiveWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
+  ReceiveWithAuthorization: authorizationFields,
 } as const;
 
 export type SignReceiveWithAuthorizationParameters = {

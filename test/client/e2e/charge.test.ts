@@ -7,7 +7,7 @@ import { Mppx } from "mppx/server";
 import { charge } from "mppx/evm/server";
 import { createWalletClient, http, parseAbi, publicActions } from "viem";
 import { getTokenDomain } from "../../../sdk/src/authorization/getTokenDomain.js";
-import { challengeHash } from "../../../sdk/src/client/methods/charge/wire.js";
+import { chargeChallengeHash } from "../../../sdk/src/protocol/charge.js";
 import { parseCredential } from "../../../sdk/src/protocol/credential.js";
 import { toNodeHandler } from "../../../sdk/src/server/node.js";
 import { buyer, capError, clientSuite, SELLER } from "./fixture.js";
@@ -86,7 +86,7 @@ describe("client e2e: MPP evm charge (mppx server)", function () {
     const credential = parseCredential(paid.get("authorization")!);
     assert.equal(credential.challenge.intent, "charge");
     assert.equal(credential.payload.type, "authorization");
-    assert.equal(credential.payload.nonce, challengeHash(credential.challenge));
+    assert.equal(credential.payload.nonce, chargeChallengeHash(credential.challenge));
     assert.equal(credential.source, `did:pkh:eip155:${suite.chain.chain.id}:${account.address}`);
     const [payment] = await pay.payments();
     assert.equal(payment!.method, "charge");

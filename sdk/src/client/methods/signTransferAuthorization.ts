@@ -1,8 +1,6 @@
 import type { Address, Hex } from "viem";
-import { receiveWithAuthorizationTypes, type SignReceiveWithAuthorizationParameters } from "../../authorization/signReceiveWithAuthorization.js";
-
-/** EIP-712 types of EIP-3009 `TransferWithAuthorization`: the same fields as `ReceiveWithAuthorization`. */
-export const transferWithAuthorizationTypes = { TransferWithAuthorization: receiveWithAuthorizationTypes.ReceiveWithAuthorization } as const;
+import { transferWithAuthorizationTypes } from "../../authorization/eip3009Abi.js";
+import type { SignReceiveWithAuthorizationParameters } from "../../authorization/signReceiveWithAuthorization.js";
 
 export type TransferAuthorization = { from: Address; to: Address; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex; signature: Hex };
 

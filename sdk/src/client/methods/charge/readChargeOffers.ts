@@ -9,7 +9,8 @@ import { parseReceipt } from "../../../protocol/receipt.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import type { OneTimeOffer } from "../OneTimeOffer.js";
 import { formatTransferAuthorization } from "../signTransferAuthorization.js";
-import { type ChargeAuthorizationPayload, challengeHash } from "./wire.js";
+import { chargeChallengeHash } from "../../../protocol/charge.js";
+import type { ChargeAuthorizationPayload } from "./wire.js";
 
 export type ReadChargeOffersParameters = { challenges: PaymentChallenge[]; caps: PaymentCaps };
 
@@ -56,7 +57,7 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
     recipient,
     caps: checked,
     validUntil: validUntil === undefined ? undefined : Math.floor(validUntil),
-    nonce: challengeHash(challenge),
+    nonce: chargeChallengeHash(challenge),
     statedDomain: undefined,
     credential(authorization) {
       const payload: ChargeAuthorizationPayload = { type: "authorization", ...formatTransferAuthorization(authorization), signature: authorization.signature };

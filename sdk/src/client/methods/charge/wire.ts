@@ -1,8 +1,7 @@
 // The MPP `evm` `charge` intent's wire shapes (draft-evm-charge-01; mppx 0.11.0), client direction. To be
 // folded into sdk/src/protocol at merge, beside the server direction.
-import { type Hex, keccak256, toBytes } from "viem";
-
-export type ChargeCredentialType = "permit2" | "authorization" | "transaction" | "hash";
+import type { Hex } from "viem";
+import type { ChargeCredentialType } from "../../../protocol/charge.js";
 
 /** The `request` of an `evm` `charge` challenge, as JSON (amounts as decimal strings). */
 export type ChargeRequestJson = {
@@ -29,12 +28,7 @@ export type ChargeAuthorizationPayload = {
   value: string;
   validAfter: string;
   validBefore: string;
-  /** The challenge hash (below): binds the transfer to this challenge. */
+  /** The challenge hash (chargeChallengeHash): binds the transfer to this challenge. */
   nonce: Hex;
   signature: Hex;
 };
-
-/** The draft's challenge binding: keccak256 of the challenge's `id` and `realm`, packed (their UTF-8 bytes). */
-export function challengeHash(challenge: { id: string; realm: string }): Hex {
-  return keccak256(toBytes(`${challenge.id}${challenge.realm}`));
-}
