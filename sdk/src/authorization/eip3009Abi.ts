@@ -36,3 +36,23 @@ export const eip3009Abi = [
 
 /** EIP-3009's EIP-712 type of the authorization a payer signs. */
 export const transferWithAuthorizationTypes = { TransferWithAuthorization: authorizationFields } as const;
+
+/** EIP-3009's events: an authorization used (by a transfer) or cancelled by its signer. */
+export const eip3009Events = [
+  {
+    type: "event",
+    name: "AuthorizationUsed",
+    inputs: [
+      { name: "authorizer", type: "address", indexed: true },
+      { name: "nonce", type: "bytes32", indexed: true },
+    ],
+  },
+  {
+    type: "event",
+    name: "AuthorizationCanceled",
+    inputs: [
+      { name: "authorizer", type: "address", indexed: true },
+      { name: "nonce", type: "bytes32", indexed: true },
+    ],
+  },
+] as const;

@@ -6,11 +6,13 @@ import { checkGateConfig } from "./checkGateConfig.js";
 import { createGateRoute, type PaidHandler, type SessionRouteParameters } from "./core/createGateRoute.js";
 import { createReadiness } from "./core/createReadiness.js";
 import type { Authorization, GateContext, GateMethodFactory, PaidRequest, Payment } from "./core/GateMethod.js";
+import { currencyMethods } from "./methods/currencyMethods.js";
+import { recoverPendingPayments } from "./methods/recoverPendingPayments.js";
 import { createSessionMethod } from "./methods/session/createSessionMethod.js";
 import type { SessionMethodParameters } from "./methods/session/SessionContext.js";
 import type { Price } from "./parsePrice.js";
 import { scopeStore } from "./scopedStore.js";
-import type { ChannelRecord, ChargeRecord, SessionStore } from "./store/SessionStore.js";
+import type { ChannelRecord, ChargeRecord, PaymentRecord, SessionStore } from "./store/SessionStore.js";
 
 export type { Authorization, PaidHandler, PaidRequest, Payment, Price, SessionMethodParameters, SessionRouteParameters };
 
@@ -48,7 +50,9 @@ export type PaymentGateParameters = SessionMethodParameters & {
   transactionTimeout?: number;
   /**
    * Payment methods offered beside the session (which is always offered, first): each factory builds
-   * one method for this gate (see GateMethod).
+   * one method for this gate (see GateMethod). Defaults to every method the currency supports:
+   * `charge()` and `x402()` when `ready()` finds that the token implements EIP-3009, else none.
+   * `[]` offers the session only.
    */
   methods?: GateMethodFactory[];
   /** Clock in milliseconds, for tests. */
@@ -104,12 +108,20 @@ export type PaymentGate = {
    * keep theirs. Resolves with the charges released.
    */
   recover(options?: { olderThan?: number }): Promise<ChargeRecord[]>;
+  /**
+   * Resolves one-time payments (charge, x402) left `pending` by a process that died before settling
+   * them, from the chain: `settled` when the authorization was used, `released` when it was not (its
+   * response never left: nothing is transferred). See recoverPendingPayments. Call it at start-up beside
+   * `recover`, with the same `olderThan`; the settlement service also runs it. Resolves with the records changed.
+   */
+  recoverPayments(options?: { olderThan?: number }): Promise<PaymentRecord[]>;
 };
 
 const DEFAULT_CHALLENGE_TTL = 900;
 
 /**
- * Creates the seller's gate: the `evm` session method, and any `methods` beside it, on priced routes
+ * Creates the seller's gate: the `evm` session method, and beside it `methods` (by default every method
+ * the currency supports), on priced routes
  * (see `session()`). The core (core/) frames the 402 and runs the handler; each method verifies,
  * admits and settles its own credentials.
  */
@@ -138,7 +150,8 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     now: parameters.now ?? Date.now,
   };
   const session = createSessionMethod(parameters)(context);
-  const methods = [session, ...(parameters.methods ?? []).map((factory) => factory(context))];
+  const added = parameters.methods ?? currencyMethods({ decimals: parameters.decimals });
+  const methods = [session, ...added.map((factory) => factory(context))];
   const readiness = createReadiness({ chain, expected: viemChain, currency, decimals: parameters.decimals, methods });
   const billable = parameters.billable ?? ((status: number) => status < 400);
 
@@ -165,5 +178,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     publish: session.publish,
     now: context.now,
     recover: session.recover,
+    recoverPayments: ({ olderThan } = {}) => recoverPendingPayments({ context, ...(olderThan === undefined ? {} : { olderThan }) }),
   };
 }

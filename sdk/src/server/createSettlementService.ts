@@ -40,6 +40,12 @@ export type SettlementServiceParameters = {
    * a forced close the logs missed. Defaults to 3 minutes (the escrow's grace period is 15).
    */
   reconcileInterval?: number;
+  /**
+   * Milliseconds a one-time payment may stay `pending` before the service resolves it from the chain
+   * (its process died before settling it; see `gate.recoverPayments`). Keep it above the longest a paid
+   * request can take. Defaults to 15 minutes.
+   */
+  pendingPaymentAge?: number;
   /** Receives what the service did and what failed; failures are retried on the next run. */
   onEvent?: (event: SettlementEvent) => void;
 };
@@ -48,7 +54,7 @@ export type SettlementService = {
   /** Runs `runOnce` every `interval` until `stop`. */
   start(): void;
   stop(): Promise<void>;
-  /** Watches for forced closes, closes idle channels and settles when the policy says so. */
+  /** Watches for forced closes, resolves one-time payments a dead process left pending, closes idle channels and settles when the policy says so. */
   runOnce(): Promise<void>;
   /** Settles every channel whose voucher does not exceed what was delivered now, whatever the policy. */
   settleAll(): Promise<void>;
@@ -76,6 +82,7 @@ export function createSettlementService({
   overlapBlocks = 64n,
   confirmationBlocks = 2n,
   reconcileInterval = 3 * MINUTE,
+  pendingPaymentAge = 15 * MINUTE,
   onEvent = () => {},
 }: SettlementServiceParameters): SettlementService {
   const { chain, store } = gate;
@@ -128,6 +135,10 @@ export function createSettlementService({
   async function runOnce() {
     const now = gate.now();
     await watchCloseRequests().catch(report("watch"));
+    await gate.recoverPayments({ olderThan: pendingPaymentAge }).then(
+      (payments) => payments.forEach((payment) => onEvent({ type: "payment-recovered", payment })),
+      report("recover-payments"),
+    );
     if (reconciledAt === undefined || now - reconciledAt >= reconcileInterval) {
       await reconcileUnsettled().then(() => (reconciledAt = now), report("reconcile"));
     }

@@ -60,6 +60,9 @@ export async function startSeller({ chain, route = {}, gate: gateOptions = {}, h
     account: chain.account(SELLER),
     store,
     secret: SECRET,
+    // These sellers take sessions only (the default would add charge and x402, which the mock token
+    // supports): the one-time methods' client tests choose them explicitly.
+    methods: [],
     ...gateOptions,
   });
   const session = gate.session({ amount: PRICE, unitType: "photo", suggestedDeposit: 100n * PRICE, ...route });

@@ -9,12 +9,16 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Address, type Hex, type HDAccount, toHex } from "viem";
+import { type Address, createWalletClient, type Hex, type HDAccount, http, toHex } from "viem";
+import { eip3009Abi } from "../../../sdk/src/authorization/eip3009Abi.js";
+import { encodeX402Header, formatX402PaymentPayload } from "../../../sdk/src/protocol/x402.js";
+import { transferWithAuthorization } from "../../../sdk/src/transactions/transferWithAuthorization.js";
 import { type SessionStore } from "../../../sdk/src/server/index.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { startLocalChain, type LocalChain } from "../../../scripts/localChain.js";
 import type { CrashServerConfig } from "./crashServer.js";
 import { credential, fetchOffer, type Offer, pay, Payer, SECRET, SELLER, sleep } from "./helpers.js";
+import { authorizationSigner } from "./oneTimeFixture.js";
 
 const PRICE = 1_000n;
 const CHANNELS = 6;
@@ -23,7 +27,8 @@ const CYCLES = 3;
 const SERVER = fileURLToPath(new URL("./crashServer.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-type Started = { child: ChildProcess; port: number; url: string; released: string[] };
+type Recovered = { nonce: Hex; status: string; txHash: Hex | null };
+type Started = { child: ChildProcess; port: number; url: string; released: string[]; recovered: Recovered[] };
 type Sent = { channelId: Hex; index: number; key: string; outcome: "ok" | "lost"; cycle: number };
 
 describe("server e2e: crash (SIGKILL) and restart on the same SQLite file", function () {
@@ -90,8 +95,8 @@ describe("server e2e: crash (SIGKILL) and restart on the same SQLite file", func
         reject(new Error(`the server exited (${code}) before serving: ${stderr}`));
       });
     });
-    const { port, released } = JSON.parse(line) as { port: number; released: string[] };
-    return { child, port, url: `http://127.0.0.1:${port}`, released };
+    const { port, released, recovered } = JSON.parse(line) as { port: number; released: string[]; recovered: Recovered[] };
+    return { child, port, url: `http://127.0.0.1:${port}`, released, recovered };
   }
 
   async function killNow(child: ChildProcess) {
@@ -207,6 +212,44 @@ describe("server e2e: crash (SIGKILL) and restart on the same SQLite file", func
     );
     assert.equal(close.status, 200, await close.text());
     assert.equal(await chain.balanceOf(seller), sellerBefore + record.spent);
+    await killNow(server.child);
+  });
+
+  it("test_crash_pendingOneTimePayments_areResolvedFromTheChainOnRestart", async function () {
+    let server = await start();
+    const paymentStore = createSqliteStore({ path: config.dbPath });
+    const sign = await authorizationSigner(chain, payer.account);
+    const network = `eip155:${chain.chain.id}`;
+    const signed = [await sign({ to: seller, value: PRICE }), await sign({ to: seller, value: PRICE })];
+    const header = ({ authorization, signature }: (typeof signed)[number]) =>
+      encodeX402Header(
+        formatX402PaymentPayload({ x402Version: 2, scheme: "exact", network, accepted: { scheme: "exact", network, amount: PRICE, asset: chain.token, payTo: seller }, authorization, signature }),
+      );
+    // Two x402 payments whose handlers never answer: recorded pending, not settled, when the process dies.
+    const hung = signed.map((payment) => fetch(`${server.url}/hang`, { headers: { "payment-signature": header(payment) } }).catch(() => "lost"));
+    await waitFor(async () => (await paymentStore.listPayments({ status: "pending" })).length === 2);
+    await killNow(server.child);
+    await Promise.all(hung);
+
+    // The first authorization is used on-chain after the death (as the dead process's transfer would be).
+    const [used, unused] = signed as [(typeof signed)[number], (typeof signed)[number]];
+    const relayer = createWalletClient({ chain: chain.chain, transport: http(chain.rpcUrl), account: chain.account(5) });
+    const { hash } = await transferWithAuthorization({ client: relayer, publicClient: chain.publicClient, token: chain.token, authorization: used.authorization, signature: used.signature });
+    const sellerBefore = await chain.balanceOf(seller);
+
+    server = await start(server.port);
+    const byNonce = new Map(server.recovered.map((payment) => [payment.nonce, payment]));
+    assert.deepEqual(byNonce.get(used.authorization.nonce), { nonce: used.authorization.nonce, status: "settled", txHash: hash }, "used on-chain: settled, with the transaction that used it");
+    assert.deepEqual(byNonce.get(unused.authorization.nonce), { nonce: unused.authorization.nonce, status: "released", txHash: null }, "never settled: its response never left, released");
+    assert.deepEqual(await paymentStore.listPayments({ status: "pending" }), []);
+    assert.equal(await chain.balanceOf(seller), sellerBefore, "recovery transfers nothing");
+    assert.equal(await chain.publicClient.readContract({ address: chain.token, abi: eip3009Abi, functionName: "authorizationState", args: [payer.address, unused.authorization.nonce] }), false);
+
+    // The released authorization stays recorded: presented again, it is refused and never served.
+    const replay = await fetch(`${server.url}/work`, { headers: { "payment-signature": header(unused) } });
+    assert.equal(replay.status, 402);
+    assert.equal((await replay.json()).reason, "nonce-used");
+    await paymentStore.close();
     await killNow(server.child);
   });
 });

@@ -1,7 +1,8 @@
 // The paid server of the crash test (crashRestart.test.ts), run as a child process that the test kills
 // with SIGKILL: `node --import tsx crashServer.ts '<config json>'`. On start it recovers the store (stale
-// reservations released), then serves /work (a short paid request) and /hang (a paid request whose
-// handler never answers, so its reservation is held when the process dies). Mocha loads every file
+// reservations released, pending one-time payments resolved), then serves /work (a short paid request)
+// and /hang (a paid request whose handler never answers, so its reservation or its one-time payment is
+// held when the process dies). Mocha loads every file
 // under test/, so the server only starts when this file is the process's entry point.
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
@@ -43,6 +44,8 @@ async function main(config: CrashServerConfig) {
   });
   // Before serving: whatever the previous process held for requests it never finished is given back.
   const released = await gate.recover();
+  // One-time payments (charge, x402: offered by default) the previous process never settled, resolved from the chain.
+  const recovered = await gate.recoverPayments();
   const route = gate.session({ amount: BigInt(config.price), suggestedDeposit: 1_000n * BigInt(config.price) });
   const server = createServer(
     toNodeHandler((request) =>
@@ -55,7 +58,7 @@ async function main(config: CrashServerConfig) {
   );
   server.listen(config.port ?? 0, "127.0.0.1", () => {
     const { port } = server.address() as { port: number };
-    process.stdout.write(`${JSON.stringify({ port, released: released.map((charge) => charge.key) })}\n`);
+    process.stdout.write(`${JSON.stringify({ port, released: released.map((charge) => charge.key), recovered: recovered.map(({ nonce, status, txHash }) => ({ nonce, status, txHash })) })}\n`);
   });
 }
 

@@ -4,9 +4,11 @@
 // claims is answered as before methods existed. The second method is a real GateMethod defined here:
 // it accepts an `x-test-payment: good` header and records what the core asked of it.
 import assert from "node:assert/strict";
-import type { Hex } from "viem";
+import hre from "hardhat";
+import { createWalletClient, type Hex, http } from "viem";
 import { parseChallenges } from "../../../sdk/src/protocol/challenge.js";
-import type { GateMethodFactory, Payment, PricedRoute } from "../../../sdk/src/server/index.js";
+import { type GateMethodFactory, type Payment, type PricedRoute, x402 } from "../../../sdk/src/server/index.js";
+import { decodeX402Header } from "../../../sdk/src/protocol/x402.js";
 import { credential, expectProblem, fetchOffer, makeGate, PROBLEMS, randomBytes32, receiptOf, sellerChain, sqliteStore, startServer } from "./helpers.js";
 
 const PRICE = 1_000n;
@@ -148,5 +150,61 @@ describe("server e2e: the gate's core with a second method", function () {
     assert.equal(receiptOf(response).channelId, opened.channelId);
     const payment = payments.at(-1)!;
     assert.ok(payment.method === "session" && payment.channelId === opened.channelId);
+  });
+});
+
+describe("server e2e: the gate's default methods (every one the currency supports)", function () {
+  this.timeout(60_000);
+  const suite = sellerChain();
+
+  /** The offers of an unpaid request to a gate on `currency` with `methods` as given (absent: the default). */
+  async function offersOf(overrides: Parameters<typeof makeGate>[2]) {
+    const { store } = sqliteStore();
+    suite.stores.push(store);
+    const gate = makeGate(suite.chain, store, overrides);
+    const route = gate.session({ amount: PRICE, description: "A photo" });
+    const server = await startServer((request) => route.handle(request, async () => Response.json({ served: true })));
+    suite.servers.push(server);
+    const response = await fetch(`${server.url}/photo`);
+    assert.equal(response.status, 402);
+    const body = await response.json();
+    const required = response.headers.get("payment-required");
+    return {
+      challenges: parseChallenges(response.headers.get("www-authenticate")!).map(({ method, intent }) => `${method}/${intent}`),
+      v2: required === null ? undefined : (decodeX402Header(required) as { x402Version: number; accepts: { network: string; amount: string; extra: unknown }[] }),
+      v1: body.x402Version as number | undefined,
+    };
+  }
+
+  it("test_defaultMethods_eip3009Currency_offersSessionChargeAndX402", async function () {
+    const { challenges, v2, v1 } = await offersOf({});
+    assert.deepEqual(challenges, ["evm/session", "evm/charge"]);
+    assert.equal(v2?.x402Version, 2);
+    assert.deepEqual(v2?.accepts.map(({ network, amount, extra }) => ({ network, amount, extra })), [
+      { network: `eip155:${suite.chain.chain.id}`, amount: PRICE.toString(), extra: { name: "Mock USD Coin", version: "1" } },
+    ]);
+    assert.equal(v1, 1, "the x402 v1 offer is in the problem body");
+  });
+
+  it("test_defaultMethods_currencyWithoutEip3009_offersTheSessionOnly", async function () {
+    const artifact = await hre.artifacts.readArtifact("NoopTransferToken");
+    const deployer = createWalletClient({ chain: suite.chain.chain, transport: http(suite.chain.rpcUrl), account: suite.chain.account(0) });
+    const hash = await deployer.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode as Hex });
+    const currency = (await suite.chain.publicClient.waitForTransactionReceipt({ hash })).contractAddress!;
+    const { challenges, v2, v1 } = await offersOf({ currency });
+    assert.deepEqual(challenges, ["evm/session"]);
+    assert.equal(v2, undefined, "no PAYMENT-REQUIRED");
+    assert.equal(v1, undefined, "no x402 body");
+  });
+
+  it("test_defaultMethods_emptyOrExplicitList_overridesTheDefault", async function () {
+    const none = await offersOf({ methods: [] });
+    assert.deepEqual(none.challenges, ["evm/session"]);
+    assert.equal(none.v2, undefined);
+    assert.equal(none.v1, undefined);
+    const x402Only = await offersOf({ methods: [x402({ versions: [2] })] });
+    assert.deepEqual(x402Only.challenges, ["evm/session"]);
+    assert.equal(x402Only.v2?.x402Version, 2);
+    assert.equal(x402Only.v1, undefined);
   });
 });

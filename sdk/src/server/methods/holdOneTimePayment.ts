@@ -18,6 +18,11 @@ export type HoldOneTimePaymentParameters = {
   receipt(settled: { hash: Hex; payment: PaymentRecord }): Record<string, string>;
   /** The method's answer to an error `finish` threw. */
   problem(error: unknown): Response | undefined;
+  /**
+   * Settles the payment and resolves with its mined transaction (x402's facilitator); defaults to
+   * `transferWithAuthorization` from the seller's account. A PaymentProblemError or a revert: not settled.
+   */
+  settle?: () => Promise<Hex>;
 };
 
 /**
@@ -33,6 +38,14 @@ export type HoldOneTimePaymentParameters = {
 export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameters): Promise<PaidRequest> {
   const { context, route, method, authorization, signature, units, challengeId, receipt, problem } = parameters;
   const { store, chain } = context;
+  const settle =
+    parameters.settle ??
+    (async () => {
+      const sent = await serialized(chain.walletClient, () =>
+        transferWithAuthorization({ client: chain.walletClient, publicClient: chain.publicClient, timeout: chain.timeout, token: context.currency, authorization, signature }),
+      );
+      return sent.hash;
+    });
   const createdAt = context.now();
   const pending: PaymentRecord = {
     chainId: context.chainId,
@@ -68,10 +81,12 @@ export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameter
       }
       let hash: Hex;
       try {
-        ({ hash } = await serialized(chain.walletClient, () =>
-          transferWithAuthorization({ client: chain.walletClient, publicClient: chain.publicClient, timeout: chain.timeout, token: context.currency, authorization, signature }),
-        ));
+        hash = await settle();
       } catch (error) {
+        if (error instanceof PaymentProblemError) {
+          await end("failed");
+          throw error;
+        }
         if (!(error instanceof ContractRevertedError)) throw error;
         await end("failed");
         throw new PaymentProblemError("verification-failed", {

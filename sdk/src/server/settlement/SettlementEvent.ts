@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import type { PaymentRecord } from "../store/SessionStore.js";
 
 /** What the settlement service did and what failed; failures are retried on the next run. */
 export type SettlementEvent =
@@ -7,4 +8,6 @@ export type SettlementEvent =
   | { type: "close-requested"; channelId: Hex; closeRequestedAt: bigint }
   /** A voucher that can never be settled (the escrow would revert, or a contract wallet revoked it): its channel is no longer served. */
   | { type: "claim-rejected"; channelId: Hex; reason: string }
+  /** A one-time payment left pending by a process that died, resolved from the chain (see `gate.recoverPayments`). */
+  | { type: "payment-recovered"; payment: PaymentRecord }
   | { type: "error"; action: string; error: unknown };

@@ -7,6 +7,7 @@ import {
   decodeX402Header,
   encodeX402Header,
   formatX402PaymentRequired,
+  formatX402Requirements,
   parseX402PaymentPayload,
   x402Headers,
   x402Network,
@@ -17,6 +18,7 @@ import {
 import type { GateContext, GateMethod, GateMethodFactory, PaymentOffer, PricedRoute } from "../../core/GateMethod.js";
 import { PROBLEM_HEADERS, problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
+import { createFacilitator, type FacilitatorConfig } from "./createFacilitator.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
 
 export type X402Parameters = {
@@ -26,6 +28,11 @@ export type X402Parameters = {
   maxTimeoutSeconds?: number;
   /** The `mimeType` the requirements describe; defaults to `"application/json"`. */
   mimeType?: string;
+  /**
+   * Verify and settle through this x402 facilitator (`POST /verify`, `POST /settle`) instead of the
+   * seller's own account; its answers are checked against the chain (see createFacilitator).
+   */
+  facilitator?: FacilitatorConfig;
 };
 
 /** A gate method that sells per request through x402 `exact` on EVM (EIP-3009), v2 and v1. */
@@ -35,14 +42,15 @@ export type X402Method = GateMethod & {
 };
 
 /**
- * x402 `exact` on EVM, settled by the gate itself: the 402 carries `PAYMENT-REQUIRED` (v2) and the v1
+ * x402 `exact` on EVM, settled by the gate itself (or through a facilitator): the 402 carries `PAYMENT-REQUIRED` (v2) and the v1
  * `accepts` in its body; a `PAYMENT-SIGNATURE` or `X-PAYMENT` is checked against the route's
  * requirements and verified (verifyTransferAuthorization), recorded once, and settled on-chain before
  * the response leaves, which carries `PAYMENT-RESPONSE` or `X-PAYMENT-RESPONSE`.
  */
-export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "application/json" }: X402Parameters = {}): GateMethodFactory {
+export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "application/json", facilitator: facilitatorConfig }: X402Parameters = {}): GateMethodFactory {
   return (context: GateContext): X402Method => {
     const token = readTokenDomainOnce(context);
+    const facilitator = facilitatorConfig && createFacilitator(facilitatorConfig, context);
 
     function requirements(route: PricedRoute, request: Request, version: X402Version, domain: TokenDomain): X402Requirements {
       return {
@@ -56,10 +64,12 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
       };
     }
 
+    const resourceOf = (route: PricedRoute, request: Request) => ({ url: request.url, description: route.description ?? "", mimeType });
+
     function offer(route: PricedRoute, request: Request, error = "Payment required"): PaymentOffer | undefined {
       const { domain } = token;
       if (domain === undefined) return undefined;
-      const resource = { url: request.url, description: route.description ?? "", mimeType };
+      const resource = resourceOf(route, request);
       const result: Required<Pick<PaymentOffer, "headers" | "body">> = { headers: {}, body: {} };
       for (const version of versions) {
         const required = formatX402PaymentRequired({ x402Version: version, error, resource, accepts: [requirements(route, request, version, domain)] });
@@ -93,7 +103,8 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
       try {
         const domain = await token.ready();
         const version: X402Version = request.headers.has(x402Headers[2].payment) ? 2 : 1;
-        const payload = parseX402PaymentPayload(decodeX402Header(request.headers.get(x402Headers[version].payment)!.trim()));
+        const decoded = decodeX402Header(request.headers.get(x402Headers[version].payment)!.trim());
+        const payload = parseX402PaymentPayload(decoded);
         if (payload.x402Version !== version) throw new InvalidValueError("request", `x402 v${payload.x402Version} payload in the v${version} header`);
         const expected = requirements(route, request, version, domain);
         assertRequirements(payload, expected);
@@ -106,6 +117,8 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
           amount: expected.amount,
           now: BigInt(Math.floor(context.now() / 1000)),
         });
+        const asked = { x402Version: version, paymentPayload: decoded, paymentRequirements: formatX402Requirements(expected, version, resourceOf(route, request)) };
+        await facilitator?.verify(asked);
         return await holdOneTimePayment({
           context,
           route,
@@ -114,6 +127,7 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
           signature: payload.signature,
           units: route.units(request),
           problem,
+          ...(facilitator ? { settle: () => facilitator.settle(asked, payload.authorization, expected.network) } : {}),
           receipt: ({ hash, payment }) => ({
             [x402Headers[version].response]: encodeX402Header({ success: true, transaction: hash, network: expected.network, payer: payment.payer }),
           }),

@@ -1,0 +1,64 @@
+import type { Hex } from "viem";
+import { getBlockNumber, getLogs, getTransactionCount, readContract } from "viem/actions";
+import { eip3009Abi, eip3009Events } from "../../authorization/eip3009Abi.js";
+import { onChain } from "../chain.js";
+import type { GateContext } from "../core/GateMethod.js";
+import type { PaymentRecord } from "../store/SessionStore.js";
+
+export type RecoverPendingPaymentsParameters = {
+  context: GateContext;
+  /** Milliseconds: only payments pending longer than this are resolved (requests in flight keep theirs). */
+  olderThan?: number;
+  /** How many blocks back the authorization's transaction is looked for. Defaults to 10 000. */
+  lookbackBlocks?: bigint;
+};
+
+const [authorizationUsed, authorizationCanceled] = eip3009Events;
+
+/**
+ * Resolves one-time payments left `pending` by a process that died between recording and settling
+ * them, from the chain, the source of truth:
+ * - the authorization is used on-chain: `settled`, with the transaction that used it when its
+ *   `AuthorizationUsed` log is within `lookbackBlocks` (else `txHash` null: used, transaction not
+ *   found); `failed` when the payer cancelled it instead (`AuthorizationCanceled`);
+ * - unused, and the seller's account has no transaction in flight: `released`. A payment's response
+ *   leaves only after its settlement is mined, so an unsettled one's response never left: nothing
+ *   was delivered, nothing is transferred;
+ * - unused while a seller transaction is still in flight (it may be this transfer): left pending for
+ *   the next run.
+ * Resolves with the records it changed.
+ */
+export async function recoverPendingPayments({ context, olderThan = 0, lookbackBlocks = 10_000n }: RecoverPendingPaymentsParameters): Promise<PaymentRecord[]> {
+  const { store, chain, currency } = context;
+  const client = chain.publicClient;
+  const stale = await store.listPayments({ status: "pending", updatedBefore: context.now() - olderThan + 1 });
+  if (stale.length === 0) return [];
+  const seller = chain.walletClient.account.address;
+  const head = await onChain("read the block number", () => getBlockNumber(client, { cacheTime: 0 }));
+  const fromBlock = head > lookbackBlocks ? head - lookbackBlocks : 0n;
+  const resolved: PaymentRecord[] = [];
+  for (const payment of stale) {
+    const args = { authorizer: payment.payer, nonce: payment.nonce };
+    const used = await onChain("read the authorization's state", () =>
+      readContract(client, { address: currency, abi: eip3009Abi, functionName: "authorizationState", args: [payment.payer, payment.nonce] }),
+    );
+    let status: PaymentRecord["status"];
+    let txHash: Hex | null = null;
+    if (used) {
+      const [transfer] = await onChain("find the authorization's transaction", () => getLogs(client, { address: currency, event: authorizationUsed, args, fromBlock }));
+      const canceled = transfer ? [] : await onChain("find the authorization's cancellation", () => getLogs(client, { address: currency, event: authorizationCanceled, args, fromBlock }));
+      status = canceled.length > 0 ? "failed" : "settled";
+      txHash = transfer?.transactionHash ?? null;
+    } else {
+      const [sent, mined] = await onChain("read the seller's transaction count", () =>
+        Promise.all([getTransactionCount(client, { address: seller, blockTag: "pending" }), getTransactionCount(client, { address: seller, blockTag: "latest" })]),
+      );
+      if (sent > mined) continue;
+      status = "released";
+    }
+    const record = { ...payment, status, txHash, updatedAt: context.now() };
+    await store.updatePayment(record);
+    resolved.push(record);
+  }
+  return resolved;
+}
