@@ -5,7 +5,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Hex, http, type LocalAccount } from "viem";
-import { charge, createPaymentGate, createSettlementService, type PaymentGate, x402 } from "../../sdk/src/server/index.js";
+import { createPaymentGate, createSettlementService, type PaymentGate } from "../../sdk/src/server/index.js";
 import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
 import { startLocalChain, type LocalChain } from "../localChain.js";
 import { type Gallery, PHOTO_PATH, startGallery } from "./gallery.js";
@@ -46,6 +46,8 @@ export async function startDemo({ fund, photos = "local", onStep = () => {} }: S
   const directory = mkdtempSync(join(tmpdir(), "tollgate-demo-"));
   const database = join(directory, "gallery.db");
   const store = createSqliteStore({ path: database });
+  // No `methods`: every method the currency supports, so beside the session MPP charge and x402 `exact`
+  // (the mock USDC implements EIP-3009).
   const gate = createPaymentGate({
     chain: chain.chain,
     transport: http(chain.rpcUrl),
@@ -54,8 +56,6 @@ export async function startDemo({ fund, photos = "local", onStep = () => {} }: S
     account: seller,
     store,
     secret: crypto.randomUUID() + crypto.randomUUID(),
-    // Beside the session, one-time payments: MPP charge and x402 `exact` (the mock USDC implements EIP-3009).
-    methods: [charge(), x402()],
   });
   await gate.ready();
   const settlement = createSettlementService({ gate, policy: { amount: 1n * USDC } });

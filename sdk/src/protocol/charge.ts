@@ -5,7 +5,7 @@ import { parseBytes32 } from "../encoding/parseBytes32.js";
 import { parseSignatureHex } from "../encoding/parseSignatureHex.js";
 import { InvalidValueError } from "../errors/InvalidValueError.js";
 import type { PaymentChallenge } from "./challenge.js";
-import type { TransferAuthorization } from "./x402.js";
+import { formatTransferAuthorization, type TransferAuthorization } from "./x402.js";
 
 // The `evm` method's `charge` intent (tempoxyz/mpp-specs specs/methods/evm/draft-evm-charge-01.md):
 // the request of its challenge and the `authorization` credential payload, both directions.
@@ -65,17 +65,8 @@ export function parseChargeRequest(value: Record<string, unknown>): ChargeReques
 }
 
 /** The credential's `payload` member (the client's direction). */
-export function formatChargeAuthorizationPayload(payload: ChargeAuthorizationPayload): Record<string, string> {
-  return {
-    type: "authorization",
-    from: payload.from,
-    to: payload.to,
-    value: payload.value.toString(),
-    validAfter: payload.validAfter.toString(),
-    validBefore: payload.validBefore.toString(),
-    nonce: payload.nonce,
-    signature: payload.signature,
-  };
+export function formatChargeAuthorizationPayload({ type: _type, signature, ...authorization }: ChargeAuthorizationPayload): Record<string, string> {
+  return { type: "authorization", ...formatTransferAuthorization(authorization), signature };
 }
 
 /** Parses a credential's `payload` (the server's direction); only `type="authorization"` is accepted here. */

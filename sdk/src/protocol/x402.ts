@@ -65,27 +65,45 @@ export type X402PaymentPayload = {
 /** `PAYMENT-RESPONSE` / `X-PAYMENT-RESPONSE`. */
 export type X402PaymentResponse = { success: boolean; transaction: Hex | ""; network: string; payer: Address; errorReason?: string };
 
-/** The chains x402 v1 names (its `network` enum); every other chain is `eip155:<id>`. */
-const V1_NETWORKS: Record<number, string> = {
-  8453: "base",
-  84532: "base-sepolia",
-  43114: "avalanche",
-  43113: "avalanche-fuji",
-  4689: "iotex",
-  1329: "sei",
-  1328: "sei-testnet",
-  137: "polygon",
-  80002: "polygon-amoy",
-  3338: "peaq",
-  1514: "story",
-  41923: "educhain",
-  2741: "abstract",
-  11124: "abstract-testnet",
+/** x402 v1's EVM network names (its `network` enum, as @x402/evm 2.27.0 maps them) and their chain ids; every other chain is `eip155:<id>`. */
+const V1_NETWORKS: Readonly<Record<string, number>> = {
+  ethereum: 1,
+  sepolia: 11155111,
+  abstract: 2741,
+  "abstract-testnet": 11124,
+  "base-sepolia": 84532,
+  base: 8453,
+  "avalanche-fuji": 43113,
+  avalanche: 43114,
+  iotex: 4689,
+  sei: 1329,
+  "sei-testnet": 1328,
+  polygon: 137,
+  "polygon-amoy": 80002,
+  peaq: 3338,
+  story: 1514,
+  educhain: 41923,
+  "skale-base-sepolia": 324705682,
+  megaeth: 4326,
+  monad: 143,
+  stable: 988,
+  "stable-testnet": 2201,
+  celo: 42220,
+  flare: 14,
 };
 
 /** The network name of `chainId` in x402 `version`. */
 export function x402Network(chainId: number, version: X402Version): string {
-  return (version === 1 && V1_NETWORKS[chainId]) || `eip155:${chainId}`;
+  const named = version === 1 ? Object.keys(V1_NETWORKS).find((name) => V1_NETWORKS[name] === chainId) : undefined;
+  return named ?? `eip155:${chainId}`;
+}
+
+/** The chain id of an x402 `network`: `eip155:<id>`, or in v1 also a v1 name; undefined for another namespace or an unknown name. */
+export function x402ChainId(network: string, version: X402Version): number | undefined {
+  const caip = /^eip155:([1-9][0-9]{0,15})$/.exec(network);
+  if (caip) return Number(caip[1]);
+  if (network.startsWith("eip155:")) throw new InvalidValueError("chainId", `Malformed network ${network}`);
+  return version === 1 && Object.hasOwn(V1_NETWORKS, network) ? V1_NETWORKS[network] : undefined;
 }
 
 /** Base64 (RFC 4648 §4, padded) of JSON, as x402's headers carry it. */
@@ -159,19 +177,19 @@ export function parseX402PaymentRequired(value: unknown): X402PaymentRequired {
   };
 }
 
+/** The authorization's fields as both x402 and the charge draft write them: addresses, decimal strings, hex nonce. */
+export function formatTransferAuthorization({ from, to, value, validAfter, validBefore, nonce }: TransferAuthorization) {
+  return { from, to, value: value.toString(), validAfter: validAfter.toString(), validBefore: validBefore.toString(), nonce };
+}
+
+/** The `exact` EVM scheme's `payload` member: the signature and the authorization in wire form. */
+export function formatX402ExactPayload({ authorization, signature }: Pick<X402PaymentPayload, "authorization" | "signature">) {
+  return { signature, authorization: formatTransferAuthorization(authorization) };
+}
+
 /** The wire form of a payment payload (the client's direction). */
 export function formatX402PaymentPayload({ x402Version, scheme, network, accepted, authorization, signature }: X402PaymentPayload, resource?: X402Resource) {
-  const payload = {
-    signature,
-    authorization: {
-      from: authorization.from,
-      to: authorization.to,
-      value: authorization.value.toString(),
-      validAfter: authorization.validAfter.toString(),
-      validBefore: authorization.validBefore.toString(),
-      nonce: authorization.nonce,
-    },
-  };
+  const payload = formatX402ExactPayload({ authorization, signature });
   if (x402Version === 1) return { x402Version, scheme, network, payload };
   if (accepted === undefined) throw new InvalidValueError("request", "An x402 v2 payload names the requirements it accepted");
   return { x402Version, ...(resource ? { resource } : {}), accepted: { ...accepted, amount: accepted.amount.toString() }, payload };

@@ -185,8 +185,10 @@ describe("server e2e: configuration checked at creation and in ready()", functio
     const { transport, calls } = countingTransport(suite.chain.rpcUrl);
     const gate = gateWith({ transport, decimals: 6 });
     await Promise.all([gate.ready(), gate.ready()]);
-    // Concurrent callers share one check: chain id, escrow code and grace period, currency code and decimals.
-    assert.deepEqual(calls, ["eth_chainId", "eth_getCode", "eth_call", "eth_getCode", "eth_call"]);
+    // Concurrent callers share one check: chain id, escrow code and grace period, currency code and
+    // decimals; then the default methods' EIP-3009 probe (authorizationState) and the token's EIP-712
+    // domain, read once for the probe, charge and x402.
+    assert.deepEqual(calls, ["eth_chainId", "eth_getCode", "eth_call", "eth_getCode", "eth_call", "eth_call", "eth_call"]);
     const made = calls.length;
     await gate.ready();
     assert.equal(calls.length, made, "a second ready() asks the chain nothing");

@@ -13,8 +13,3 @@ export async function signTransferAuthorization({ account, tokenDomain, ...messa
   const signature = await account.signTypedData({ domain: tokenDomain, types: transferWithAuthorizationTypes, primaryType: "TransferWithAuthorization", message: authorization });
   return { ...authorization, signature };
 }
-
-/** The authorization's fields as both x402 and the charge draft write them: addresses, decimal strings, hex nonce. */
-export function formatTransferAuthorization({ from, to, value, validAfter, validBefore, nonce }: TransferAuthorization) {
-  return { from, to, value: value.toString(), validAfter: validAfter.toString(), validBefore: validBefore.toString(), nonce };
-}

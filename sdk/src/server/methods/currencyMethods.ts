@@ -1,5 +1,6 @@
 import type { GateContext, GateMethod, GateMethodFactory } from "../core/GateMethod.js";
 import { charge } from "./charge/charge.js";
+import { readTokenDomainOnce } from "./readTokenDomainOnce.js";
 import { supportsTransferAuthorization } from "./supportsTransferAuthorization.js";
 import { x402 } from "./x402/x402.js";
 
@@ -26,7 +27,7 @@ function createProbe(context: GateContext): Probe {
   let probing: Promise<boolean> | undefined;
   return {
     ready: () =>
-      (probing ??= supportsTransferAuthorization({ client: context.chain.publicClient, token: context.currency }).then(
+      (probing ??= supportsTransferAuthorization({ client: context.chain.publicClient, token: context.currency, readDomain: readTokenDomainOnce(context).ready }).then(
         (answer) => (supported = answer),
         (error: unknown) => {
           // An RPC that could not be reached says nothing about the token: ask again next time.

@@ -9,8 +9,17 @@ export type TokenDomainOnce = {
   readonly domain: TokenDomain | undefined;
 };
 
+// One read per gate, shared by its methods (charge, x402, the default methods' probe).
+const reads = new WeakMap<GateContext, TokenDomainOnce>();
+
 /** The gate currency's EIP-712 domain, read from the chain once: the per-request methods verify and offer under it. */
 export function readTokenDomainOnce(context: GateContext): TokenDomainOnce {
+  const read = reads.get(context) ?? createRead(context);
+  reads.set(context, read);
+  return read;
+}
+
+function createRead(context: GateContext): TokenDomainOnce {
   let domain: TokenDomain | undefined;
   let loading: Promise<TokenDomain> | undefined;
   return {

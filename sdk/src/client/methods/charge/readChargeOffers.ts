@@ -8,9 +8,7 @@ import { formatCredential } from "../../../protocol/credential.js";
 import { parseReceipt } from "../../../protocol/receipt.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import type { OneTimeOffer } from "../OneTimeOffer.js";
-import { formatTransferAuthorization } from "../signTransferAuthorization.js";
-import { chargeChallengeHash } from "../../../protocol/charge.js";
-import type { ChargeAuthorizationPayload } from "./wire.js";
+import { chargeChallengeHash, formatChargeAuthorizationPayload } from "../../../protocol/charge.js";
 
 export type ReadChargeOffersParameters = { challenges: PaymentChallenge[]; caps: PaymentCaps };
 
@@ -60,7 +58,7 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
     nonce: chargeChallengeHash(challenge),
     statedDomain: undefined,
     credential(authorization) {
-      const payload: ChargeAuthorizationPayload = { type: "authorization", ...formatTransferAuthorization(authorization), signature: authorization.signature };
+      const payload = formatChargeAuthorizationPayload({ type: "authorization", ...authorization });
       return { name: "authorization", value: formatCredential({ challenge, payload, source: `did:pkh:eip155:${chainId}:${authorization.from}` }) };
     },
     readReceipt(response, _payer) {

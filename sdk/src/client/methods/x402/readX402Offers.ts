@@ -5,9 +5,8 @@ import { parseAddress } from "../../../encoding/parseAddress.js";
 import { parseAmount } from "../../../encoding/parseAmount.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import type { OneTimeOffer } from "../OneTimeOffer.js";
-import { formatTransferAuthorization } from "../signTransferAuthorization.js";
-import { decodeX402Json, encodeX402Json } from "./decodeX402Json.js";
-import { type ExactEvmPayload, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, V1_NETWORKS, X_PAYMENT_HEADER, X_PAYMENT_RESPONSE_HEADER } from "./wire.js";
+import { encodeX402Header, formatX402ExactPayload, x402ChainId, x402Headers } from "../../../protocol/x402.js";
+import { decodeX402Json } from "./decodeX402Json.js";
 
 /** More entries than any honest seller lists: a larger `accepts` is refused rather than walked. */
 const MAX_ACCEPTS = 32;
@@ -26,7 +25,7 @@ export type ReadX402OffersParameters = {
  */
 export function readX402Offers({ response, body, caps }: ReadX402OffersParameters): (OneTimeOffer | Error)[] {
   const entries: (OneTimeOffer | Error | undefined)[] = [];
-  const header = response.headers.get(PAYMENT_REQUIRED_HEADER);
+  const header = response.headers.get(x402Headers[2].required);
   if (header !== null) {
     try {
       const required = decodeX402Json(header, "PAYMENT-REQUIRED");
@@ -64,7 +63,7 @@ type ToOfferParameters = { accepted: Record<string, unknown>; version: 1 | 2; re
 /** One `accepts` entry as an offer, in the order the exact EVM scheme defines its fields. */
 function toOffer({ accepted, version, resource, caps }: ToOfferParameters): OneTimeOffer | PaymentCapError | undefined {
   if (accepted.scheme !== "exact" || typeof accepted.network !== "string") return undefined;
-  const chainId = chainIdOf(accepted.network, version);
+  const chainId = x402ChainId(accepted.network, version);
   if (chainId === undefined) return undefined;
   const extra = accepted.extra ?? {};
   if (typeof extra !== "object" || extra === null || Array.isArray(extra)) throw new InvalidValueError("challenge", "extra must be an object");
@@ -91,22 +90,14 @@ function toOffer({ accepted, version, resource, caps }: ToOfferParameters): OneT
     nonce: undefined,
     statedDomain: { name, version: domainVersion },
     credential(authorization) {
-      const payload: ExactEvmPayload = { signature: authorization.signature, authorization: formatTransferAuthorization(authorization) };
+      const payload = formatX402ExactPayload({ authorization, signature: authorization.signature });
       // v2 echoes the chosen requirements verbatim: the seller matches them field by field.
       return version === 2
-        ? { name: PAYMENT_SIGNATURE_HEADER, value: encodeX402Json({ x402Version: 2, resource, accepted, payload }) }
-        : { name: X_PAYMENT_HEADER, value: encodeX402Json({ x402Version: 1, scheme: "exact", network: accepted.network, payload }) };
+        ? { name: x402Headers[2].payment, value: encodeX402Header({ x402Version: 2, resource, accepted, payload }) }
+        : { name: x402Headers[1].payment, value: encodeX402Header({ x402Version: 1, scheme: "exact", network: accepted.network, payload }) };
     },
-    readReceipt: (response, payer) => readSettleResponse(response.headers.get(version === 2 ? PAYMENT_RESPONSE_HEADER : X_PAYMENT_RESPONSE_HEADER), payer),
+    readReceipt: (response, payer) => readSettleResponse(response.headers.get(x402Headers[version].response), payer),
   };
-}
-
-/** `eip155:<id>`, or in v1 also a v1 network name; undefined for another namespace or an unknown name. */
-function chainIdOf(network: string, version: 1 | 2): number | undefined {
-  const caip = /^eip155:([1-9][0-9]{0,15})$/.exec(network);
-  if (caip) return Number(caip[1]);
-  if (network.startsWith("eip155:")) throw new InvalidValueError("chainId", `Malformed network ${network}`);
-  return version === 1 && Object.hasOwn(V1_NETWORKS, network) ? V1_NETWORKS[network] : undefined;
 }
 
 /** The transaction a settle response claims, when it claims success for `payer`; a malformed one claims nothing. */
