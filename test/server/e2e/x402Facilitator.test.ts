@@ -115,6 +115,17 @@ describe("x402 exact through a facilitator", function () {
     }
   });
 
+  it("test_x402Facilitator_unreachableFacilitator_is503WithoutServingOrRecording", async function () {
+    const gone = await startHostileFacilitator(() => ({}));
+    await gone.stop();
+    const { url, store, served } = await startOneTimeGate(suite, [x402({ versions: [2], facilitator: { url: gone.url } })]);
+    const response = await fetch(url, { headers: { "payment-signature": await paymentHeader() } });
+    assert.equal(response.status, 503, await response.clone().text());
+    assert.ok(response.headers.get("retry-after"));
+    assert.equal(served.count, 0);
+    assert.deepEqual(await store.listPayments(), []);
+  });
+
   it("test_x402Facilitator_verifyRefusal_isA402BeforeTheHandlerAndRecordsNothing", async function () {
     const hostile = await startHostileFacilitator(() => ({ success: true }), { isValid: false, invalidReason: "insufficient_funds" });
     stops.push(hostile);

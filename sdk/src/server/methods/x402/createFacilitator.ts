@@ -36,6 +36,7 @@ export function createFacilitator(config: FacilitatorConfig, context: GateContex
         method: "POST",
         headers: { "content-type": "application/json", ...config.headers },
         body: JSON.stringify(body, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
+        signal: AbortSignal.timeout(context.chain.timeout),
       });
       answer = await response.json();
     } catch (cause) {
