@@ -20,11 +20,15 @@ const button = (id: string) => element<HTMLButtonElement>(id);
 const usd = (amount: bigint) => `$${formatUnits(amount, 6)}`;
 
 const wallet = (await findInjectedWallet()) ?? { name: "Demo wallet (the local node's test account)", provider: createDemoWallet({ url: rpc }) };
-let buyer: { pay: PayingFetch; transactions: ReturnType<typeof createTransactionList>; balance(): Promise<void> } | undefined;
+let buyer: { address: Hex; pay: PayingFetch; transactions: ReturnType<typeof createTransactionList>; balance(): Promise<void> } | undefined;
 let channel: ClientChannel | undefined;
 let busy = false;
 
 element("wallet").textContent = wallet.name;
+// Another account chosen in the wallet: start over as it (the store keeps each payer's channels apart).
+wallet.provider.on("accountsChanged", (accounts) => {
+  if (buyer && accounts[0]?.toLowerCase() !== buyer.address.toLowerCase()) location.reload();
+});
 element("price").textContent = usd(BigInt(config.price));
 
 function render(update: ClientChannel) {
@@ -74,6 +78,7 @@ async function connect(prompt: boolean) {
     onChannelUpdate: render,
   });
   buyer = {
+    address,
     pay,
     transactions,
     async balance() {

@@ -33,7 +33,8 @@ export async function startGallery({ gate, rpcUrl, escrow, currency, wallet, pho
   const page = await readFile(fileURLToPath(new URL("./page.html", import.meta.url)), "utf8");
   const script = await bundleBrowserClient();
   const chainId = gate.chain.publicClient.chain!.id;
-  const rpc = createRpcPassThrough({ rpcUrl, account: wallet, contracts: [escrow, currency] });
+  // Made once the server listens (before its URL is known to anyone): it checks the gallery's own origin.
+  let rpc: ((request: Request) => Promise<Response>) | undefined;
 
   const handler = toNodeHandler(async (request) => {
     const { pathname } = new URL(request.url);
@@ -45,13 +46,15 @@ export async function startGallery({ gate, rpcUrl, escrow, currency, wallet, pho
     if (pathname === "/config.json") {
       return Response.json({ chainId, escrow, currency, price: PHOTO_PRICE.toString(), photoPath: PHOTO_PATH });
     }
-    if (pathname === "/rpc" && request.method === "POST") return rpc(request);
+    if (pathname === "/rpc" && request.method === "POST") return rpc!(request);
     if (pathname.startsWith("/tx/")) return describeTransaction({ publicClient: gate.chain.publicClient, hash: pathname.slice("/tx/".length) });
     return new Response("Not found", { status: 404 });
   });
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const origins = [url, url.replace("127.0.0.1", "localhost")];
+  rpc = createRpcPassThrough({ rpcUrl, account: wallet, contracts: [escrow, currency], origins });
   return {
     server,
     url,

@@ -42,6 +42,8 @@ export type RpcPassThroughParameters = {
   account: Address;
   /** The contracts it may send transactions to or sign typed data for (the escrow and the token). */
   contracts: Address[];
+  /** The gallery's own origins: a browser's request from any other site is refused. */
+  origins: string[];
 };
 
 /**
@@ -49,9 +51,11 @@ export type RpcPassThroughParameters = {
  * `personal_sign` (the page signs no messages, and `eth_sign` signs a bare hash, which may be any
  * transaction's or typed data's digest: a blind signature the page never needs), and anything else not
  * listed. Refused as unauthorized (4100): sending or signing as another account, to another contract, or
- * with ether attached.
+ * with ether attached. Other sites open in the same browser could post here too: a request whose `Origin`
+ * is not the gallery's is refused, and one that is not `application/json` (which a cross-site form or
+ * `no-cors` fetch could send without a CORS preflight) as well.
  */
-export function createRpcPassThrough({ rpcUrl, account, contracts }: RpcPassThroughParameters): (request: Request) => Promise<Response> {
+export function createRpcPassThrough({ rpcUrl, account, contracts, origins }: RpcPassThroughParameters): (request: Request) => Promise<Response> {
   const allowed = (address: unknown, candidates: Address[]) =>
     typeof address === "string" && isAddress(address, { strict: false }) && candidates.some((candidate) => isAddressEqual(candidate, address));
 
@@ -92,6 +96,11 @@ export function createRpcPassThrough({ rpcUrl, account, contracts }: RpcPassThro
   }
 
   return async (request) => {
+    const sender = request.headers.get("origin");
+    if (sender !== null && !origins.includes(sender)) return Response.json({ jsonrpc: "2.0", id: null, error: { code: UNAUTHORIZED, message: `Requests from ${sender} are refused` } }, { status: 403 });
+    if (request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() !== "application/json") {
+      return Response.json({ jsonrpc: "2.0", id: null, error: { code: INVALID_REQUEST, message: "The body must be application/json" } }, { status: 415 });
+    }
     const text = await request.text();
     if (text.length > MAX_BODY_BYTES) return Response.json({ jsonrpc: "2.0", id: null, error: { code: INVALID_REQUEST, message: "Request too large" } }, { status: 413 });
     let body: unknown;

@@ -81,7 +81,7 @@ describe("e2e: the gallery's JSON-RPC pass-through and page config", function ()
     assert.deepEqual([receipt.status, receipt.from], ["success", buyer.toLowerCase()]);
   });
 
-  it("test_rpcPassThrough_badInput_getsJsonRpcErrors_notACrash", async () => {
+  it("test_rpcPassThrough_badInputAndOtherSites_getJsonRpcErrors_notACrash", async () => {
     const notJson = await post("{");
     assert.equal(notJson.status, 400);
     assert.equal(((await notJson.json()) as RpcReply).error?.code, -32700);
@@ -94,6 +94,13 @@ describe("e2e: the gallery's JSON-RPC pass-through and page config", function ()
     // A batch is answered call by call.
     const batch = (await (await post(JSON.stringify([{ jsonrpc: "2.0", id: 7, method: "eth_chainId" }, { jsonrpc: "2.0", id: 8, method: "hardhat_mine" }]))).json()) as RpcReply[];
     assert.deepEqual(batch.map(({ id, result, error }) => [id, result, error?.code]), [[7, "0x7a69", undefined], [8, undefined, 4200]]);
+    // Another site open in the browser: refused whatever it sends, and a body a cross-site form could send too.
+    const crossSite = await fetch(`${demo.gallery.url}/rpc`, { method: "POST", headers: { "content-type": "application/json", origin: "http://evil.example" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_accounts" }) });
+    assert.deepEqual([crossSite.status, ((await crossSite.json()) as RpcReply).error?.code], [403, 4100]);
+    const form = await fetch(`${demo.gallery.url}/rpc`, { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_accounts" }) });
+    assert.equal(form.status, 415);
+    const sameSite = await fetch(`${demo.gallery.url}/rpc`, { method: "POST", headers: { "content-type": "application/json", origin: demo.gallery.url }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId" }) });
+    assert.equal(((await sameSite.json()) as RpcReply).result, "0x7a69");
     // The server still answers.
     assert.equal((await rpc("eth_chainId")).result, "0x7a69");
   });
