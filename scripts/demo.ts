@@ -2,12 +2,12 @@
 //                           x402 `exact`, the two compared (transactions, gas, wall time)
 // npm run demo -- --serve — the chain and the gallery only, kept running; prints one JSON line (with the offers)
 // Add --picsum to hand out Picsum photo URLs instead of locally generated images (needs the internet).
-import hre from "hardhat";
-import { decodeFunctionData, formatUnits, type Hex, http } from "viem";
+import { formatUnits, http } from "viem";
 import { createPayingFetch } from "../sdk/src/client/index.js";
 import { parseReceipt } from "../sdk/src/protocol/receipt.js";
 import { buyWithX402 } from "./demo/buyWithX402.js";
 import { fetchOffers } from "./demo/fetchOffers.js";
+import { functionName } from "./demo/functionName.js";
 import { PHOTO_PRICE } from "./demo/gallery.js";
 import { measurePurchases, type MinedTransaction } from "./demo/minedTransactions.js";
 import { BROWSER_BUYER, BUYER, startDemo, USDC } from "./demo/startDemo.js";
@@ -79,7 +79,7 @@ async function buyPhotos() {
 
   const session = await measurePurchases(chain.publicClient, buyWithSession);
   log(`\n• On-chain transactions of the whole session (none per photo):`);
-  for (const line of await describeTransactions(session.transactions)) log(`  ${line}`);
+  for (const line of describeTransactions(session.transactions)) log(`  ${line}`);
   const afterSession = { seller: await chain.balanceOf(seller.address), buyer: await chain.balanceOf(buyer.address) };
 
   log(`\n• The same again with x402 \`exact\` (the real @x402/fetch + @x402/evm client): one signed transfer per photo,`);
@@ -89,7 +89,7 @@ async function buyPhotos() {
   );
   for (const { photo, transaction } of oneTime.result) log(`  photo #${photo.id} ${JSON.stringify(photo.title).padEnd(18)} settled in ${transaction}`);
   log(`\n• On-chain transactions of the x402 purchases (one per photo):`);
-  for (const line of await describeTransactions(oneTime.transactions)) log(`  ${line}`);
+  for (const line of describeTransactions(oneTime.transactions)) log(`  ${line}`);
 
   log(`\n• Side by side, ${PHOTOS_TO_BUY} photos each`);
   log(`  ${"".padEnd(14)}${"session".padStart(12)}${"x402 exact".padStart(14)}`);
@@ -139,25 +139,13 @@ async function buyWithSession() {
 }
 
 /** One line per transaction, named by the escrow or token function it called. */
-async function describeTransactions(transactions: MinedTransaction[]): Promise<string[]> {
-  const abis = [(await hre.artifacts.readArtifact("TollgateEscrow")).abi, (await hre.artifacts.readArtifact("MockStablecoin")).abi];
+function describeTransactions(transactions: MinedTransaction[]): string[] {
   const names = new Map<string, string>([
     [seller.address.toLowerCase(), "seller"],
     [buyer.address.toLowerCase(), "buyer"],
   ]);
   return transactions.map(
     ({ hash, from, input, gasUsed }) =>
-      `${callName(input, abis).padEnd(8)} by the ${names.get(from.toLowerCase()) ?? from}, ${gasUsed.toLocaleString("en-US")} gas  ${hash}`,
+      `${(functionName(input) ?? "call").padEnd(8)} by the ${names.get(from.toLowerCase()) ?? from}, ${gasUsed.toLocaleString("en-US")} gas  ${hash}`,
   );
-}
-
-function callName(input: Hex, abis: readonly (readonly unknown[])[]): string {
-  for (const abi of abis) {
-    try {
-      return decodeFunctionData({ abi: abi as never, data: input }).functionName;
-    } catch {
-      // not this contract
-    }
-  }
-  return "call";
 }

@@ -4,14 +4,17 @@ import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Hex, http, type LocalAccount } from "viem";
+import { http, type LocalAccount } from "viem";
 import { createPaymentGate, createSettlementService, type PaymentGate } from "../../sdk/src/server/index.js";
 import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
 import { startLocalChain, type LocalChain } from "../localChain.js";
 import { type Gallery, PHOTO_PATH, startGallery } from "./gallery.js";
 
 export const USDC = 1_000_000n;
-/** Well-known local test accounts (Hardhat's default mnemonic): 1 sells; 2 buys from the terminal, 3 from the page. */
+/**
+ * Well-known local test accounts (Hardhat's default mnemonic): 1 sells; 2 buys from the terminal; 3 is the
+ * page's demo wallet, unlocked in the node (the page never gets its key).
+ */
 export const SELLER = 1;
 export const BUYER = 2;
 export const BROWSER_BUYER = 3;
@@ -65,7 +68,7 @@ export async function startDemo({ fund, photos = "local", onStep = () => {} }: S
     rpcUrl: chain.rpcUrl,
     escrow: chain.escrow,
     currency: chain.token,
-    browserKey: privateKeyOf(chain.account(BROWSER_BUYER)),
+    wallet: chain.account(BROWSER_BUYER).address,
     photos,
   });
   let stopped: Promise<void> | undefined;
@@ -90,9 +93,4 @@ export async function startDemo({ fund, photos = "local", onStep = () => {} }: S
       return stopped;
     },
   };
-}
-
-function privateKeyOf(account: LocalAccount): Hex {
-  const key = (account as LocalAccount & { getHdKey(): { privateKey: Uint8Array | null } }).getHdKey().privateKey!;
-  return `0x${Buffer.from(key).toString("hex")}`;
 }
