@@ -38,12 +38,16 @@ export function describePaymentConformance(name: string, harness: StoreHarness):
     });
 
     it("test_store_paymentRoundTripsEveryField", async () => {
-      const payment = makePayment({ amount: MAX_UINT128, units: 3n, method: "charge", chainId: 2 ** 32 + 7 });
+      const payment = makePayment({ amount: MAX_UINT128, units: 3n, method: "charge", chainId: 2 ** 32 + 7, route: "photos", unitType: "photo" });
       assert.equal(await store.insertPayment(payment), true);
       assert.deepEqual(await store.listPayments(), [payment]);
       const settled = { ...payment, status: "settled" as const, txHash: `0x${"ab".repeat(32)}` as const, updatedAt: 2_000 };
       await store.updatePayment(settled);
       assert.deepEqual(await store.listPayments(), [settled]);
+      // Without a route (as stored before schema 4), none is read back.
+      const bare = makePayment();
+      await store.insertPayment(bare);
+      assert.equal("route" in (await store.listPayments({ status: "pending" }))[0]!, false);
     });
 
     it("test_store_paymentNonceIsRecordedOnceWhateverItsCaseOrStatus", async () => {
