@@ -186,6 +186,8 @@ describe("server e2e: the payer usage endpoint", function () {
     for (const route of [{ name: "" }, { name: "a\nb" }, { name: "x".repeat(129) }, { description: "Fotos für alle" }]) {
       assert.throws(() => gate.session({ amount: PRICE, ...route }), (error: unknown) => error instanceof ConfigurationError && error.option === "name", JSON.stringify(route));
     }
+    // A unit type is stored with every charge: one the store would refuse is refused now.
+    assert.throws(() => gate.session({ amount: PRICE, unitType: "Wörter" }), (error: unknown) => error instanceof ConfigurationError && error.option === "unitType");
     // A description that is no name is fine once the route has a name.
     gate.session({ amount: PRICE, name: "fotos", description: "Fotos für alle" });
   });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { paymentKey, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { sqliteMigrations } from "../../../sdk/src/server/store/sqliteMigrations.js";
-import { describePaymentConformance, makePayment } from "./paymentConformance.js";
+import { assertSchema3RecordsReadable, describePaymentConformance, makePayment } from "./paymentConformance.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";
 import { startWorker, stopWorker } from "./storeProcesses.js";
@@ -135,14 +135,7 @@ describe("SQLite session store on disk", function () {
     v3.close();
 
     const store = createSqliteStore({ path });
-    assert.deepEqual(await store.listCharges({ status: "committed", channelId: id }), [makeCharge(id, "old", { amount: 7n, status: "committed", createdAt: 5, updatedAt: 6 })]);
-    assert.deepEqual(await store.listPayments(), [oldPayment]);
-    const labelled = makeCharge(id, "new", { amount: 2n, status: "committed", createdAt: 9, route: "photos", unitType: "photo" });
-    await store.withChannel(id, (tx) => tx.putCharge(labelled));
-    assert.deepEqual(await store.usage({ period: "month" }), [
-      { payer, period: "1970-01-01T00:00:00.000Z", route: "photos", unitType: "photo", amount: 2n, units: 1n, charges: 1, payments: 0 },
-      { payer, period: "1970-01-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 16n, units: 2n, charges: 1, payments: 1 },
-    ]);
+    await assertSchema3RecordsReadable(store, { channelId: id, payer, oldPayment });
     await store.close();
   });
 

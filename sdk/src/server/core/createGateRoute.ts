@@ -2,6 +2,7 @@ import { ConfigurationError } from "../../errors/ConfigurationError.js";
 import type { Price } from "../parsePrice.js";
 import { PROBLEM_HEADERS, problemResponse, statusProblem } from "../problemResponse.js";
 import { routePrices } from "../routePrices.js";
+import { isUsageLabel } from "../store/validateStoreRecord.js";
 import type { Authorization, GateContext, GateMethod, Payment, PaidRequest, PricedRoute } from "./GateMethod.js";
 import { paymentRequired } from "./paymentRequired.js";
 import type { Readiness } from "./createReadiness.js";
@@ -127,16 +128,18 @@ export function createGateRoute({ route, context, methods, billable, readiness }
   return { priced, authorize, handle };
 }
 
-const ROUTE_NAME = /^[\x20-\x7e]{1,128}$/;
-
-/** The route's usage name: `name`, else a `description` that fits one, else "default". */
-function routeName({ name, description }: SessionRouteParameters): string {
+/**
+ * The route's usage name: `name`, else a `description` that fits one, else "default". Its unit type is
+ * checked here too: both are stored with every charge, which refuses any other label.
+ */
+function routeName({ name, description, unitType }: SessionRouteParameters): string {
+  if (unitType !== undefined && !isUsageLabel(unitType)) throw new ConfigurationError("unitType", `Unit type ${JSON.stringify(unitType)}: expected 1 to 128 printable ASCII characters`);
   if (name !== undefined) {
-    if (typeof name !== "string" || !ROUTE_NAME.test(name)) throw new ConfigurationError("name", `Route name ${JSON.stringify(name)}: expected 1 to 128 printable ASCII characters`);
+    if (!isUsageLabel(name)) throw new ConfigurationError("name", `Route name ${JSON.stringify(name)}: expected 1 to 128 printable ASCII characters`);
     return name;
   }
   if (description === undefined) return "default";
-  if (!ROUTE_NAME.test(description)) throw new ConfigurationError("name", `Route "${description}" needs a \`name\` for usage reports: its description is not 1 to 128 printable ASCII characters`);
+  if (!isUsageLabel(description)) throw new ConfigurationError("name", `Route "${description}" needs a \`name\` for usage reports: its description is not 1 to 128 printable ASCII characters`);
   return description;
 }
 

@@ -27,12 +27,13 @@ function checkAddress(value: unknown, field: string): void {
   if (typeof value !== "string" || !ADDRESS.test(value)) throw invalid(`${field} must be a 20-byte hex address`);
 }
 
-// A route name or unit type is a label for usage reports: short, printable, low-cardinality.
-const LABEL = /^[\x20-\x7e]{1,128}$/;
+/** Whether `value` can label usage (a route name, a unit type): 1 to 128 printable ASCII characters. */
+export function isUsageLabel(value: unknown): value is string {
+  return typeof value === "string" && /^[\x20-\x7e]{1,128}$/.test(value);
+}
 
-/** Checks an optional usage label (`route`, `unitType`) of a charge or payment. */
-export function checkUsageLabel(value: unknown, field: string): void {
-  if (value !== undefined && (typeof value !== "string" || !LABEL.test(value))) throw invalid(`${field} must be 1 to 128 printable ASCII characters`);
+function checkUsageLabel(value: unknown, field: string): void {
+  if (value !== undefined && !isUsageLabel(value)) throw invalid(`${field} must be 1 to 128 printable ASCII characters`);
 }
 
 function checkNullableHex(value: unknown, field: string): void {
