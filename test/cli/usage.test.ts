@@ -23,9 +23,11 @@ const TOKEN: Address = "0x888825723b8422ec705Ccc86Fe33d8Be7AF3C62a";
 type UsageJson = {
   period: string;
   token: { decimals: number; symbol: string | null } | null;
-  rows: { payer: string; period: string; amount: string; units: string; charges: number }[];
-  payers: { payer: string; amount: string; units: string; charges: number }[];
-  total: { amount: string; units: string; charges: number };
+  rows: { payer?: string; route?: string; unitType?: string; period: string; amount: string; units: string; charges: number; payments: number }[];
+  payers: { payer: string; amount: string; units: string; charges: number; payments: number }[];
+  routes: { route: string; amount: string; units: string; charges: number; payments: number }[];
+  unitTypes: { unitType: string; amount: string; units: string; charges: number; payments: number }[];
+  total: { amount: string; units: string; charges: number; payments: number };
 };
 
 describe("tollgate CLI: usage from the seller's session store", function () {
@@ -129,7 +131,10 @@ describe("tollgate CLI: usage from the seller's session store", function () {
     const usage = await cliJson<UsageJson>(["usage", "--db", gateDb], env);
     assert.deepEqual(usage.token, { address: chain.token, decimals: 6, symbol: "USDC" });
     assert.equal(usage.rows.length, 1);
-    assert.deepEqual({ ...usage.rows[0], period: undefined }, { payer: buyer, period: undefined, amount: "30000", units: "3", charges: 3 });
+    assert.deepEqual({ ...usage.rows[0], period: undefined }, { payer: buyer, period: undefined, amount: "30000", units: "3", charges: 3, payments: 0 });
+    // The gate's route has no name nor description: its charges are filed under "default".
+    const byRoute = await cliJson<UsageJson>(["usage", "--db", gateDb, "--by", "route"], env);
+    assert.deepEqual(byRoute.routes, [{ route: "default", amount: "30000", units: "3", charges: 3, payments: 0 }]);
     assert.equal(usage.rows[0]!.period, `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`);
 
     const human = await cli(["usage", "--db", gateDb], env);
@@ -154,7 +159,7 @@ describe("tollgate CLI: usage from the seller's session store", function () {
         ["2025-02-14", BOB, "2000000", 1],
       ],
     );
-    assert.deepEqual(byDay.total, { amount: "4760000", units: "5", charges: 5 });
+    assert.deepEqual(byDay.total, { amount: "4760000", units: "5", charges: 5, payments: 0 });
     assert.deepEqual(
       byDay.payers.map(({ payer, amount }) => [payer, amount]),
       [
@@ -186,6 +191,48 @@ describe("tollgate CLI: usage from the seller's session store", function () {
     assert.match(baseUnits.stdout, new RegExp(`2025-02\\s+${BOB}\\s+2000000\\s+1\\s+1`));
   });
 
+  it("test_cli_usage_groupsByRouteAndUnitTypeWithSettledPayments", async () => {
+    const labelledDb = path.join(scratch, "labelled.db");
+    const store = createSqliteStore({ path: labelledDb });
+    const channelId = keccak256(stringToHex("labelled"));
+    const day = Date.parse("2025-03-01T08:00:00Z");
+    const charges: [string, Address, string | undefined, string | undefined, bigint, bigint][] = [
+      ["1", ALICE, "photos", "photo", 30_000n, 3n],
+      ["2", BOB, "photos", "photo", 10_000n, 1n],
+      ["3", ALICE, "chat", "llm_token", 500n, 250n],
+      ["4", ALICE, undefined, undefined, 7n, 1n], // stored before routes were recorded
+    ];
+    await store.withChannel(channelId, async (tx) => {
+      for (const [key, payer, route, unitType, amount, units] of charges) {
+        const label = { ...(route === undefined ? {} : { route }), ...(unitType === undefined ? {} : { unitType }) };
+        await tx.putCharge({ channelId, key, payer, amount, units, status: "committed", fingerprint: null, ...label, createdAt: day, updatedAt: day });
+      }
+    });
+    const payment = { chainId: 31337, token: TOKEN, payee: SELLER, method: "x402" as const, units: 1n, txHash: null, createdAt: day + 1, updatedAt: day + 1, route: "photos", unitType: "photo" };
+    await store.insertPayment({ ...payment, payer: BOB, nonce: keccak256(stringToHex("settled")), amount: 10_000n, status: "settled" });
+    await store.insertPayment({ ...payment, payer: BOB, nonce: keccak256(stringToHex("released")), amount: 99n, status: "released" });
+    await store.close();
+
+    const byRoute = await cliJson<UsageJson>(["usage", "--db", labelledDb, "--by", "route", "--period", "month"], {});
+    assert.deepEqual(byRoute.routes, [
+      { route: "chat", amount: "500", units: "250", charges: 1, payments: 0 },
+      { route: "photos", amount: "50000", units: "5", charges: 2, payments: 1 },
+      { route: "unknown", amount: "7", units: "1", charges: 1, payments: 0 },
+    ]);
+    assert.deepEqual(byRoute.rows.map(({ period, route }) => [period, route]), [["2025-03-01T00:00:00.000Z", "chat"], ["2025-03-01T00:00:00.000Z", "photos"], ["2025-03-01T00:00:00.000Z", "unknown"]]);
+    assert.deepEqual(byRoute.total, { amount: "50507", units: "256", charges: 4, payments: 1 });
+
+    const byUnit = await cliJson<UsageJson>(["usage", "--db", labelledDb, "--by", "unit", "--payer", ALICE], {});
+    assert.deepEqual(byUnit.unitTypes.map(({ unitType, amount, units }) => [unitType, amount, units]), [["llm_token", "500", "250"], ["photo", "30000", "3"], ["request", "7", "1"]]);
+
+    const human = await cli(["usage", "--db", labelledDb, "--by", "route", "--decimals", "6"], {});
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /per route and day/);
+    assert.match(human.stdout, /PERIOD\s+ROUTE\s+AMOUNT\s+UNITS\s+CHARGES\s+PAYMENTS/);
+    assert.match(human.stdout, /2025-03-01\s+photos\s+0\.05\s+5\s+2\s+1/);
+    assert.match(human.stdout, /total\s+all routes\s+0\.050507\s+256\s+4\s+1/);
+  });
+
   it("lists the store's channels without a node", async () => {
     const listed = await cliJson<{ source: string; channels: { payer: string }[] }>(["channels", "--db", directDb, "--payer", ALICE], {});
     assert.equal(listed.source, "store");
@@ -200,6 +247,8 @@ describe("tollgate CLI: usage from the seller's session store", function () {
       cli(["usage", "--db", directDb, "--from", "2025-02-01", "--to", "2025-01-01"]),
       cli(["usage", "--db", directDb, "--decimals", "6.5"]),
       cli(["usage", "--db", directDb, "--payer", "alice"]),
+      cli(["usage", "--db", directDb, "--by", "month"]),
+      cli(["usage", "--db", directDb, "--by", "constructor"]),
     ]);
     for (const result of results) assert.equal(result.code, 2, result.stderr);
     const missing = await cli(["usage", "--db", path.join(scratch, "nope.db")]);

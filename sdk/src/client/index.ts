@@ -11,3 +11,5 @@ export { followPaymentEvents, type FollowPaymentEventsParameters } from "./follo
 export { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
 export { UntrustedServerError } from "../errors/UntrustedServerError.js";
 export { InvalidValueError } from "../errors/InvalidValueError.js";
+export { fetchUsage, type FetchUsageParameters, type FetchUsageReturnType, type UsageTotal } from "./fetchUsage.js";
+export { UsageRequestError } from "../errors/UsageRequestError.js";

@@ -37,7 +37,8 @@ export type IsValidErc1271SignatureParameters = {
   signature: Hex;
 };
 
-function isTransportFailure(error: unknown): boolean {
+/** Whether a viem error means the node could not be reached (the answer is unknown), not that it said no. */
+export function isTransportFailure(error: unknown): boolean {
   return (
     error instanceof BaseError &&
     error.walk(

@@ -13,7 +13,8 @@ export type TollgateErrorCode =
   | "PAYMENT_PROBLEM"
   | "CAP_EXCEEDED"
   | "UNTRUSTED_SERVER"
-  | "SESSION_KEY_MISSING";
+  | "SESSION_KEY_MISSING"
+  | "USAGE_REQUEST_FAILED";
 
 export type TollgateErrorOptions = { cause?: unknown };
 

@@ -20,5 +20,18 @@ export {
   type ProblemDetails,
   type ProblemName,
 } from "./problems.js";
+export {
+  formatUsageAuthorization,
+  getUsageTypedData,
+  parseUsageAuthorization,
+  USAGE_REQUEST_TTL,
+  USAGE_SCHEME,
+  usageRequestTypes,
+  type UsageAuthorization,
+  type UsageChannelJson,
+  type UsageReportJson,
+  type UsageRequest,
+  type UsageTotalJson,
+} from "./usage.js";
 export * from "../session/payload.js";
 export * from "../session/request.js";

@@ -1,7 +1,7 @@
 import type { Hex } from "viem";
 import { PaymentProblemError } from "../protocol/problems.js";
 import { claimIdempotencyKey, type IdempotencyBinding } from "./idempotency.js";
-import type { ChannelRecord, ChannelTransaction, ChargeRecord } from "./store/SessionStore.js";
+import type { ChannelRecord, ChannelTransaction, ChargeRecord, UsageLabel } from "./store/SessionStore.js";
 
 /** A voucher whose signature and signer were already verified. */
 export type VerifiedVoucher = { cumulativeAmount: bigint; signature: Hex };
@@ -55,6 +55,8 @@ export type ReserveParameters = {
   key: string;
   cost: bigint;
   units: bigint;
+  /** The route name and unit type the charge is recorded under. */
+  usage: UsageLabel;
   now: number;
   /**
    * The request a client's Idempotency-Key is bound to. Without it the key is the gate's own (a random
@@ -68,7 +70,7 @@ export type ReserveParameters = {
  * charged again (see `claimIdempotencyKey`, which refuses any other use of it). Returns the channel as
  * it must be stored and whether this call made a new reservation.
  */
-export async function reserve({ tx, channel, key, cost, units, now, idempotency }: ReserveParameters): Promise<{ channel: ChannelRecord; charge: ChargeRecord; fresh: boolean }> {
+export async function reserve({ tx, channel, key, cost, units, usage, now, idempotency }: ReserveParameters): Promise<{ channel: ChannelRecord; charge: ChargeRecord; fresh: boolean }> {
   const paid = idempotency && (await claimIdempotencyKey({ tx, key, now, ...idempotency }));
   if (paid) return { channel, charge: paid, fresh: false };
   if (available(channel) < cost) throw insufficientBalance(channel, cost);
@@ -80,6 +82,8 @@ export async function reserve({ tx, channel, key, cost, units, now, idempotency 
     units,
     status: "reserved",
     fingerprint: idempotency?.fingerprint ?? null,
+    route: usage.route,
+    unitType: usage.unitType,
     createdAt: now,
     updatedAt: now,
   };

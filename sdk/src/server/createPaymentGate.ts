@@ -92,6 +92,8 @@ export type PaymentGate = {
   readonly currency: Address;
   /** The id of the chain the escrow lives on. */
   readonly chainId: number;
+  /** Protection space named in challenges (the `realm` option). */
+  readonly realm: string;
   /** Called with every channel whose accounting changed; the settlement service subscribes here. */
   onChannelUpdate(listener: (channel: ChannelRecord) => void): () => void;
   /** Closes a stored channel on-chain with the highest voucher held; resolves with the closed record. */
@@ -173,6 +175,7 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     recipient,
     currency,
     chainId: viemChain.id,
+    realm: context.realm,
     onChannelUpdate: session.onChannelUpdate,
     closeChannel: session.closeChannel,
     publish: session.publish,

@@ -40,6 +40,8 @@ export {
   type DiscoveryRoute,
   type DiscoveryServiceInfo,
 } from "./discovery/createDiscoveryDocument.js";
+export { createUsageEndpoint, type CreateUsageEndpointParameters, type UsageEndpoint } from "./usage/createUsageEndpoint.js";
+export type { UsageReportJson, UsageTotalJson, UsageChannelJson } from "../protocol/usage.js";
 export { meteredEventStream, type MeteredChunk, type MeteredEventStreamParameters } from "./meteredEventStream.js";
 export { MIN_CLOSE_GRACE_PERIOD } from "./chain.js";
 export type { Price } from "./parsePrice.js";

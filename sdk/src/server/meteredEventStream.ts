@@ -113,7 +113,7 @@ export function meteredEventStream({
         const current = tx.channel ?? channel;
         if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
         // Keys are this stream's own (a random stream id and a sequence number): never seen before.
-        const reserved = await reserve({ tx, channel: current, key, cost, units: chunkUnits, now: gate.now() });
+        const reserved = await reserve({ tx, channel: current, key, cost, units: chunkUnits, usage: payment.usage, now: gate.now() });
         const committed = await finishCharge(tx, reserved.channel, key, "committed", gate.now());
         await tx.putChannel(committed);
         return committed;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { getAddress } from "viem";
+import { type Address, getAddress, type Hex } from "viem";
 import { scopeStore } from "../../../sdk/src/server/scopedStore.js";
 import { type PaymentRecord, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
-import { MAX_UINT128, newChannelId, PAYEE_A, PAYEE_B, PAYER_A, PAYER_B } from "./storeFixtures.js";
+import { makeCharge, MAX_UINT128, newChannelId, PAYEE_A, PAYEE_B, PAYER_A, PAYER_B } from "./storeFixtures.js";
 import type { StoreHarness } from "./storeConformance.js";
 
 const TOKEN = "0x3333333333333333333333333333333333333333";
@@ -25,6 +25,21 @@ export function makePayment(overrides: Partial<PaymentRecord> = {}): PaymentReco
   };
 }
 
+/**
+ * After a schema-3 database (a committed charge "old" of 7 and `oldPayment`, settled, of 9, neither with a
+ * route) migrated to schema 4: both read back unchanged, and usage files them under route "unknown".
+ */
+export async function assertSchema3RecordsReadable(store: SessionStore, { channelId, payer, oldPayment }: { channelId: Hex; payer: Address; oldPayment: PaymentRecord }) {
+  assert.deepEqual(await store.listCharges({ status: "committed", channelId }), [makeCharge(channelId, "old", { amount: 7n, status: "committed", createdAt: 5, updatedAt: 6 })]);
+  assert.deepEqual(await store.listPayments(), [oldPayment]);
+  const labelled = makeCharge(channelId, "new", { amount: 2n, status: "committed", createdAt: 9, route: "photos", unitType: "photo" });
+  await store.withChannel(channelId, (tx) => tx.putCharge(labelled));
+  assert.deepEqual(await store.usage({ period: "month" }), [
+    { payer, period: "1970-01-01T00:00:00.000Z", route: "photos", unitType: "photo", amount: 2n, units: 1n, charges: 1, payments: 0 },
+    { payer, period: "1970-01-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 16n, units: 2n, charges: 1, payments: 1 },
+  ]);
+}
+
 /** The one-time payments every SessionStore must keep: recorded once per authorization, durably. */
 export function describePaymentConformance(name: string, harness: StoreHarness): void {
   describe(`SessionStore payments: ${name}`, function () {
@@ -38,12 +53,16 @@ export function describePaymentConformance(name: string, harness: StoreHarness):
     });
 
     it("test_store_paymentRoundTripsEveryField", async () => {
-      const payment = makePayment({ amount: MAX_UINT128, units: 3n, method: "charge", chainId: 2 ** 32 + 7 });
+      const payment = makePayment({ amount: MAX_UINT128, units: 3n, method: "charge", chainId: 2 ** 32 + 7, route: "photos", unitType: "photo" });
       assert.equal(await store.insertPayment(payment), true);
       assert.deepEqual(await store.listPayments(), [payment]);
       const settled = { ...payment, status: "settled" as const, txHash: `0x${"ab".repeat(32)}` as const, updatedAt: 2_000 };
       await store.updatePayment(settled);
       assert.deepEqual(await store.listPayments(), [settled]);
+      // Without a route (as stored before schema 4), none is read back.
+      const bare = makePayment();
+      await store.insertPayment(bare);
+      assert.equal("route" in (await store.listPayments({ status: "pending" }))[0]!, false);
     });
 
     it("test_store_paymentNonceIsRecordedOnceWhateverItsCaseOrStatus", async () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import pg from "pg";
-import { type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { paymentKey, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
-import { describePaymentConformance } from "./paymentConformance.js";
+import { assertSchema3RecordsReadable, describePaymentConformance, makePayment } from "./paymentConformance.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { postgresMigrations } from "../../../sdk/src/server/store/postgresMigrations.js";
 import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";
@@ -113,7 +113,38 @@ describe("PostgreSQL session store schema", function () {
       await store.close();
     }
     const { rows } = await admin.query(`SELECT version FROM ${S}.schema_migrations ORDER BY version`);
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+  });
+});
+
+describe("PostgreSQL session store schema 4", function () {
+  this.timeout(30_000);
+
+  it("test_store_postgresVersion3SchemaMigratesToUsageLabels", async () => {
+    // A schema as the third release left it: a committed charge and a settled payment, neither with a route.
+    const schema = newSchema();
+    const S = pg.escapeIdentifier(schema);
+    const id = newChannelId();
+    await admin.query(`CREATE SCHEMA ${S}`);
+    await admin.query(`CREATE TABLE ${S}.schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    for (const migration of postgresMigrations(S).filter(({ version }) => version <= 3)) {
+      await admin.query(migration.sql);
+      await admin.query(`INSERT INTO ${S}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+    }
+    const payer = makeCharge(id, "old").payer;
+    await admin.query(`INSERT INTO ${S}.charges (channel_id, key, payer, amount, units, status, created_at, updated_at) VALUES ($1, 'old', $2, 7, 1, 'committed', 5, 6)`, [id, payer]);
+    const oldPayment = makePayment({ payer, status: "settled", amount: 9n, txHash: `0x${"ee".repeat(32)}`, createdAt: 7, updatedAt: 8 });
+    await admin.query(
+      `INSERT INTO ${S}.payments (key, chain_id, token, payer, nonce, payee, method, amount, units, status, tx_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 9, 1, 'settled', $8, 7, 8)`,
+      [paymentKey(oldPayment), oldPayment.chainId, oldPayment.token, payer, oldPayment.nonce, oldPayment.payee, oldPayment.method, oldPayment.txHash],
+    );
+
+    const store = await createPostgresStore({ connectionString, schema, maxConnections: 2 });
+    try {
+      await assertSchema3RecordsReadable(store, { channelId: id, payer, oldPayment });
+    } finally {
+      await store.close();
+    }
   });
 });
 
@@ -138,7 +169,7 @@ describe("PostgreSQL session store across instances", function () {
 
   it("migrates once, records the version, and refuses a schema from a newer version", async () => {
     const { rows } = await admin.query(`SELECT version FROM ${pg.escapeIdentifier(schema)}.schema_migrations ORDER BY version`);
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     const { rows: types } = await admin.query(
       "SELECT data_type, numeric_precision FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'charges' AND column_name = 'amount'",
       [schema],

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { paymentKey, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { sqliteMigrations } from "../../../sdk/src/server/store/sqliteMigrations.js";
-import { describePaymentConformance, makePayment } from "./paymentConformance.js";
+import { assertSchema3RecordsReadable, describePaymentConformance, makePayment } from "./paymentConformance.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { incrementSpent, makeChannel, makeCharge, newChannelId, sleep } from "./storeFixtures.js";
 import { startWorker, stopWorker } from "./storeProcesses.js";
@@ -49,7 +49,7 @@ describe("SQLite session store on disk", function () {
     const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2, 3]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2, 3, 4]);
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
       // Amounts are stored as decimal text, so nothing above 2^63 is lost.
       assert.equal(db.prepare("SELECT typeof(spent) AS type FROM channels").get()?.type, "text");
@@ -84,7 +84,7 @@ describe("SQLite session store on disk", function () {
     await store.close();
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2, 3]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2, 3, 4]);
     } finally {
       db.close();
     }
@@ -113,6 +113,30 @@ describe("SQLite session store on disk", function () {
     const reopened = createSqliteStore({ path });
     assert.deepEqual(await reopened.listPayments(), [payment]);
     await reopened.close();
+  });
+
+  it("test_store_sqliteVersion3FileMigratesToUsageLabels", async () => {
+    // A file as the third release left it: a committed charge and a settled payment, neither with a route.
+    const path = newPath();
+    const id = newChannelId();
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const v3 = new DatabaseSync(path);
+    v3.exec("CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    for (const migration of sqliteMigrations.filter(({ version }) => version <= 3)) {
+      v3.exec(migration.sql);
+      v3.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)").run(migration.version);
+    }
+    const payer = makeCharge(id, "old").payer;
+    v3.prepare("INSERT INTO charges (channel_id, key, payer, amount, units, status, fingerprint, created_at, updated_at) VALUES (?, 'old', ?, '7', '1', 'committed', NULL, 5, 6)").run(id, payer);
+    const oldPayment = makePayment({ payer, status: "settled", amount: 9n, txHash: `0x${"ee".repeat(32)}`, createdAt: 7, updatedAt: 8 });
+    v3.prepare(`INSERT INTO payments (key, chain_id, token, payer, nonce, payee, method, amount, units, status, tx_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, '9', '1', 'settled', ?, 7, 8)`).run(
+      paymentKey(oldPayment), oldPayment.chainId, oldPayment.token, payer, oldPayment.nonce, oldPayment.payee, oldPayment.method, oldPayment.txHash,
+    );
+    v3.close();
+
+    const store = createSqliteStore({ path });
+    await assertSchema3RecordsReadable(store, { channelId: id, payer, oldPayment });
+    await store.close();
   });
 
   it("reads committed state only, while a transaction is in flight", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Hex } from "viem";
-import { type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { groupUsage, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
+import { makePayment } from "./paymentConformance.js";
 import {
   incrementSpent,
   makeChannel,
@@ -96,6 +97,8 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         units: MAX_UINT128,
         status: "reserved",
         fingerprint: "0f".repeat(32),
+        route: "photos \"large\" / v2",
+        unitType: "photo",
         createdAt: 1,
         updatedAt: 2,
       });
@@ -108,6 +111,8 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       await store.withChannel(id, async (tx) => {
         assert.deepEqual(await tx.getCharge(charge.key), charge);
         assert.equal((await tx.getCharge("generated"))?.fingerprint, null);
+        // A charge without a route (as stored before schema 4) reads back without one.
+        assert.equal("route" in ((await tx.getCharge("generated")) ?? {}), false);
         await tx.putCharge({ ...charge, status: "committed", amount: 5n, fingerprint: "a1".repeat(32), updatedAt: 3 });
       });
       await store.withChannel(id, async (tx) => {
@@ -216,6 +221,10 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         ["short fingerprint", (tx) => tx.putCharge(makeCharge(id, "k", { fingerprint: "ab" }))],
         ["uppercase fingerprint", (tx) => tx.putCharge(makeCharge(id, "k", { fingerprint: "AB".repeat(32) }))],
         ["missing fingerprint", (tx) => tx.putCharge(makeCharge(id, "k", { fingerprint: undefined as unknown as null }))],
+        ["empty route", (tx) => tx.putCharge(makeCharge(id, "k", { route: "" }))],
+        ["route with a newline", (tx) => tx.putCharge(makeCharge(id, "k", { route: "a\nb" }))],
+        ["route too long", (tx) => tx.putCharge(makeCharge(id, "k", { route: "r".repeat(129) }))],
+        ["number unit type", (tx) => tx.putCharge(makeCharge(id, "k", { unitType: 5 as unknown as string }))],
       ];
       for (const [label, write] of cases) {
         await assert.rejects(store.withChannel(id, write), assertStoreError("invalid-record"), label);
@@ -355,33 +364,81 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       });
 
       assert.deepEqual(await store.usage({ period: "hour" }), [
-        { payer: PAYER_A, period: "2024-01-31T22:00:00.000Z", amount: 2n * big, units: big + 1n, charges: 2 },
-        { payer: PAYER_B, period: "2024-01-31T22:00:00.000Z", amount: 7n, units: 3n, charges: 1 },
-        { payer: PAYER_A, period: "2024-01-31T23:00:00.000Z", amount: big, units: 2n, charges: 1 },
-        { payer: PAYER_A, period: "2024-02-01T00:00:00.000Z", amount: 5n, units: 1n, charges: 1 },
-        { payer: PAYER_B, period: "2024-02-01T00:00:00.000Z", amount: 1n << 70n, units: 1n, charges: 1 },
+        { payer: PAYER_A, period: "2024-01-31T22:00:00.000Z", route: "unknown", unitType: "request", amount: 2n * big, units: big + 1n, charges: 2, payments: 0 },
+        { payer: PAYER_B, period: "2024-01-31T22:00:00.000Z", route: "unknown", unitType: "request", amount: 7n, units: 3n, charges: 1, payments: 0 },
+        { payer: PAYER_A, period: "2024-01-31T23:00:00.000Z", route: "unknown", unitType: "request", amount: big, units: 2n, charges: 1, payments: 0 },
+        { payer: PAYER_A, period: "2024-02-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 5n, units: 1n, charges: 1, payments: 0 },
+        { payer: PAYER_B, period: "2024-02-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 1n << 70n, units: 1n, charges: 1, payments: 0 },
       ]);
       assert.deepEqual(await store.usage({ period: "day" }), [
-        { payer: PAYER_A, period: "2024-01-31T00:00:00.000Z", amount: 3n * big, units: big + 3n, charges: 3 },
-        { payer: PAYER_B, period: "2024-01-31T00:00:00.000Z", amount: 7n, units: 3n, charges: 1 },
-        { payer: PAYER_A, period: "2024-02-01T00:00:00.000Z", amount: 5n, units: 1n, charges: 1 },
-        { payer: PAYER_B, period: "2024-02-01T00:00:00.000Z", amount: 1n << 70n, units: 1n, charges: 1 },
+        { payer: PAYER_A, period: "2024-01-31T00:00:00.000Z", route: "unknown", unitType: "request", amount: 3n * big, units: big + 3n, charges: 3, payments: 0 },
+        { payer: PAYER_B, period: "2024-01-31T00:00:00.000Z", route: "unknown", unitType: "request", amount: 7n, units: 3n, charges: 1, payments: 0 },
+        { payer: PAYER_A, period: "2024-02-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 5n, units: 1n, charges: 1, payments: 0 },
+        { payer: PAYER_B, period: "2024-02-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 1n << 70n, units: 1n, charges: 1, payments: 0 },
       ]);
       assert.ok(3n * big > 1n << 129n);
       assert.deepEqual(await store.usage({ period: "month", payer: PAYER_A }), [
-        { payer: PAYER_A, period: "2024-01-01T00:00:00.000Z", amount: 3n * big, units: big + 3n, charges: 3 },
-        { payer: PAYER_A, period: "2024-02-01T00:00:00.000Z", amount: 5n, units: 1n, charges: 1 },
+        { payer: PAYER_A, period: "2024-01-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 3n * big, units: big + 3n, charges: 3, payments: 0 },
+        { payer: PAYER_A, period: "2024-02-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 5n, units: 1n, charges: 1, payments: 0 },
       ]);
       // from is inclusive, to exclusive.
       assert.deepEqual(await store.usage({ period: "month", from: T0 + 10, to: T0 + 90 * 60_000 }), [
-        { payer: PAYER_A, period: "2024-01-01T00:00:00.000Z", amount: 2n * big, units: big + 2n, charges: 2 },
-        { payer: PAYER_B, period: "2024-01-01T00:00:00.000Z", amount: 7n, units: 3n, charges: 1 },
+        { payer: PAYER_A, period: "2024-01-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 2n * big, units: big + 2n, charges: 2, payments: 0 },
+        { payer: PAYER_B, period: "2024-01-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 7n, units: 3n, charges: 1, payments: 0 },
       ]);
       assert.deepEqual(await store.usage({ period: "day", from: T0 + 90 * 60_000, payer: PAYER_B }), [
-        { payer: PAYER_B, period: "2024-02-01T00:00:00.000Z", amount: 1n << 70n, units: 1n, charges: 1 },
+        { payer: PAYER_B, period: "2024-02-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 1n << 70n, units: 1n, charges: 1, payments: 0 },
       ]);
       assert.deepEqual(await store.usage({ period: "hour", to: T0 }), []);
       await assert.rejects(store.usage({ period: "week" as "day" }), assertStoreError("misuse"));
+    });
+
+    it("test_store_usageGroupsByRouteAndUnitTypeAndCountsSettledPayments", async () => {
+      const a = newChannelId();
+      const photos = { route: "photos", unitType: "photo" };
+      await store.withChannel(a, async (tx) => {
+        await tx.putCharge(makeCharge(a, "1", { payer: PAYER_A, amount: MAX_UINT128, units: 2n, status: "committed", createdAt: T0, ...photos }));
+        await tx.putCharge(makeCharge(a, "2", { payer: PAYER_A, amount: 3n, units: 1n, status: "committed", createdAt: T0 + 1, route: "search" }));
+        // Stored before schema 4: no route, no unit type.
+        await tx.putCharge(makeCharge(a, "3", { payer: PAYER_A, amount: 4n, units: 1n, status: "committed", createdAt: T0 + 2 }));
+        await tx.putCharge(makeCharge(a, "4", { payer: PAYER_A, amount: 1000n, status: "reserved", createdAt: T0, ...photos }));
+      });
+      // Settled one-time payments count; pending, released and failed ones do not.
+      for (const [status, amount, payer] of [["settled", 10n, PAYER_A], ["settled", 20n, PAYER_B], ["pending", 1000n, PAYER_A], ["released", 1000n, PAYER_A], ["failed", 1000n, PAYER_A]] as const) {
+        await store.insertPayment(makePayment({ status, amount, payer, units: 1n, createdAt: T0 + 3, updatedAt: T0 + 3, ...photos }));
+      }
+      // A payment of the next day (another period) and one stored before schema 4.
+      await store.insertPayment(makePayment({ status: "settled", amount: 5n, payer: PAYER_A, createdAt: T0 + 2 * HOUR, updatedAt: T0 + 2 * HOUR, ...photos }));
+      await store.insertPayment(makePayment({ status: "settled", amount: 6n, payer: PAYER_A, createdAt: T0 + 4, updatedAt: T0 + 4 }));
+
+      const day1 = "2024-01-31T00:00:00.000Z";
+      assert.deepEqual(await store.usage({ period: "day" }), [
+        { payer: PAYER_A, period: day1, route: "photos", unitType: "photo", amount: MAX_UINT128 + 10n, units: 3n, charges: 1, payments: 1 },
+        { payer: PAYER_A, period: day1, route: "search", unitType: "request", amount: 3n, units: 1n, charges: 1, payments: 0 },
+        { payer: PAYER_A, period: day1, route: "unknown", unitType: "request", amount: 10n, units: 2n, charges: 1, payments: 1 },
+        { payer: PAYER_B, period: day1, route: "photos", unitType: "photo", amount: 20n, units: 1n, charges: 0, payments: 1 },
+        { payer: PAYER_A, period: "2024-02-01T00:00:00.000Z", route: "photos", unitType: "photo", amount: 5n, units: 1n, charges: 0, payments: 1 },
+      ]);
+      // The payer and time filters apply to payments as to charges.
+      assert.deepEqual(await store.usage({ period: "month", payer: PAYER_B }), [
+        { payer: PAYER_B, period: "2024-01-01T00:00:00.000Z", route: "photos", unitType: "photo", amount: 20n, units: 1n, charges: 0, payments: 1 },
+      ]);
+      assert.deepEqual(
+        (await store.usage({ period: "day", from: T0 + 3, to: T0 + 4 })).map(({ payer, amount, payments }) => ({ payer, amount, payments })),
+        [{ payer: PAYER_A, amount: 10n, payments: 1 }, { payer: PAYER_B, amount: 20n, payments: 1 }],
+      );
+      const rows = await store.usage({ period: "month" });
+      assert.deepEqual(groupUsage({ rows, by: ["route"] }), [
+        { route: "photos", amount: MAX_UINT128 + 35n, units: 5n, charges: 1, payments: 3 },
+        { route: "search", amount: 3n, units: 1n, charges: 1, payments: 0 },
+        { route: "unknown", amount: 10n, units: 2n, charges: 1, payments: 1 },
+      ]);
+      assert.deepEqual(groupUsage({ rows, by: ["unitType", "payer"] }), [
+        { unitType: "photo", payer: PAYER_A, amount: MAX_UINT128 + 15n, units: 4n, charges: 1, payments: 2 },
+        { unitType: "photo", payer: PAYER_B, amount: 20n, units: 1n, charges: 0, payments: 1 },
+        { unitType: "request", payer: PAYER_A, amount: 13n, units: 3n, charges: 2, payments: 1 },
+      ]);
+      assert.deepEqual(groupUsage({ rows, by: [] }), [{ amount: MAX_UINT128 + 48n, units: 8n, charges: 3, payments: 4 }]);
     });
 
     it("refuses every call once closed", async () => {

@@ -1,6 +1,7 @@
 import type { Address } from "viem";
 import { assertDecimals } from "../../encoding/assertDecimals.js";
-import type { UsageQuery, UsageRow } from "../../server/store/SessionStore.js";
+import { groupUsage, type UsageDimension, type UsageTotal } from "../../server/store/groupUsage.js";
+import type { UsageQuery } from "../../server/store/SessionStore.js";
 import type { Command } from "../command.js";
 import {
   type CommandContext,
@@ -17,19 +18,29 @@ import { formatAmount, table, type TokenInfo } from "../output.js";
 import { DB_HELP, withStore } from "../store.js";
 
 const PERIODS = ["hour", "day", "month"] as const;
+/** `--by` values, the row field each groups by, its column heading and the JSON key of its totals. */
+const GROUPINGS = {
+  payer: { field: "payer", heading: "PAYER", totals: "payers", all: "all payers" },
+  route: { field: "route", heading: "ROUTE", totals: "routes", all: "all routes" },
+  unit: { field: "unitType", heading: "UNIT", totals: "unitTypes", all: "all units" },
+} as const satisfies Record<string, { field: Exclude<UsageDimension, "period">; heading: string; totals: string; all: string }>;
+type Grouping = (typeof GROUPINGS)[keyof typeof GROUPINGS];
 
 export const usageCommand: Command = {
   name: "usage",
-  summary: "the seller's committed charges per payer and hour, day or month, from the session store",
-  help: `Usage: tollgate usage --db <path|url> [--period hour|day|month] [--from <date>] [--to <date>]
-                      [--payer <address>] [--decimals <n> | --token <address>]
+  summary: "the seller's committed charges and settled payments per payer, route or unit and hour, day or month",
+  help: `Usage: tollgate usage --db <path|url> [--period hour|day|month] [--by payer|route|unit]
+                      [--from <date>] [--to <date>] [--payer <address>] [--decimals <n> | --token <address>]
 
-Sums the committed charges in the seller's session store per payer and UTC period (the store's
-usage() query): amount, units and number of charges, with totals per payer and overall.
+Sums what the seller's session store holds as paid (the store's usage() query): committed session
+charges and settled one-time payments (MPP charge, x402), per UTC period and per payer, route or unit
+type: amount, units, number of charges and of payments, with totals per group and overall. Routes are
+the gate routes' \`name\`; charges stored before routes were recorded show as route "unknown".
 
 Options:
 ${DB_HELP}
   --period <p>           hour, day (default) or month
+  --by <g>               group by payer (default), route or unit (the route's unit type)
   --from <date>          first instant counted, inclusive: 2025-01-31 or 2025-01-31T12:00:00Z
   --to <date>            end, exclusive
   --payer <address>      one payer only
@@ -43,6 +54,7 @@ ${DB_HELP}
     "chain-id": { type: "string" },
     db: { type: "string" },
     period: { type: "string" },
+    by: { type: "string" },
     from: { type: "string" },
     to: { type: "string" },
     payer: { type: "string" },
@@ -58,6 +70,9 @@ async function run(context: CommandContext) {
   if (db === undefined) throw usageError("missing --db <path|url>: usage is read from the seller's session store");
   const period = (stringOption(context, "period") ?? "day") as UsageQuery["period"];
   if (!PERIODS.includes(period)) throw usageError(`--period: expected hour, day or month (got ${JSON.stringify(period)})`);
+  const byFlag = stringOption(context, "by") ?? "payer";
+  if (!Object.hasOwn(GROUPINGS, byFlag)) throw usageError(`--by: expected payer, route or unit (got ${JSON.stringify(byFlag)})`);
+  const grouping = GROUPINGS[byFlag as keyof typeof GROUPINGS];
   const from = dateFlag(context, "from");
   const to = dateFlag(context, "to");
   if (from !== undefined && to !== undefined && from >= to) throw usageError("--from must be before --to");
@@ -77,33 +92,28 @@ async function run(context: CommandContext) {
     token = { decimals, symbol: null };
   }
 
-  const { rows, tokens } = await withStore(db, context.io.cwd, async (store) => ({
+  const { rows: stored, tokens } = await withStore(db, context.io.cwd, async (store) => ({
     rows: await store.usage({ period, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), ...(payer === undefined ? {} : { payer }) }),
     tokens: token !== undefined || tokenAddress !== undefined || !hasRpcUrl(context) ? [] : uniqueTokens(await store.listChannels()),
   }));
   if (tokenAddress !== undefined) token = await readToken(await connect(context), tokenAddress);
   else if (token === undefined && tokens.length === 1) token = await readToken(await connect(context), tokens[0]!);
 
-  const payers = new Map<Address, { amount: bigint; units: bigint; charges: number }>();
-  const total = { amount: 0n, units: 0n, charges: 0 };
-  for (const row of rows) {
-    const sum = payers.get(row.payer) ?? { amount: 0n, units: 0n, charges: 0 };
-    payers.set(row.payer, { amount: sum.amount + row.amount, units: sum.units + row.units, charges: sum.charges + row.charges });
-    total.amount += row.amount;
-    total.units += row.units;
-    total.charges += row.charges;
-  }
+  const rows = groupUsage({ rows: stored, by: ["period", grouping.field] });
+  const groups = groupUsage({ rows: stored, by: [grouping.field] });
+  const total = groupUsage({ rows: stored, by: [] })[0] ?? { amount: 0n, units: 0n, charges: 0, payments: 0 };
   const json = {
     period,
+    by: byFlag,
     from: from === undefined ? null : new Date(from).toISOString(),
     to: to === undefined ? null : new Date(to).toISOString(),
     payer: payer ?? null,
     token: token ?? null,
     rows,
-    payers: [...payers].map(([address, sum]) => ({ payer: address, ...sum })),
+    [grouping.totals]: groups,
     total,
   };
-  return { json, human: describe(rows, payers, total, { period, token, from, to }) };
+  return { json, human: describe(rows, groups, total, { period, grouping, token, from, to }) };
 }
 
 function dateFlag(context: CommandContext, name: "from" | "to"): number | undefined {
@@ -119,18 +129,21 @@ function uniqueTokens(channels: readonly { token: Address }[]): Address[] {
 }
 
 function describe(
-  rows: UsageRow[],
-  payers: Map<Address, { amount: bigint; units: bigint; charges: number }>,
-  total: { amount: bigint; units: bigint; charges: number },
-  { period, token, from, to }: { period: UsageQuery["period"]; token: Pick<TokenInfo, "decimals" | "symbol"> | undefined; from?: number | undefined; to?: number | undefined },
+  rows: UsageTotal[],
+  groups: UsageTotal[],
+  total: UsageTotal,
+  options: { period: UsageQuery["period"]; grouping: Grouping; token: Pick<TokenInfo, "decimals" | "symbol"> | undefined; from?: number | undefined; to?: number | undefined },
 ): string {
+  const { period, grouping, token, from, to } = options;
   const amount = (value: bigint) => (token === undefined ? value.toString() : formatAmount(value, token));
   const range = [from !== undefined && `from ${new Date(from).toISOString()}`, to !== undefined && `until ${new Date(to).toISOString()}`].filter(Boolean).join(" ");
-  const title = `committed charges per payer and ${period} (UTC)${range ? `, ${range}` : ""}${token === undefined ? ", amounts in base units" : ""}`;
+  const by = grouping.heading.toLowerCase();
+  const title = `committed charges and settled payments per ${by} and ${period} (UTC)${range ? `, ${range}` : ""}${token === undefined ? ", amounts in base units" : ""}`;
   if (rows.length === 0) return `${title}\nno charges`;
   const label = (iso: string) => (period === "month" ? iso.slice(0, 7) : period === "day" ? iso.slice(0, 10) : `${iso.slice(0, 13)}:00Z`);
-  const body = rows.map((row) => [label(row.period), row.payer, amount(row.amount), row.units.toString(), String(row.charges)]);
-  const perPayer = [...payers].map(([payer, sum]) => ["total", payer, amount(sum.amount), sum.units.toString(), String(sum.charges)]);
-  const all = payers.size > 1 ? [["total", "all payers", amount(total.amount), total.units.toString(), String(total.charges)]] : [];
-  return `${title}\n${table(["PERIOD", "PAYER", "AMOUNT", "UNITS", "CHARGES"], [...body, ...perPayer, ...all])}`;
+  const line = (first: string, second: string, sum: UsageTotal) => [first, second, amount(sum.amount), sum.units.toString(), String(sum.charges), String(sum.payments)];
+  const body = rows.map((row) => line(label(row.period!), row[grouping.field]!, row));
+  const perGroup = groups.map((group) => line("total", group[grouping.field]!, group));
+  const all = groups.length > 1 ? [line("total", grouping.all, total)] : [];
+  return `${title}\n${table(["PERIOD", grouping.heading, "AMOUNT", "UNITS", "CHARGES", "PAYMENTS"], [...body, ...perGroup, ...all])}`;
 }

@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
 import type { GateChain } from "../chain.js";
-import type { ChannelRecord, SessionStore } from "../store/SessionStore.js";
+import type { ChannelRecord, SessionStore, UsageLabel } from "../store/SessionStore.js";
 
 /**
  * The contract between the gate's core and its payment methods (`session`, `charge`, `x402`). The core
@@ -57,6 +57,8 @@ export type PaymentMethodName = "session" | "charge" | "x402";
 
 /** A route as every method sees it: prices in base units, defaults applied. */
 export type PricedRoute = {
+  /** The route's stable name, recorded with each charge and payment for usage reports. */
+  name: string;
   /** Price of one unit, in the currency's base units. */
   amount: bigint;
   unitType?: string;
@@ -75,6 +77,11 @@ export type PricedRoute = {
   /** Smallest deposit the gate pays gas to open or top up (feePayer), in base units. */
   minRelayedDeposit?: bigint;
 };
+
+/** What usage reports file a route's charges and payments under: its name, and its unit type or "request". */
+export function usageLabel(route: PricedRoute): UsageLabel {
+  return { route: route.name, unitType: route.unitType ?? "request" };
+}
 
 /** One method's part of a 402. The core merges every method's part into one response. */
 export type PaymentOffer = {
@@ -100,6 +107,8 @@ export type SessionPayment = {
   units: bigint;
   /** The channel's accounting when the request was admitted. */
   channel: ChannelRecord;
+  /** The route name and unit type its charges are recorded under (a metered stream's too). */
+  usage: UsageLabel;
 };
 
 /** A request paid by its own transfer (MPP charge, x402 exact), settled before its response leaves. */

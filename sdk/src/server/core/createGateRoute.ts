@@ -2,11 +2,18 @@ import { ConfigurationError } from "../../errors/ConfigurationError.js";
 import type { Price } from "../parsePrice.js";
 import { PROBLEM_HEADERS, problemResponse, statusProblem } from "../problemResponse.js";
 import { routePrices } from "../routePrices.js";
+import { isUsageLabel } from "../store/validateStoreRecord.js";
 import type { Authorization, GateContext, GateMethod, Payment, PaidRequest, PricedRoute } from "./GateMethod.js";
 import { paymentRequired } from "./paymentRequired.js";
 import type { Readiness } from "./createReadiness.js";
 
 export type SessionRouteParameters = {
+  /**
+   * A stable, short name for the route in usage reports (`store.usage()`, `tollgate usage`, the usage
+   * endpoint), e.g. `"photos"`: 1 to 128 printable ASCII characters. Defaults to `description`, then
+   * to `"default"`. Keep it low-cardinality: one name per priced route, not per URL.
+   */
+  name?: string;
   /** Price per unit: a decimal string in the currency's units (`"0.01"`) or base units (`10_000n`). */
   amount: Price;
   /** What a unit is (`"request"`, `"photo"`, `"llm_token"`…). */
@@ -45,6 +52,7 @@ export type CreateGateRouteParameters = {
  * and the handler run between that method's `authorize` and `finish`.
  */
 export function createGateRoute({ route, context, methods, billable, readiness }: CreateGateRouteParameters) {
+  const name = routeName(route);
   let built: PricedRoute | undefined;
   function priced(): PricedRoute {
     if (built) return built;
@@ -55,6 +63,7 @@ export function createGateRoute({ route, context, methods, billable, readiness }
     }
     return (built = {
       ...prices,
+      name,
       ...(route.unitType === undefined ? {} : { unitType: route.unitType }),
       ...(route.description === undefined ? {} : { description: route.description }),
       currency: context.currency,
@@ -117,6 +126,21 @@ export function createGateRoute({ route, context, methods, billable, readiness }
   }
 
   return { priced, authorize, handle };
+}
+
+/**
+ * The route's usage name: `name`, else a `description` that fits one, else "default". Its unit type is
+ * checked here too: both are stored with every charge, which refuses any other label.
+ */
+function routeName({ name, description, unitType }: SessionRouteParameters): string {
+  if (unitType !== undefined && !isUsageLabel(unitType)) throw new ConfigurationError("unitType", `Unit type ${JSON.stringify(unitType)}: expected 1 to 128 printable ASCII characters`);
+  if (name !== undefined) {
+    if (!isUsageLabel(name)) throw new ConfigurationError("name", `Route name ${JSON.stringify(name)}: expected 1 to 128 printable ASCII characters`);
+    return name;
+  }
+  if (description === undefined) return "default";
+  if (!isUsageLabel(description)) throw new ConfigurationError("name", `Route "${description}" needs a \`name\` for usage reports: its description is not 1 to 128 printable ASCII characters`);
+  return description;
 }
 
 /** The gate's problem response for `error`; anything it does not answer is thrown on. */

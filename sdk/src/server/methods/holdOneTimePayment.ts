@@ -3,7 +3,7 @@ import { ContractRevertedError } from "../../errors/ContractRevertedError.js";
 import { PaymentProblemError } from "../../protocol/problems.js";
 import type { TransferAuthorization } from "../../protocol/x402.js";
 import { transferWithAuthorization } from "../../transactions/transferWithAuthorization.js";
-import type { GateContext, OneTimePayment, PaidRequest, PricedRoute } from "../core/GateMethod.js";
+import { type GateContext, type OneTimePayment, type PaidRequest, type PricedRoute, usageLabel } from "../core/GateMethod.js";
 import type { PaymentRecord } from "../store/SessionStore.js";
 
 export type HoldOneTimePaymentParameters = {
@@ -58,6 +58,7 @@ export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameter
     units,
     status: "pending",
     txHash: null,
+    ...usageLabel(route),
     createdAt,
     updatedAt: createdAt,
   };

@@ -47,9 +47,16 @@ export type ChargeRecord = {
    * null for keys the gate generated, which no other request can present.
    */
   fingerprint: string | null;
+  /** The paid route's name (its `name` option); absent on charges stored before schema 4. */
+  route?: string;
+  /** What a unit is on that route; absent means `"request"`. */
+  unitType?: string;
   createdAt: number;
   updatedAt: number;
 };
+
+/** What a charge or payment paid for, as usage reports group it. */
+export type UsageLabel = { route: string; unitType: string };
 
 /**
  * A one-time payment (MPP `charge`, x402 `exact`): an EIP-3009 authorization the gate verified, recorded
@@ -73,6 +80,10 @@ export type PaymentRecord = {
    */
   status: "pending" | "settled" | "released" | "failed";
   txHash: Hex | null;
+  /** The paid route's name (its `name` option); absent on payments stored before schema 4. */
+  route?: string;
+  /** What a unit is on that route; absent means `"request"`. */
+  unitType?: string;
   createdAt: number;
   updatedAt: number;
 };
@@ -102,14 +113,24 @@ export type UsageQuery = {
   payer?: Address;
 };
 
-/** Committed charges of one payer in one period (UTC). */
+/**
+ * What one payer paid for one route and unit type in one period (UTC): committed session charges and
+ * settled one-time payments (charge, x402) together, counted apart.
+ */
 export type UsageRow = {
   payer: Address;
   /** Start of the period, ISO 8601 UTC. */
   period: string;
+  /** The route's name; `"unknown"` for records stored before schema 4. */
+  route: string;
+  /** What a unit is; `"request"` when the route did not say. */
+  unitType: string;
   amount: bigint;
   units: bigint;
+  /** Committed session charges. */
   charges: number;
+  /** Settled one-time payments (charge, x402). */
+  payments: number;
 };
 
 /**
@@ -136,6 +157,7 @@ export interface SessionStore {
   getChannel(channelId: Hex): Promise<ChannelRecord | undefined>;
   listChannels(query?: ChannelQuery): Promise<ChannelRecord[]>;
   listCharges(query: { status: ChargeRecord["status"]; updatedBefore?: number; channelId?: Hex }): Promise<ChargeRecord[]>;
+  /** Committed charges and settled one-time payments by their `createdAt`, one row per payer, period, route and unit type. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
   /**
    * Records a verified one-time payment, atomically: resolves false (and writes nothing) when a payment

@@ -20,40 +20,49 @@ export function periodStart(time: number, period: UsageQuery["period"]): number 
   return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
 }
 
-/** Usage rows in one order for every store: period first, then payer by code unit (not collation). */
+/** What usage rows name for records stored before schema 4, and for routes without a unit type. */
+export const UNKNOWN_ROUTE = "unknown";
+export const DEFAULT_UNIT_TYPE = "request";
+
+/** Usage rows in one order for every store: period, payer, route, unit type, by code unit (not collation). */
 export function compareUsageRows(a: UsageRow, b: UsageRow): number {
-  if (a.period !== b.period) return a.period < b.period ? -1 : 1;
-  return a.payer < b.payer ? -1 : a.payer > b.payer ? 1 : 0;
+  for (const field of ["period", "payer", "route", "unitType"] as const) {
+    if (a[field] !== b[field]) return a[field] < b[field] ? -1 : 1;
+  }
+  return 0;
 }
 
-export type UsageCharge = { payer: Address; createdAt: number; amount: bigint; units: bigint };
+/** A committed charge (`kind: "charge"`) or a settled one-time payment (`kind: "payment"`), as usage reads it. */
+export type UsageEntry = {
+  kind: "charge" | "payment";
+  payer: Address;
+  createdAt: number;
+  amount: bigint;
+  units: bigint;
+  route?: string | null | undefined;
+  unitType?: string | null | undefined;
+};
 
 /**
- * Groups committed charges by payer and UTC period, summing as bigint: SQL engines either overflow
- * (SQLite's 64-bit SUM) or would need NUMERIC, and uint128 sums must be exact.
+ * Groups committed charges and settled payments by UTC period, payer, route and unit type, summing as
+ * bigint: SQL engines either overflow (SQLite's 64-bit SUM) or would need NUMERIC, and uint128 sums
+ * must be exact.
  */
-export function aggregateUsage(charges: Iterable<UsageCharge>, period: UsageQuery["period"]): UsageRow[] {
+export function aggregateUsage(entries: Iterable<UsageEntry>, period: UsageQuery["period"]): UsageRow[] {
   assertUsagePeriod(period);
-  const groups = new Map<string, { payer: Address; start: number; amount: bigint; units: bigint; charges: number }>();
-  for (const charge of charges) {
-    const start = periodStart(charge.createdAt, period);
-    const id = `${start}|${charge.payer}`;
-    const group = groups.get(id);
-    if (group === undefined) {
-      groups.set(id, { payer: charge.payer, start, amount: charge.amount, units: charge.units, charges: 1 });
-    } else {
-      group.amount += charge.amount;
-      group.units += charge.units;
-      group.charges += 1;
-    }
+  const groups = new Map<string, UsageRow>();
+  for (const entry of entries) {
+    const start = new Date(periodStart(entry.createdAt, period)).toISOString();
+    const route = entry.route ?? UNKNOWN_ROUTE;
+    const unitType = entry.unitType ?? DEFAULT_UNIT_TYPE;
+    // JSON keeps the key unambiguous whatever characters a route name holds.
+    const id = JSON.stringify([start, entry.payer, route, unitType]);
+    const group = groups.get(id) ?? { payer: entry.payer, period: start, route, unitType, amount: 0n, units: 0n, charges: 0, payments: 0 };
+    group.amount += entry.amount;
+    group.units += entry.units;
+    if (entry.kind === "charge") group.charges += 1;
+    else group.payments += 1;
+    groups.set(id, group);
   }
-  return [...groups.values()]
-    .map(({ payer, start, amount, units, charges }) => ({
-      payer,
-      period: new Date(start).toISOString(),
-      amount,
-      units,
-      charges,
-    }))
-    .sort(compareUsageRows);
+  return [...groups.values()].sort(compareUsageRows);
 }

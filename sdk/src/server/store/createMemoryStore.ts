@@ -12,7 +12,7 @@ import { type ChannelRecord, type ChannelTransaction, type ChargeRecord, type Pa
  * shared between processes. It behaves like the durable stores otherwise: `withChannel` calls on one
  * channel run one at a time, writes apply only when the callback resolves, records are copied in and
  * out, channel ids are keyed lowercase, charges are listed oldest `updatedAt` first and usage counts
- * committed charges by their `createdAt`.
+ * committed charges and settled payments by their `createdAt`.
  */
 export function createMemoryStore(): SessionStore {
   const channels = new Map<Hex, ChannelRecord>();
@@ -102,16 +102,16 @@ export function createMemoryStore(): SessionStore {
 
     async usage({ from, to, period, payer }) {
       assertOpen();
+      const counted = (record: { payer: ChargeRecord["payer"]; createdAt: number }) =>
+        (from === undefined || record.createdAt >= from) && (to === undefined || record.createdAt < to) && (payer === undefined || record.payer === payer);
       const committed = [...charges.values()]
         .flatMap((byKey) => [...byKey.values()])
-        .filter(
-          (charge) =>
-            charge.status === "committed" &&
-            (from === undefined || charge.createdAt >= from) &&
-            (to === undefined || charge.createdAt < to) &&
-            (payer === undefined || charge.payer === payer),
-        );
-      return aggregateUsage(committed, period);
+        .filter((charge) => charge.status === "committed" && counted(charge))
+        .map((charge) => ({ ...charge, kind: "charge" as const }));
+      const settled = [...payments.values()]
+        .filter((payment) => payment.status === "settled" && counted(payment))
+        .map((payment) => ({ ...payment, kind: "payment" as const }));
+      return aggregateUsage([...committed, ...settled], period);
     },
 
     async insertPayment(payment) {

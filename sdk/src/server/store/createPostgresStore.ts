@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { Hex } from "viem";
 import { parseBytes32 } from "../../encoding/parseBytes32.js";
 import { StoreError } from "../../errors/StoreError.js";
-import { assertUsagePeriod, compareUsageRows } from "./aggregateUsage.js";
+import { assertUsagePeriod, compareUsageRows, DEFAULT_UNIT_TYPE, UNKNOWN_ROUTE } from "./aggregateUsage.js";
 import { createChannelScope } from "./channelScope.js";
 import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
 import { createKeyedMutex } from "./createKeyedMutex.js";
@@ -141,7 +141,7 @@ async function migrate(pool: pg.Pool, schema: string, S: string): Promise<void> 
  *
  * A callback holds its connection until it returns: do reads inside it through `tx`, not through this
  * store, or enough concurrent callbacks waiting for a second connection would exhaust the pool.
- * Channel ids are keyed lowercase; usage counts committed charges by their `createdAt`.
+ * Channel ids are keyed lowercase; usage counts committed charges and settled payments by their `createdAt`.
  */
 export async function createPostgresStore(parameters: CreatePostgresStoreParameters): Promise<SessionStore> {
   const schema = parameters.schema ?? "tollgate";
@@ -354,18 +354,21 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
     async usage({ from, to, period, payer }) {
       assertUsagePeriod(period);
       const values: (string | number)[] = [period];
-      const where = ["status = 'committed'"];
+      const where: string[] = [];
       if (from !== undefined) (values.push(from), where.push(`created_at >= $${values.length}`));
       if (to !== undefined) (values.push(to), where.push(`created_at < $${values.length}`));
       if (payer !== undefined) (values.push(payer), where.push(`payer = $${values.length}`));
+      const select = (kind: string, table: string, status: string) =>
+        `SELECT '${kind}' AS kind, payer, route, unit_type, created_at, amount, units FROM ${S}.${table} WHERE ${[`status = '${status}'`, ...where].join(" AND ")}`;
       // Periods are computed on a timestamp without time zone built from the epoch, so the session's
       // TimeZone setting cannot shift them; SUM over NUMERIC is exact at any size.
-      const rows = await query<{ payer: string; start: string; amount: string; units: string; charges: number }>(
-        `SELECT payer,
+      const rows = await query<{ payer: string; route: string; unit_type: string; start: string; amount: string; units: string; charges: number; payments: number }>(
+        `SELECT payer, coalesce(route, '${UNKNOWN_ROUTE}') AS route, coalesce(unit_type, '${DEFAULT_UNIT_TYPE}') AS unit_type,
                 (extract(epoch FROM date_trunc($1, timestamp 'epoch' + created_at * interval '1 millisecond')) * 1000)::bigint AS start,
-                sum(amount)::text AS amount, sum(units)::text AS units, count(*)::integer AS charges
-           FROM ${S}.charges WHERE ${where.join(" AND ")}
-          GROUP BY payer, start`,
+                sum(amount)::text AS amount, sum(units)::text AS units,
+                (count(*) FILTER (WHERE kind = 'charge'))::integer AS charges, (count(*) FILTER (WHERE kind = 'payment'))::integer AS payments
+           FROM (${select("charge", "charges", "committed")} UNION ALL ${select("payment", "payments", "settled")}) AS paid
+          GROUP BY 1, 2, 3, 4`,
         values,
       );
       return rows
@@ -373,9 +376,12 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
           (row): UsageRow => ({
             payer: row.payer as UsageRow["payer"],
             period: new Date(Number(row.start)).toISOString(),
+            route: row.route,
+            unitType: row.unit_type,
             amount: BigInt(row.amount),
             units: BigInt(row.units),
             charges: row.charges,
+            payments: row.payments,
           }),
         )
         .sort(compareUsageRows);

@@ -2,7 +2,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Hex } from "viem";
 import { parseBytes32 } from "../../encoding/parseBytes32.js";
 import { StoreError } from "../../errors/StoreError.js";
-import { aggregateUsage, type UsageCharge } from "./aggregateUsage.js";
+import { aggregateUsage, type UsageEntry } from "./aggregateUsage.js";
 import { createChannelScope } from "./channelScope.js";
 import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
 import type { ChannelRecord, ChannelTransaction, ChargeRecord, SessionStore } from "./SessionStore.js";
@@ -128,7 +128,8 @@ function migrate(db: DatabaseSync): void {
  *
  * The database is in WAL mode with `synchronous = NORMAL` by default: a committed `withChannel`
  * survives the process being killed at any moment (see `synchronous` for power loss). Migrations run
- * on open. Channel ids are keyed lowercase; usage counts committed charges by their `createdAt`.
+ * on open. Channel ids are keyed lowercase; usage counts committed charges and settled payments by their
+ * `createdAt`.
  */
 const CHECKPOINT_INTERVAL = 1_000;
 
@@ -418,20 +419,25 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     },
 
     async usage({ from, to, period, payer }) {
-      const where = ["status = 'committed'"];
+      const where: string[] = [];
       const params: (string | number)[] = [];
       if (from !== undefined) (where.push("created_at >= ?"), params.push(from));
       if (to !== undefined) (where.push("created_at < ?"), params.push(to));
       if (payer !== undefined) (where.push("payer = ?"), params.push(payer));
-      const sql = `SELECT payer, created_at, amount, units FROM charges WHERE ${where.join(" AND ")}`;
+      const select = (kind: UsageEntry["kind"], table: string, status: string) =>
+        `SELECT '${kind}' AS kind, payer, created_at, amount, units, route, unit_type FROM ${table} WHERE ${["status = '" + status + "'", ...where].join(" AND ")}`;
+      const sql = `${select("charge", "charges", "committed")} UNION ALL ${select("payment", "payments", "settled")}`;
       return read(() => {
-        function* rows(): Generator<UsageCharge> {
-          for (const row of readStatement(sql).iterate(...params)) {
+        function* rows(): Generator<UsageEntry> {
+          for (const row of readStatement(sql).iterate(...params, ...params)) {
             yield {
+              kind: row.kind as UsageEntry["kind"],
               payer: row.payer as ChargeRecord["payer"],
               createdAt: Number(row.created_at),
               amount: BigInt(row.amount as string),
               units: BigInt(row.units as string),
+              route: row.route as string | null,
+              unitType: row.unit_type as string | null,
             };
           }
         }

@@ -8,9 +8,11 @@ export type {
   PaymentQuery,
   PaymentRecord,
   SessionStore,
+  UsageLabel,
   UsageQuery,
   UsageRow,
 } from "./SessionStore.js";
+export { groupUsage, type GroupUsageParameters, type UsageDimension, type UsageTotal } from "./groupUsage.js";
 export { paymentKey } from "./SessionStore.js";
 export { StoreError, type StoreErrorReason } from "../../errors/StoreError.js";
 export { createMemoryStore } from "./createMemoryStore.js";

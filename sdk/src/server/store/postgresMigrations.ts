@@ -81,5 +81,17 @@ export function postgresMigrations(S: string): readonly { version: number; sql: 
         CREATE INDEX payments_status_updated ON ${S}.payments (status, updated_at);
       `,
     },
+    {
+      version: 4,
+      // What each charge and payment paid for, for usage by route and unit type; null on older rows
+      // (usage reports them as route "unknown", unit "request"). usage() also reads settled payments.
+      sql: `
+        ALTER TABLE ${S}.charges ADD COLUMN route TEXT COLLATE "C", ADD COLUMN unit_type TEXT COLLATE "C";
+        ALTER TABLE ${S}.payments ADD COLUMN route TEXT COLLATE "C", ADD COLUMN unit_type TEXT COLLATE "C";
+        CREATE INDEX payments_settled_created ON ${S}.payments (created_at) WHERE status = 'settled';
+        CREATE INDEX charges_committed_payer ON ${S}.charges (payer, created_at) WHERE status = 'committed';
+        CREATE INDEX payments_settled_payer ON ${S}.payments (payer, created_at) WHERE status = 'settled';
+      `,
+    },
   ];
 }

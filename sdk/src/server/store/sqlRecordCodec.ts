@@ -27,9 +27,9 @@ export const CHANNEL_COLUMNS = [
   "updated_at",
 ] as const;
 
-export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "fingerprint", "created_at", "updated_at"] as const;
+export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "fingerprint", "created_at", "updated_at", "route", "unit_type"] as const;
 
-export const PAYMENT_COLUMNS = ["key", "chain_id", "token", "payer", "nonce", "payee", "method", "amount", "units", "status", "tx_hash", "created_at", "updated_at"] as const;
+export const PAYMENT_COLUMNS = ["key", "chain_id", "token", "payer", "nonce", "payee", "method", "amount", "units", "status", "tx_hash", "created_at", "updated_at", "route", "unit_type"] as const;
 
 export type SqlValue = string | number | null;
 
@@ -68,6 +68,8 @@ export function chargeParams(charge: ChargeRecord): SqlValue[] {
     charge.fingerprint,
     charge.createdAt,
     charge.updatedAt,
+    charge.route ?? null,
+    charge.unitType ?? null,
   ];
 }
 
@@ -107,6 +109,7 @@ export function chargeFromRow(row: Row): ChargeRecord {
     units: BigInt(row.units as string),
     status: row.status as ChargeRecord["status"],
     fingerprint: (row.fingerprint as string | null) ?? null,
+    ...usageLabelFromRow(row),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -127,6 +130,8 @@ export function paymentParams(payment: PaymentRecord): SqlValue[] {
     payment.txHash,
     payment.createdAt,
     payment.updatedAt,
+    payment.route ?? null,
+    payment.unitType ?? null,
   ];
 }
 
@@ -142,7 +147,16 @@ export function paymentFromRow(row: Row): PaymentRecord {
     units: BigInt(row.units as string),
     status: row.status as PaymentRecord["status"],
     txHash: (row.tx_hash as Hex | null) ?? null,
+    ...usageLabelFromRow(row),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+  };
+}
+
+/** `route` and `unitType` of a schema-4 row; rows stored before have neither (null columns). */
+function usageLabelFromRow(row: Row): { route?: string; unitType?: string } {
+  return {
+    ...(row.route == null ? {} : { route: row.route as string }),
+    ...(row.unit_type == null ? {} : { unitType: row.unit_type as string }),
   };
 }

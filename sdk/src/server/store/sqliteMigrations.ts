@@ -79,4 +79,18 @@ export const sqliteMigrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX payments_status_updated ON payments (status, updated_at);
     `,
   },
+  {
+    version: 4,
+    // What each charge and payment paid for, for usage by route and unit type; null on older rows
+    // (usage reports them as route "unknown", unit "request"). usage() also reads settled payments.
+    sql: `
+      ALTER TABLE charges ADD COLUMN route TEXT;
+      ALTER TABLE charges ADD COLUMN unit_type TEXT;
+      ALTER TABLE payments ADD COLUMN route TEXT;
+      ALTER TABLE payments ADD COLUMN unit_type TEXT;
+      CREATE INDEX payments_settled_created ON payments (created_at) WHERE status = 'settled';
+      CREATE INDEX charges_committed_payer ON charges (payer, created_at) WHERE status = 'committed';
+      CREATE INDEX payments_settled_payer ON payments (payer, created_at) WHERE status = 'settled';
+    `,
+  },
 ];

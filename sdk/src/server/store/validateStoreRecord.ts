@@ -27,6 +27,15 @@ function checkAddress(value: unknown, field: string): void {
   if (typeof value !== "string" || !ADDRESS.test(value)) throw invalid(`${field} must be a 20-byte hex address`);
 }
 
+/** Whether `value` can label usage (a route name, a unit type): 1 to 128 printable ASCII characters. */
+export function isUsageLabel(value: unknown): value is string {
+  return typeof value === "string" && /^[\x20-\x7e]{1,128}$/.test(value);
+}
+
+function checkUsageLabel(value: unknown, field: string): void {
+  if (value !== undefined && !isUsageLabel(value)) throw invalid(`${field} must be 1 to 128 printable ASCII characters`);
+}
+
 function checkNullableHex(value: unknown, field: string): void {
   if (value !== null && (typeof value !== "string" || !HEX.test(value))) throw invalid(`${field} must be hex or null`);
 }
@@ -77,6 +86,8 @@ export function validateChargeRecord(channelId: Hex, record: ChargeRecord): Char
   if (record.fingerprint !== null && (typeof record.fingerprint !== "string" || !SHA256_HEX.test(record.fingerprint))) {
     throw invalid("fingerprint must be a lowercase hex SHA-256 or null");
   }
+  checkUsageLabel(record.route, "route");
+  checkUsageLabel(record.unitType, "unitType");
   checkTime(record.createdAt, "createdAt");
   checkTime(record.updatedAt, "updatedAt");
   return { ...record, channelId };

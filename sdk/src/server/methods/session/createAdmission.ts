@@ -1,7 +1,7 @@
 import type { ClosePayload, SessionPayload } from "../../../session/payload.js";
 import { acceptVoucher, finishCharge, reserve } from "../../accounting.js";
 import { requestChargeKey } from "../../idempotency.js";
-import type { ChannelRecord } from "../../store/SessionStore.js";
+import type { ChannelRecord, UsageLabel } from "../../store/SessionStore.js";
 import { admitFunding } from "./admitFunding.js";
 import { assertAdmissible } from "./assertAdmissible.js";
 import { assertContractSignerCredit } from "./contractSignerCredit.js";
@@ -25,6 +25,8 @@ export type AdmitParameters = {
   minVoucherDelta: bigint;
   minRelayedDeposit: bigint;
   route: string;
+  /** The route name and unit type the request's charge is recorded under. */
+  usage: UsageLabel;
 };
 
 /** An admitted request: the channel as stored, whether this request made a new reservation, and its key. */
@@ -77,7 +79,7 @@ export function createAdmission(context: SessionContext, dependencies: Admission
       if (contractSigned) assertContractSignerCredit({ channel: current, cost, credit: contractSignerCredit });
       if (voucher) current = acceptVoucher(current, voucher, minVoucherDelta);
       let fresh = false;
-      if (cost > 0n) ({ channel: current, fresh } = await reserve({ tx, channel: current, ...charge, cost, units: requested, now: now() }));
+      if (cost > 0n) ({ channel: current, fresh } = await reserve({ tx, channel: current, ...charge, cost, units: requested, usage: parameters.usage, now: now() }));
       if (fresh && chargeMode === "charge") current = await finishCharge(tx, current, charge.key, "committed", now());
       await tx.putChannel(current);
       return { channel: current, fresh, key: charge.key };

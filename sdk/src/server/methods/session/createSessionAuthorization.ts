@@ -3,7 +3,7 @@ import { formatChallenge, type PaymentChallenge } from "../../../protocol/challe
 import type { PaymentCredential } from "../../../protocol/credential.js";
 import { parseSessionPayload } from "../../../session/payload.js";
 import { available, finishCharge, insufficientBalance } from "../../accounting.js";
-import type { Authorization, PaidRequest, PricedRoute } from "../../core/GateMethod.js";
+import { type Authorization, type PaidRequest, type PricedRoute, usageLabel } from "../../core/GateMethod.js";
 import { receiptHeaders } from "../../core/receiptHeaders.js";
 import { problemResponse } from "../../problemResponse.js";
 import type { Admitted, createAdmission } from "./createAdmission.js";
@@ -50,6 +50,7 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
         minVoucherDelta: route.minVoucherDelta ?? 0n,
         minRelayedDeposit: route.minRelayedDeposit ?? route.amount,
         route: challenges.canonicalRequest,
+        usage: usageLabel(route),
       });
       publish(admitted.channel);
       // HEAD carries credentials only (the draft's voucher updates), a top-up only funding: answered
@@ -81,7 +82,7 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
       return finished;
     };
     return {
-      payment: { method: "session", channelId: channel.channelId, challengeId: challenge.id, payer: channel.payer, units: requested, channel },
+      payment: { method: "session", channelId: channel.channelId, challengeId: challenge.id, payer: channel.payer, units: requested, channel, usage: usageLabel(route) },
       // The charge is durable before the response leaves: a crash after this point has billed a
       // delivered response; a crash before it leaves a reservation that is released on restart.
       finish: async (status) => {
