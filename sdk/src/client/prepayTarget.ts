@@ -1,3 +1,4 @@
+import { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
 import { deliveredBefore, type Demand } from "./assertDemand.js";
 import type { ClientChannel } from "./ClientChannel.js";
 
@@ -26,4 +27,18 @@ export function prepayTarget({ demand, channel, price, prepayUnits, maxUnitsPerS
   const caps = [channel.deposit, before + maxUnitsPerStream * price, ...(budgetLeft === undefined ? [] : [channel.cumulativeAmount + budgetLeft])];
   const ahead = caps.reduce((least, cap) => (cap < least ? cap : least), before + (demand.received + prepayUnits) * price);
   return ahead > demand.required ? ahead : demand.required;
+}
+
+/** Caps that are this client's own limits running out, as opposed to a seller asking past the rules. */
+const OWN_LIMITS: readonly PaymentCap[] = ["maxUnitsPerStream", "totalBudget", "maxDeposit", "maxTotalDeposit"];
+
+/**
+ * Whether a stream's ask refused with `error` can be left unanswered for now: the refusal is one of the
+ * client's own limits and the last voucher still prepays at least one unit past the events received, so
+ * the seller asked ahead and the stream may end before it needs more. The seller's pause asks again once
+ * the prepaid units are delivered, and that ask is refused with the error.
+ */
+export function canDecline({ error, demand, channel, price }: { error: unknown; demand: Extract<Demand, { kind: "stream" }>; channel: ClientChannel | undefined; price: bigint }): boolean {
+  if (!(error instanceof PaymentCapError) || !OWN_LIMITS.includes(error.cap) || channel === undefined) return false;
+  return channel.cumulativeAmount >= deliveredBefore(demand, channel) + (demand.received + 1n) * price;
 }

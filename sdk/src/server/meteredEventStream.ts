@@ -29,8 +29,8 @@ const EVENT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * An SSE response that charges each unit before sending it, from the channel's prepaid balance (accepted
  * vouchers not yet spent). When that balance falls below half of the most a voucher left prepaid, it
  * sends a `payment-need-voucher` event while it keeps serving, so that a client signing ahead (a prepay
- * window) answers before the balance runs out; when it does run out it pauses, asks (unless an unanswered
- * ask covers the next chunk) and waits for a higher voucher (which the client submits to the same URL, to
+ * window) answers before the balance runs out; when it does run out it pauses, asks again and waits for a
+ * higher voucher (which the client submits to the same URL, to
  * any server instance), then resumes; it ends with a `payment-receipt` event. Content is JSON-encoded in
  * `data` lines, and content event names may not start with `payment-`, so what a handler streams can
  * never forge the payment events.
@@ -69,9 +69,8 @@ export function meteredEventStream({
           const key = `stream:${streamId}:${sequence++}`;
           while (!(await charge(key, cost, chunkUnits))) {
             if (cancelled) return;
-            // Out of prepaid balance: the draft's pause. An ask already sent for at least this is not repeated.
-            const required = channel.spent + channel.reserved + cost;
-            if (asked < required) askForVoucher(required);
+            // Out of prepaid balance: the draft's pause, always announced (an ask ahead may have been declined).
+            askForVoucher(channel.spent + channel.reserved + cost);
             if (!(await waitForVoucher(channel.channelId, cost))) {
               send("payment-error", insufficientBalance(channel, cost).toProblemDetails());
               return await finish();

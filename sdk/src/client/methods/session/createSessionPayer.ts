@@ -12,7 +12,7 @@ import { type CloseResult, closeCooperatively } from "../../closeCooperatively.j
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import { followPaymentEvents } from "../../followPaymentEvents.js";
 import { openPaymentChannel } from "../../openPaymentChannel.js";
-import { prepayTarget } from "../../prepayTarget.js";
+import { canDecline, prepayTarget } from "../../prepayTarget.js";
 import type { PayingContext } from "../../PayingContext.js";
 import { type Offer, readOffer } from "../../readOffer.js";
 import { readProblem } from "../../readProblem.js";
@@ -137,9 +137,10 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
         return answer;
       });
       if (paid.status !== 402 && paid.status !== 410) {
+        const acknowledged = { amount: 0n };
         return followPaymentEvents({
           response: paid,
-          onNeedVoucher: (required, received) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent!, received }),
+          onNeedVoucher: (required, received) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent!, received }, acknowledged),
           // A voucher this client will not or cannot send: the reader learns why now, not when the seller gives up.
           stopOnError: true,
           // The stream's final receipt, checked like a header receipt, under the channel's lock.
@@ -190,18 +191,27 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
   /**
    * A voucher sent with HEAD to the stream's URL when the seller asks for more mid-stream. A HEAD answer
    * has no problem body: a 402 with a fresh challenge (the cached one expired while the stream ran) is
-   * retried once with it, with the same voucher; any other refusal is thrown, which ends the stream.
+   * retried once with it, with the same voucher; any other refusal is thrown, which ends the stream
+   * (a cap reached on an ask ahead only when the stream needs the voucher, see `canDecline`). An ask that a
+   * voucher this stream already had accepted covers (a pause while that voucher was on its way) is not paid again.
    */
-  async function payMidStream(offer: Offer, url: string, demand: Demand) {
+  async function payMidStream(offer: Offer, url: string, demand: Extract<Demand, { kind: "stream" }>, acknowledged: { amount: bigint }) {
     const route = routeOf(url);
     await exclusive(offer.key, async () => {
+      if (demand.required <= acknowledged.amount) return;
       // The latest challenge for this route, if a retry replaced the one the stream started with.
       const latest = offers.get(route);
       let current = latest?.key === offer.key ? latest : offer;
       for (let attempt = 0; ; attempt++) {
-        const { authorization } = await credentialFor(current, url, demand, "The seller asks for a voucher mid-stream on a channel that is no longer open");
+        const next = await credentialFor(current, url, demand, "The seller asks for a voucher mid-stream on a channel that is no longer open").catch(async (error: unknown) => {
+          if (canDecline({ error, demand, channel: await store.get(current.key), price: current.request.amount })) return undefined;
+          throw error;
+        });
+        if (!next) return;
+        const { authorization } = next;
         const answer = await baseFetch(url, { method: "HEAD", headers: { authorization } });
         if (answer.ok) {
+          acknowledged.amount = (await store.get(current.key))?.cumulativeAmount ?? 0n;
           await takeReceipt({ context, key: current.key, response: answer });
           return;
         }
