@@ -4,8 +4,7 @@
 // was delivered. A seller asking past the delivered events plus the window is refused.
 import assert from "node:assert/strict";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
-import { meteredEventStream } from "../../../sdk/src/server/index.js";
-import { buyer, capError, clientSuite, readEvents, recordingFetch, type Seller, SELLER } from "./fixture.js";
+import { buyer, capError, clientSuite, readEvents, recordingFetch, type Seller, SELLER, tokenStream } from "./fixture.js";
 
 const TOKEN = 1_000n;
 const TOKENS = 31;
@@ -19,18 +18,7 @@ describe("client e2e: a metered stream paid through the prepay window", function
     const seller: Seller = await suite.seller({
       path: "/v1/completions",
       route: { amount: TOKEN, unitType: "llm_token", suggestedDeposit: DEPOSIT, units: () => 0n },
-      handler: (request, payment) =>
-        meteredEventStream({
-          gate: seller.gate,
-          payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"),
-          price: TOKEN,
-          signal: request.signal,
-          voucherTimeout: 15_000,
-          pollInterval: 50,
-          source: (async function* () {
-            for (let token = 1; token <= TOKENS; token++) yield `token-${token}`;
-          })(),
-        }),
+      handler: tokenStream(() => seller, { price: TOKEN, tokens: TOKENS }),
     });
     return seller;
   }
