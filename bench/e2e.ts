@@ -7,6 +7,7 @@ import { startLocalChain } from "../scripts/localChain.js";
 import { createBuyer, type Method } from "./e2e/buyers.js";
 import { blockNumber, chainActivity, measureRequests } from "./e2e/measureRequests.js";
 import { startBenchGate } from "./e2e/startBenchGate.js";
+import { benchStreams } from "./e2e/streams.js";
 import { writeResults } from "./e2e/writeResults.js";
 
 const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC
@@ -80,3 +81,6 @@ const { totalSeconds } = await writeResults({
   rows,
 });
 console.log(`Wrote bench/results/e2e.json (${totalSeconds} s in all)`);
+
+// Metered streams through the prepay window (its own chain; writes bench/results/e2e-stream.json).
+await benchStreams();

@@ -1,4 +1,4 @@
-// bench/results/e2e.json: the rows, and what they were measured on.
+// bench/results/e2e.json (or another file of a bench:e2e section): the rows, and what they were measured on.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 
@@ -7,9 +7,11 @@ export type WriteResultsParameters = {
   setup: Record<string, unknown>;
   startedAt: number;
   rows: Record<string, unknown>[];
+  /** The file under bench/results/; defaults to e2e.json. */
+  file?: string;
 };
 
-export async function writeResults({ description, setup, startedAt, rows }: WriteResultsParameters): Promise<{ totalSeconds: number }> {
+export async function writeResults({ description, setup, startedAt, rows, file = "e2e.json" }: WriteResultsParameters): Promise<{ totalSeconds: number }> {
   const cpus = os.cpus();
   const totalSeconds = Number(((Date.now() - startedAt) / 1000).toFixed(1));
   const result = {
@@ -30,7 +32,7 @@ export async function writeResults({ description, setup, startedAt, rows }: Writ
     rows,
   };
   await mkdir(new URL("../results/", import.meta.url), { recursive: true });
-  await writeFile(new URL("../results/e2e.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(new URL(`../results/${file}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   return { totalSeconds };
 }
 

@@ -50,6 +50,15 @@ export type PayingFetchParameters = {
   maxUnitsPerRequest?: bigint;
   /** Units one event stream may cost, counted from what was delivered when it began. Defaults to 1 000. */
   maxUnitsPerStream?: bigint;
+  /**
+   * The prepay window of event streams, in units: a voucher answering `payment-need-voucher` covers what
+   * the stream delivered (one unit per content event received) plus up to this many units, so that the
+   * seller serves them from the prepaid balance without asking for each; a seller asking for more than
+   * that is refused (`PaymentCapError`, cap `prepayUnits`). Capped by the deposit, `maxUnitsPerStream` and
+   * `totalBudget`; the unspent part is not captured by a cooperative close. Defaults to 10; 1 signs one
+   * voucher per unit, as the seller asks.
+   */
+  prepayUnits?: bigint;
   store?: ClientChannelStore;
   /** The fetch that carries requests; defaults to the global one. */
   fetch?: typeof fetch;

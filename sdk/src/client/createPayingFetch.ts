@@ -1,6 +1,7 @@
 import { type Address, createPublicClient, http, isAddressEqual } from "viem";
 import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import type { TokenDomain } from "../authorization/TokenDomain.js";
+import { InvalidValueError } from "../errors/InvalidValueError.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
 import { createMemoryChannelStore, withoutSessionKey } from "./ClientChannel.js";
 import { createExclusive } from "./createExclusive.js";
@@ -27,7 +28,8 @@ export type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
  * transfer for this request. What a seller asks for is a claim: it is paid only within the caps.
  */
 export function createPayingFetch(parameters: PayingFetchParameters): PayingFetch {
-  const { chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n, maxPaymentTimeout = 600 } = parameters;
+  const { chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n, prepayUnits = 10n, maxPaymentTimeout = 600 } = parameters;
+  if (prepayUnits < 1n) throw new InvalidValueError("amount", `prepayUnits must be at least 1, not ${prepayUnits}`);
   const baseFetch = parameters.fetch ?? globalThis.fetch.bind(globalThis);
   const transport = parameters.transport ?? http();
   const publicClient = createPublicClient({ chain, transport });
@@ -56,7 +58,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     },
     authorizationTtl: parameters.authorizationTtl ?? 3_600,
   };
-  const session = createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream });
+  const session = createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits });
   /** Token domains as the chain states them, read once per token (a failed read is not kept). */
   const domains = new Map<Address, Promise<TokenDomain>>();
   const tokenDomain = (token: Address) => {

@@ -14,6 +14,8 @@ export type SpendingLimits = {
   authorized(token?: Address): Promise<bigint>;
   /** What this payer signed away in one-time payments (charge, x402), in `token` (every token when omitted). */
   paid(token?: Address): Promise<bigint>;
+  /** What `totalBudget` still allows in `token`; undefined when no budget is set. */
+  budgetLeft(token: Address): Promise<bigint | undefined>;
   /** Throws when vouchers worth `extra` more in `token` would pass `totalBudget`. */
   assertBudget(token: Address, extra: bigint): Promise<void>;
   /**
@@ -52,6 +54,10 @@ export function createSpendingLimits({ store, payments, caps, exclusive }: Creat
   return {
     authorized,
     paid,
+    async budgetLeft(token) {
+      const { totalBudget } = caps.of(token);
+      return totalBudget === undefined ? undefined : totalBudget - (await authorized(token));
+    },
     assertBudget,
     withinBudget(token, extra, signAndSave) {
       if (caps.of(token).totalBudget === undefined) return signAndSave();

@@ -1,7 +1,11 @@
 export type FollowPaymentEventsParameters = {
   response: Response;
-  /** Called with `requiredCumulative` when the seller pauses a stream for a higher voucher. */
-  onNeedVoucher: (requiredCumulative: bigint) => Promise<void>;
+  /**
+   * Called with `requiredCumulative` when the seller asks for a higher voucher (out of balance, or running
+   * low), and with the number of content events (any event but `payment-*`) received before the ask: what
+   * the stream actually delivered, against which the ask is judged.
+   */
+  onNeedVoucher: (requiredCumulative: bigint, received: bigint) => Promise<void>;
   /** Receives failures to pay mid-stream; the stream then ends as the seller decides, unless `stopOnError`. */
   onError?: (error: unknown) => void;
   /**
@@ -21,6 +25,7 @@ export function followPaymentEvents({ response, onNeedVoucher, onError = () => {
   if (response.body === null || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) return response;
   const decoder = new TextDecoder();
   let buffer = "";
+  let received = 0n;
   const watch = new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, controller) {
       controller.enqueue(chunk);
@@ -29,7 +34,8 @@ export function followPaymentEvents({ response, onNeedVoucher, onError = () => {
       while ((end = buffer.search(/\r?\n\r?\n/)) !== -1) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end).replace(/^\r?\n\r?\n/, "");
-        const event = /^event: ?(.*)$/m.exec(block)?.[1];
+        const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
+        if (!event.startsWith("payment-") && /^data:/m.test(block)) received++;
         if (event !== "payment-need-voucher" && (event !== "payment-receipt" || !onReceipt)) continue;
         const data = block
           .split(/\r?\n/)
@@ -47,7 +53,7 @@ export function followPaymentEvents({ response, onNeedVoucher, onError = () => {
         };
         try {
           const { requiredCumulative } = JSON.parse(data) as { requiredCumulative: string };
-          onNeedVoucher(BigInt(requiredCumulative)).catch(fail);
+          onNeedVoucher(BigInt(requiredCumulative), received).catch(fail);
         } catch (error) {
           fail(error);
         }

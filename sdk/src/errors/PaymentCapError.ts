@@ -7,6 +7,7 @@ export type PaymentCap =
   | "maxPricePerUnit"
   | "maxUnitsPerRequest"
   | "maxUnitsPerStream"
+  | "prepayUnits"
   | "totalBudget"
   | "currency"
   | "escrow"

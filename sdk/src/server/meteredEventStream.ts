@@ -26,11 +26,14 @@ export type MeteredEventStreamParameters = {
 const EVENT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * An SSE response that charges each unit before sending it. When the channel's accepted vouchers run
- * out it sends a `payment-need-voucher` event and waits for a higher voucher (which the client submits to
- * the same URL, to any server instance), then resumes; it ends with a `payment-receipt` event. Content
- * is JSON-encoded in `data` lines, and content event names may not start with `payment-`, so what a
- * handler streams can never forge the payment events.
+ * An SSE response that charges each unit before sending it, from the channel's prepaid balance (accepted
+ * vouchers not yet spent). When that balance falls below half of the most a voucher left prepaid, it
+ * sends a `payment-need-voucher` event while it keeps serving, so that a client signing ahead (a prepay
+ * window) answers before the balance runs out; when it does run out it pauses, asks again and waits for a
+ * higher voucher (which the client submits to the same URL, to
+ * any server instance), then resumes; it ends with a `payment-receipt` event. Content is JSON-encoded in
+ * `data` lines, and content event names may not start with `payment-`, so what a handler streams can
+ * never forge the payment events.
  */
 export function meteredEventStream({
   gate,
@@ -48,6 +51,11 @@ export function meteredEventStream({
   let channel = payment.channel;
   /** Set when the consumer cancels the body (HEAD, a closed connection): nothing more is charged. */
   let cancelled = false;
+  /** The `requiredCumulative` of the last ask: unanswered while the accepted vouchers are below it. */
+  let asked = 0n;
+  /** The widest prepaid balance seen, at the first charge after each rise of the accepted vouchers: the client's window. */
+  let widest = 0n;
+  let seenAccepted = -1n;
 
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
@@ -61,13 +69,8 @@ export function meteredEventStream({
           const key = `stream:${streamId}:${sequence++}`;
           while (!(await charge(key, cost, chunkUnits))) {
             if (cancelled) return;
-            const required = channel.spent + channel.reserved + cost;
-            send("payment-need-voucher", {
-              channelId: channel.channelId,
-              requiredCumulative: required.toString(),
-              acceptedCumulative: channel.acceptedCumulative.toString(),
-              deposit: channel.deposit.toString(),
-            });
+            // Out of prepaid balance: the draft's pause, always announced (an ask ahead may have been declined).
+            askForVoucher(channel.spent + channel.reserved + cost);
             if (!(await waitForVoucher(channel.channelId, cost))) {
               send("payment-error", insufficientBalance(channel, cost).toProblemDetails());
               return await finish();
@@ -75,10 +78,24 @@ export function meteredEventStream({
           }
           units += chunkUnits;
           send(event, data);
+          // Running low (not out): ask for the next window now, one unanswered ask at a time. A client
+          // paying one voucher per ask (a window of one unit) never leaves enough prepaid for this.
+          const left = available(channel);
+          if (left > 0n && 2n * left < widest && channel.acceptedCumulative >= asked) askForVoucher(channel.acceptedCumulative + cost);
         }
         if (!cancelled) await finish();
       } catch (error) {
         controller.error(error);
+      }
+
+      function askForVoucher(required: bigint) {
+        asked = required;
+        send("payment-need-voucher", {
+          channelId: channel.channelId,
+          requiredCumulative: required.toString(),
+          acceptedCumulative: channel.acceptedCumulative.toString(),
+          deposit: channel.deposit.toString(),
+        });
       }
 
       async function finish() {
@@ -111,6 +128,10 @@ export function meteredEventStream({
     try {
       channel = await gate.store.withChannel(channel.channelId, async (tx) => {
         const current = tx.channel ?? channel;
+        if (current.acceptedCumulative > seenAccepted) {
+          seenAccepted = current.acceptedCumulative;
+          if (available(current) > widest) widest = available(current);
+        }
         if (current.status !== "open") throw new PaymentProblemError("channel-finalized", { extensions: { channelId: current.channelId } });
         // Keys are this stream's own (a random stream id and a sequence number): never seen before.
         const reserved = await reserve({ tx, channel: current, key, cost, units: chunkUnits, usage: payment.usage, now: gate.now() });

@@ -136,7 +136,8 @@ describe("client e2e: expired challenges", function () {
     sellers.push(seller);
     const account = await freshBuyer();
     const fetch = recordingFetch();
-    const pay = buyer(chain, account, { fetch, sessionKeys: false });
+    // A window of one unit: one voucher per token, so that a later one meets the expired challenge.
+    const pay = buyer(chain, account, { fetch, sessionKeys: false, prepayUnits: 1n });
     const response = await pay(seller.url);
     const events = await readEvents(response);
     assert.deepEqual(events.filter((event) => event.event === "message").map((event) => event.data), Array.from({ length: 6 }, (_, index) => `token-${index + 1}`));

@@ -13,6 +13,7 @@ import { parseCredential } from "../../../sdk/src/protocol/credential.js";
 import { formatChallenge } from "../../../sdk/src/protocol/challenge.js";
 import {
   createPaymentGate,
+  meteredEventStream,
   type PaidHandler,
   type PaymentGate,
   type PaymentGateParameters,
@@ -48,6 +49,22 @@ export type StartSellerParameters = {
   handler?: PaidHandler;
   path?: string;
 };
+
+/** A paid handler streaming `tokens` tokens (`token-1`, …) metered at `price` each, from `seller()`'s gate. */
+export function tokenStream(seller: () => Seller, { price, tokens, voucherTimeout = 15_000 }: { price: bigint; tokens: number; voucherTimeout?: number }): PaidHandler {
+  return (request, payment) =>
+    meteredEventStream({
+      gate: seller().gate,
+      payment: payment.method === "session" ? payment : assert.fail("a metered stream is paid from a session"),
+      price,
+      signal: request.signal,
+      voucherTimeout,
+      pollInterval: 50,
+      source: (async function* () {
+        for (let token = 1; token <= tokens; token++) yield `token-${token}`;
+      })(),
+    });
+}
 
 /** A real gate (SQLite store in a temp dir) behind node:http on a loopback port. */
 export async function startSeller({ chain, route = {}, gate: gateOptions = {}, handler, path = "/api/photo" }: StartSellerParameters): Promise<Seller> {

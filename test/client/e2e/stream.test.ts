@@ -1,7 +1,8 @@
 // A metered SSE stream that runs through both the accepted vouchers and the deposit: the client follows
 // every `payment-need-voucher` with a HEAD voucher, tops up when the deposit is exhausted (on-chain, or
 // relayed through the voucher's deposit extension when the seller pays gas), and the stream ends with a
-// `payment-receipt` event whose totals are exact.
+// `payment-receipt` event whose totals are exact. With a prepay window of one unit the client signs one
+// voucher per token, exactly as before windows existed; prepay.test.ts has the default window.
 import assert from "node:assert/strict";
 import { parseEventLogs } from "viem";
 import { getChannel } from "../../../sdk/src/channel/getChannel.js";
@@ -55,7 +56,7 @@ describe("client e2e: metered stream with mid-stream vouchers and top-ups", func
 
   for (const feePayer of [false, true]) {
     const variant = feePayer ? "RelayedThroughTheDepositExtension" : "OnChainByTheBuyer";
-    it(`test_stream_topsUpMidStreamAndEndsWithAnExactReceipt_${variant}`, async function () {
+    it(`test_stream_aWindowOfOneUnitTopsUpMidStreamAndEndsWithAnExactReceipt_${variant}`, async function () {
       const seller = await streamingSeller(feePayer);
       const account = countingAccount(chain.account(feePayer ? 3 : 2));
       await chain.mint(account.address, 10n * USDC);
@@ -64,7 +65,7 @@ describe("client e2e: metered stream with mid-stream vouchers and top-ups", func
       const startBlock = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
       const fetch = recordingFetch();
       // The buyer caps a deposit at what the seller suggests: every top-up must fit that cap too.
-      const pay = buyer(chain, account, { maxDeposit: DEPOSIT, fetch });
+      const pay = buyer(chain, account, { maxDeposit: DEPOSIT, fetch, prepayUnits: 1n });
 
       const response = await pay(seller.url, { headers: { accept: "text/event-stream" } });
       assert.equal(response.status, 200);

@@ -176,7 +176,12 @@ describe("server e2e: two instances on one PostgreSQL store", function () {
     });
     const names = [...text.matchAll(/^event: (.*)$/gm)].map((match) => match[1]);
     assert.equal(names.filter((name) => name === "message").length, 20);
-    assert.deepEqual(names.filter((name) => name!.startsWith("payment-")), ["payment-need-voucher", "payment-receipt"]);
+    // Asked ahead (three of five prepaid tokens sent), again at a pause if the five ran out before the
+    // voucher for twenty came, and ahead once more below half of what that voucher left prepaid (answered
+    // with the same voucher, never needed).
+    const asks = names.filter((name) => name!.startsWith("payment-"));
+    assert.ok(asks.length === 3 || asks.length === 4, asks.join());
+    assert.deepEqual(asks, [...asks.slice(0, -1).map(() => "payment-need-voucher"), "payment-receipt"]);
     const channel = (await storeB.getChannel(channelId))!;
     assert.deepEqual([channel.spent, channel.acceptedCumulative, channel.units], [20n * TOKEN_PRICE, 20n * TOKEN_PRICE, 20n]);
   });

@@ -12,6 +12,7 @@ import { type CloseResult, closeCooperatively } from "../../closeCooperatively.j
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import { followPaymentEvents } from "../../followPaymentEvents.js";
 import { openPaymentChannel } from "../../openPaymentChannel.js";
+import { canDecline, prepayTarget } from "../../prepayTarget.js";
 import type { PayingContext } from "../../PayingContext.js";
 import { type Offer, readOffer } from "../../readOffer.js";
 import { readProblem } from "../../readProblem.js";
@@ -29,6 +30,8 @@ export type CreateSessionPayerParameters = {
   fetch: typeof fetch;
   maxUnitsPerRequest: bigint;
   maxUnitsPerStream: bigint;
+  /** Units a stream's vouchers may run ahead of what it delivered (see `prepayTarget`). */
+  prepayUnits: bigint;
 };
 
 export type SessionPayer = ReturnType<typeof createSessionPayer>;
@@ -44,7 +47,7 @@ export const routeOf = (url: string | URL) => {
  * request with one voucher, tops up, answers the seller's refusals (a stale challenge, a channel it
  * says is gone, a deposit behind the chain, an open it cannot see yet), follows streams, and closes.
  */
-export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream }: CreateSessionPayerParameters) {
+export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits }: CreateSessionPayerParameters) {
   const { account, chain, publicClient, store, exclusive, save } = context;
   /** The latest usable offer per URL (origin and path), so later requests pay without a 402 first. */
   const offers = new Map<string, Offer>();
@@ -60,8 +63,8 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
 
   /**
    * The credential for the next request on an offer's channel: a voucher covering what the seller has
-   * charged plus one unit (or what it demanded, within the caps), reusing the last voucher when that
-   * already covers it. Opens a channel when there is none, unless `noOpen` says why it must not.
+   * charged plus one unit (or what it demanded, within the caps; in a stream, up to the prepay window),
+   * reusing the last voucher when that already covers it. Opens a channel when there is none, unless `noOpen` says why it must not.
    */
   async function credentialFor(offer: Offer, url: string, demand: Demand | undefined, noOpen?: string): Promise<{ authorization: string; opened: boolean }> {
     let channel = await store.get(offer.key);
@@ -72,14 +75,17 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
       return { authorization: credential(offer, opened.payload, opened.source), opened: true };
     }
     const price = offer.request.amount;
-    if (demand) assertDemand({ demand, channel, price, maxUnitsPerRequest, maxUnitsPerStream });
+    if (demand) assertDemand({ demand, channel, price, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits });
     const pending = pendingOpens.get(channel.channelId);
     if (pending) return { authorization: credential(offer, pending.payload, pending.source), opened: false };
-    const target = max(demand?.required ?? 0n, channel.spent + price);
+    let target = max(demand?.required ?? 0n, channel.spent + price);
     let deposit: SessionPayload | undefined;
     // Checked before a top-up too, so that a voucher the budget refuses costs no top-up transaction or authorization.
     if (target > channel.cumulativeAmount) await context.limits.assertBudget(channel.token, target - channel.cumulativeAmount);
     if (target > channel.deposit) ({ channel, deposit } = await topUpPaymentChannel({ context, channel, offer, needed: target }));
+    if (demand?.kind === "stream") {
+      target = max(target, prepayTarget({ demand, channel, price, prepayUnits, maxUnitsPerStream, budgetLeft: await context.limits.budgetLeft(channel.token) }));
+    }
     if (target > channel.cumulativeAmount || channel.signature === null) {
       const current = channel;
       // Stored before it is sent: a restarted client never forgets what it authorized.
@@ -131,9 +137,10 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
         return answer;
       });
       if (paid.status !== 402 && paid.status !== 410) {
+        const acknowledged = { amount: 0n };
         return followPaymentEvents({
           response: paid,
-          onNeedVoucher: (required) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent! }),
+          onNeedVoucher: (required, received) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent!, received }, acknowledged),
           // A voucher this client will not or cannot send: the reader learns why now, not when the seller gives up.
           stopOnError: true,
           // The stream's final receipt, checked like a header receipt, under the channel's lock.
@@ -184,18 +191,27 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
   /**
    * A voucher sent with HEAD to the stream's URL when the seller asks for more mid-stream. A HEAD answer
    * has no problem body: a 402 with a fresh challenge (the cached one expired while the stream ran) is
-   * retried once with it, with the same voucher; any other refusal is thrown, which ends the stream.
+   * retried once with it, with the same voucher; any other refusal is thrown, which ends the stream
+   * (a cap reached on an ask ahead only when the stream needs the voucher, see `canDecline`). An ask that a
+   * voucher this stream already had accepted covers (a pause while that voucher was on its way) is not paid again.
    */
-  async function payMidStream(offer: Offer, url: string, demand: Demand) {
+  async function payMidStream(offer: Offer, url: string, demand: Extract<Demand, { kind: "stream" }>, acknowledged: { amount: bigint }) {
     const route = routeOf(url);
     await exclusive(offer.key, async () => {
+      if (demand.required <= acknowledged.amount) return;
       // The latest challenge for this route, if a retry replaced the one the stream started with.
       const latest = offers.get(route);
       let current = latest?.key === offer.key ? latest : offer;
       for (let attempt = 0; ; attempt++) {
-        const { authorization } = await credentialFor(current, url, demand, "The seller asks for a voucher mid-stream on a channel that is no longer open");
+        const next = await credentialFor(current, url, demand, "The seller asks for a voucher mid-stream on a channel that is no longer open").catch(async (error: unknown) => {
+          if (canDecline({ error, demand, channel: await store.get(current.key), price: current.request.amount })) return undefined;
+          throw error;
+        });
+        if (!next) return;
+        const { authorization } = next;
         const answer = await baseFetch(url, { method: "HEAD", headers: { authorization } });
         if (answer.ok) {
+          acknowledged.amount = (await store.get(current.key))?.cumulativeAmount ?? 0n;
           await takeReceipt({ context, key: current.key, response: answer });
           return;
         }

@@ -1,0 +1,44 @@
+import { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
+import { deliveredBefore, type Demand } from "./assertDemand.js";
+import type { ClientChannel } from "./ClientChannel.js";
+
+export type PrepayTargetParameters = {
+  /** A stream's demand, already within the caps (see `assertDemand`). */
+  demand: Extract<Demand, { kind: "stream" }>;
+  /** The channel after any top-up the demand needed. */
+  channel: ClientChannel;
+  price: bigint;
+  prepayUnits: bigint;
+  maxUnitsPerStream: bigint;
+  /** What `totalBudget` still allows in the channel's currency; undefined without a budget. */
+  budgetLeft: bigint | undefined;
+};
+
+/**
+ * The voucher a stream's demand is answered with: `prepayUnits` units beyond what the stream delivered
+ * (what was spent before it began plus one unit per content event received), so that the seller serves
+ * the next units from the prepaid balance instead of asking for each. The window never passes the
+ * deposit (no top-up just to sign ahead), the stream's `maxUnitsPerStream` or the budget; it never goes
+ * below what the seller asked for. With `prepayUnits` 1 it is what an honest seller's pause asks for
+ * (one unit past the delivered ones): one voucher per ask, as before there was a window.
+ */
+export function prepayTarget({ demand, channel, price, prepayUnits, maxUnitsPerStream, budgetLeft }: PrepayTargetParameters): bigint {
+  const before = deliveredBefore(demand, channel);
+  const caps = [channel.deposit, before + maxUnitsPerStream * price, ...(budgetLeft === undefined ? [] : [channel.cumulativeAmount + budgetLeft])];
+  const ahead = caps.reduce((least, cap) => (cap < least ? cap : least), before + (demand.received + prepayUnits) * price);
+  return ahead > demand.required ? ahead : demand.required;
+}
+
+/** Caps that are this client's own limits running out, as opposed to a seller asking past the rules. */
+const OWN_LIMITS: readonly PaymentCap[] = ["maxUnitsPerStream", "totalBudget", "maxDeposit", "maxTotalDeposit"];
+
+/**
+ * Whether a stream's ask refused with `error` can be left unanswered for now: the refusal is one of the
+ * client's own limits and the last voucher still prepays at least one unit past the events received, so
+ * the seller asked ahead and the stream may end before it needs more. The seller's pause asks again once
+ * the prepaid units are delivered, and that ask is refused with the error.
+ */
+export function canDecline({ error, demand, channel, price }: { error: unknown; demand: Extract<Demand, { kind: "stream" }>; channel: ClientChannel | undefined; price: bigint }): boolean {
+  if (!(error instanceof PaymentCapError) || !OWN_LIMITS.includes(error.cap) || channel === undefined) return false;
+  return channel.cumulativeAmount >= deliveredBefore(demand, channel) + (demand.received + 1n) * price;
+}
