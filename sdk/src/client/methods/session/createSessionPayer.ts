@@ -133,7 +133,7 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
       if (paid.status !== 402 && paid.status !== 410) {
         return followPaymentEvents({
           response: paid,
-          onNeedVoucher: (required) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent! }),
+          onNeedVoucher: (required) => context.trackPayment(() => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent! })),
           // A voucher this client will not or cannot send: the reader learns why now, not when the seller gives up.
           stopOnError: true,
           // The stream's final receipt, checked like a header receipt, under the channel's lock.
