@@ -4,26 +4,20 @@
 // state during the request is seen for certain, not by luck of timing.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { getChannel } from "../../sdk/src/channel/getChannel.js";
-import { toNodeHandler } from "../../sdk/src/server/node.js";
+import { type BrowserSite, CHROMIUM, launchChromium, startBrowserSite } from "../client/e2e/browserSite.js";
 import { clientSuite, PRICE, type Seller, USDC } from "../client/e2e/fixture.js";
 import type { Prompts } from "../client/e2e/wallets.js";
 import type { PageConfig, Shown } from "./usePayingFetchPage.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PAYER = 16;
 
 describe("react: usePayingFetch in headless Chromium against a real gate", function () {
   this.timeout(180_000);
   const suite = clientSuite();
   let shop: Seller;
-  let site: Server;
-  let origin: string;
+  let site: BrowserSite;
   let browser: Browser;
   const prompts: Prompts = { eth_signTypedData_v4: 0, eth_sendTransaction: 0 };
   /** Requests that carried a Payment credential. */
@@ -41,31 +35,13 @@ describe("react: usePayingFetch in headless Chromium against a real gate", funct
   before(async function () {
     assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
     shop = await suite.seller();
-    const script = (
-      await build({
-        entryPoints: [fileURLToPath(new URL("./usePayingFetchPage.ts", import.meta.url))],
-        bundle: true,
-        format: "esm",
-        platform: "browser",
-        target: "es2022",
-        // React's development build: it warns (console.error) about misuse, which the test counts.
-        define: { "process.env.NODE_ENV": '"development"' },
-        write: false,
-        logLevel: "silent",
-      })
-    ).outputFiles[0]!.text;
-    site = createServer(
-      toNodeHandler(async (request) => {
-        const { pathname } = new URL(request.url);
-        if (pathname === "/") return new Response('<!doctype html><meta charset="utf-8"><script type="module" src="/app.js"></script><body></body>', { headers: { "content-type": "text/html" } });
-        if (pathname === "/app.js") return new Response(script, { headers: { "content-type": "text/javascript" } });
-        if (pathname === "/rpc") {
-          const body = await request.text();
-          const calls = [JSON.parse(body) as { method: string } | { method: string }[]].flat();
-          for (const { method } of calls) if (method in prompts) prompts[method as keyof Prompts]++;
-          const upstream = await fetch(suite.chain.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
-          return new Response(upstream.body, { status: upstream.status, headers: { "content-type": "application/json" } });
-        }
+    site = await startBrowserSite({
+      page: new URL("./usePayingFetchPage.ts", import.meta.url),
+      // React's development build: it warns (console.error) about misuse, which the test counts.
+      define: { "process.env.NODE_ENV": '"development"' },
+      rpcUrl: suite.chain.rpcUrl,
+      prompts,
+      async handle(request) {
         if (request.headers.has("authorization")) {
           credentials++;
           const held = hold;
@@ -74,20 +50,14 @@ describe("react: usePayingFetch in headless Chromium against a real gate", funct
           await held?.released;
         }
         return shop.route.handle(request, async () => Response.json({ photo: true }));
-      }),
-    );
-    await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
-    origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      },
     });
+    browser = await launchChromium();
   });
 
   after(async function () {
     await browser?.close();
-    site?.closeAllConnections();
-    await new Promise((resolve) => (site ? site.close(resolve) : resolve(undefined)));
+    await site?.stop();
   });
 
   type Page$ = { page: Page; errors: string[] };
@@ -99,7 +69,7 @@ describe("react: usePayingFetch in headless Chromium against a real gate", funct
     page.on("console", (message) => {
       if ((message.type() === "error" || message.type() === "warning") && !message.text().includes("status of 402")) errors.push(message.text());
     });
-    await page.goto(`${origin}/`);
+    await page.goto(`${site.origin}/`);
     await page.waitForFunction(() => "tollgateTest" in globalThis);
     return { page, errors };
   }
