@@ -2,7 +2,7 @@
 // the channels and totals read from its stores, and the last error, against a real gate on the local chain.
 import assert from "node:assert/strict";
 import { createMemoryChannelStore, type PayingFetch, type PayingFetchState, PaymentCapError } from "../../../sdk/src/client/index.js";
-import { meteredEventStream } from "../../../sdk/src/server/index.js";
+import { charge, meteredEventStream } from "../../../sdk/src/server/index.js";
 import { buyer, clientSuite, PRICE, readEvents, recordingFetch, type Seller } from "./fixture.js";
 
 /** Every state `pay` reports, from the one it shows now. */
@@ -50,6 +50,19 @@ describe("client e2e: the paying fetch's live state", function () {
     const loaded = await new Promise<PayingFetchState>((resolve) => resumed.subscribe(resolve));
     assert.deepEqual(loaded.channels, after.channels);
     assert.equal(loaded.totalSpent, PRICE);
+  });
+
+  it("test_state_aOneTimePaymentIsInFlightUntilItsResponse_thenShowsInPaymentsAndSpend", async function () {
+    const shop = await suite.seller({ gate: { methods: [charge()] }, handler: async () => Response.json({ photo: true }) });
+    // An escrow the client does not trust: it refuses the session and pays the charge offer.
+    const pay = buyer(suite.chain, await suite.freshBuyer(), { escrows: ["0x00000000000000000000000000000000000000e5"], currencies: [suite.chain.token] });
+    const states = record(pay);
+
+    assert.equal((await pay(shop.url)).status, 200);
+    const after = pay.getState();
+    assert.deepEqual(steps(states, "paying"), [0, 1, 0]);
+    assert.deepEqual(after.payments.map(({ method, amount }) => [method, amount]), [["charge", PRICE]]);
+    assert.deepEqual([after.totalSpent, after.totalAuthorized, after.channels], [PRICE, PRICE, []]);
   });
 
   it("test_state_aCloseIsInFlightUntilItReturns_andLeavesTheChannelClosed", async function () {
