@@ -23,7 +23,8 @@ export async function checkSnippets({ root, snippets, files = [] }: CheckSnippet
   const bySource = new Map<string, DocSnippet>();
   try {
     for (const [index, snippet] of snippets.entries()) {
-      const name = path.join(scratch, `${index}-${snippet.file.replace(/[^A-Za-z0-9]+/g, "-")}-${snippet.line}.mts`);
+      // .tsx is an ES module too here: the nearest package.json (the repository's) says "type": "module".
+      const name = path.join(scratch, `${index}-${snippet.file.replace(/[^A-Za-z0-9]+/g, "-")}-${snippet.line}.${snippet.jsx ? "tsx" : "mts"}`);
       // `export {}` keeps a block without imports a module of its own (no clashes between blocks).
       await writeFile(name, `${snippet.code}\nexport {};\n`);
       bySource.set(path.resolve(name), snippet);
@@ -34,6 +35,7 @@ export async function checkSnippets({ root, snippets, files = [] }: CheckSnippet
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       lib: ["lib.es2023.d.ts", "lib.dom.d.ts", "lib.dom.iterable.d.ts"],
       types: ["node"],
+      jsx: ts.JsxEmit.ReactJSX,
       strict: true,
       skipLibCheck: true,
       noEmit: true,

@@ -1,4 +1,4 @@
-// The TypeScript blocks of README.md and docs/*.md, and the scratch project that type-checks them against
+// The TypeScript blocks (```ts, ```typescript, ```tsx for JSX) of README.md and docs/*.md, and the scratch project that type-checks them against
 // the SDK's sources. A block preceded by `<!-- not-checked: reason -->` (blank lines allowed between) is
 // skipped; the reason is required, so that every skip says why.
 import { readdir, readFile } from "node:fs/promises";
@@ -10,21 +10,24 @@ export type DocSnippet = {
   /** 1-based line of the block's first code line in `file`. */
   line: number;
   code: string;
+  /** A ```tsx block: checked as a .tsx module (JSX with React's automatic runtime). */
+  jsx?: true;
 };
 
 export type SkippedSnippet = { file: string; line: number; reason: string };
 
-const FENCE = /^```(ts|typescript)\s*$/;
+const FENCE = /^```(ts|typescript|tsx)\s*$/;
 const NOT_CHECKED = /^<!--\s*not-checked:(.*)-->$/;
 
-/** Every ```ts / ```typescript block of the markdown files, and those opted out. */
+/** Every ```ts / ```typescript / ```tsx block of the markdown files, and those opted out. */
 export async function extractSnippets({ root, files }: { root: string; files: readonly string[] }): Promise<{ snippets: DocSnippet[]; skipped: SkippedSnippet[] }> {
   const snippets: DocSnippet[] = [];
   const skipped: SkippedSnippet[] = [];
   for (const file of files) {
     const lines = (await readFile(path.join(root, file), "utf8")).split("\n");
     for (let index = 0; index < lines.length; index++) {
-      if (!FENCE.test(lines[index]!)) continue;
+      const fence = FENCE.exec(lines[index]!);
+      if (!fence) continue;
       const end = lines.findIndex((line, at) => at > index && line.startsWith("```"));
       if (end === -1) throw new Error(`${file}:${index + 1}: unterminated code block`);
       let before = index - 1;
@@ -35,7 +38,7 @@ export async function extractSnippets({ root, files }: { root: string; files: re
         if (reason === "") throw new Error(`${file}:${before + 1}: not-checked needs a reason`);
         skipped.push({ file, line: index + 2, reason });
       } else {
-        snippets.push({ file, line: index + 2, code: lines.slice(index + 1, end).join("\n") });
+        snippets.push({ file, line: index + 2, code: lines.slice(index + 1, end).join("\n"), ...(fence[1] === "tsx" ? { jsx: true as const } : {}) });
       }
       index = end;
     }

@@ -42,15 +42,22 @@ describe("documentation snippets", function () {
         "```ts",
         "const price: bigint = 0.01;",
         "```",
+        "```tsx",
+        "export const Price = ({ amount }: { amount: bigint }) => <p>{amount.toString()}</p>;",
+        "export const wrong = <Price amount={1} />;",
+        "```",
       ].join("\n");
       await writeFile(path.join(scratch, "docs/example.md"), markdown);
       const { snippets, skipped } = await extractSnippets({ root: scratch, files: ["docs/example.md"] });
       assert.deepEqual(skipped, [{ file: "docs/example.md", line: 9, reason: "a fragment" }]);
-      assert.deepEqual(snippets.map(({ line }) => line), [3, 12]);
+      assert.deepEqual(snippets.map(({ line, jsx }) => [line, jsx]), [[3, undefined], [12, undefined], [15, true]]);
       const errors = await checkSnippets({ root, snippets });
       const report = formatSnippetErrors(errors);
       assert.match(report, /^docs\/example\.md:4: TS2322 /m, report);
       assert.match(report, /^docs\/example\.md:12: TS2322 Type 'number' is not assignable to type 'bigint'\./m, report);
+      // JSX type-checks (the component's props), and the block's first line compiles.
+      assert.match(report, /^docs\/example\.md:16: TS2322 Type 'number' is not assignable to type 'bigint'\./m, report);
+      assert.equal(errors.filter(({ line }) => line === 15).length, 0, report);
 
       await writeFile(path.join(scratch, "docs/example.md"), "<!-- not-checked: -->\n```ts\nx\n```\n");
       await assert.rejects(extractSnippets({ root: scratch, files: ["docs/example.md"] }), /docs\/example\.md:1: not-checked needs a reason/);

@@ -1,7 +1,8 @@
 // The SDK as a user gets it: `npm run build:sdk`, `npm pack`, the tarball installed offline (warm npm
 // cache) into a scratch project outside the repository, so nothing resolves from the workspace's
 // node_modules. There a consumer type-checks with skipLibCheck off and without @types/pg, the portable
-// entries bundle for a browser and a worker with esbuild, and one request is paid for on a local chain.
+// entries bundle for a browser and a worker with esbuild (tollgate/react with React, its optional peer,
+// installed; the client's bundle without React), and one request is paid for on a local chain.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import { type LocalChain, startLocalChain } from "../../scripts/localChain.js";
 const ROOT = hre.config.paths.root;
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
 const rootPackage = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
-const PORTABLE_ENTRIES = ["tollgate", "tollgate/protocol", "tollgate/client", "tollgate/server"];
+const PORTABLE_ENTRIES = ["tollgate", "tollgate/protocol", "tollgate/client", "tollgate/server", "tollgate/react"];
 const TEST_MNEMONIC = "test test test test test test test test test test test junk";
 const SELLER = 1;
 const BUYER = 2;
@@ -60,6 +61,7 @@ import { parseTokenAmount } from "tollgate";
 import { createPayingFetch, createMemoryChannelStore, type PayingFetch } from "tollgate/client";
 import { createPaymentGate, createMemoryStore, type SessionRoute } from "tollgate/server";
 import { parseReceipt } from "tollgate/protocol";
+import { usePayingFetch, type UsePayingFetchReturnType } from "tollgate/react";
 import type { Chain, LocalAccount } from "viem";
 
 export function seller(route: SessionRoute): (request: Request) => Promise<Response> {
@@ -72,6 +74,9 @@ export function buyer(chain: Chain, account: LocalAccount): PayingFetch {
   return createPayingFetch({ chain, account, maxDeposit: parseTokenAmount({ value: "1", decimals: 6 }), store: createMemoryChannelStore() });
 }
 export const spent = (header: string) => parseReceipt(header).spent;
+export function useBuyer(chain: Chain, account: LocalAccount): UsePayingFetchReturnType {
+  return usePayingFetch({ chain, account, maxDeposit: 1_000_000n });
+}
 `;
 
 // A Node seller and buyer over the installed package's Node-only subpaths; compiled, then run by the test.
@@ -174,6 +179,9 @@ describe("package: the packed SDK installs, type-checks, bundles and pays in a s
       join(work, packed.filename),
       `viem@${rootPackage.devDependencies.viem}`,
       `@types/node@${rootPackage.devDependencies["@types/node"]}`,
+      // tollgate/react's optional peer, as a React app has it.
+      `react@${rootPackage.devDependencies.react}`,
+      `@types/react@${rootPackage.devDependencies["@types/react"]}`,
     ];
     try {
       await run("npm", [...install, "--offline"], { cwd: scratch });
@@ -200,6 +208,8 @@ describe("package: the packed SDK installs, type-checks, bundles and pays in a s
     assert.equal(manifest.dependencies?.pg, undefined, "pg is a hard dependency");
     assert.deepEqual(manifest.peerDependenciesMeta?.pg, { optional: true });
     assert.ok(!existsSync(join(scratch, "node_modules/pg")), "npm installed the optional peer pg");
+    assert.deepEqual(manifest.peerDependenciesMeta?.react, { optional: true });
+    assert.equal(manifest.peerDependencies?.react, "^18.0.0 || ^19.0.0");
   });
 
   it("test_package_consumerTypeChecksWithoutSkipLibCheckNorTypesPg", async function () {
@@ -238,6 +248,9 @@ describe("package: the packed SDK installs, type-checks, bundles and pays in a s
       );
       const external = Object.values(result.metafile.outputs).flatMap(({ imports }) => imports.map(({ path }) => path));
       assert.deepEqual(external, [], `${platform} bundle leaves imports unresolved`);
+      const bundled = (entry: string) => Object.keys(Object.values(result.metafile.outputs).find((output) => output.entryPoint?.endsWith(`bundle/${entry}.js`))!.inputs);
+      assert.ok(bundled("tollgate-react").some((path) => path.startsWith("node_modules/react/")), `${platform}: the hook's bundle has no React`);
+      assert.deepEqual(bundled("tollgate-client").filter((path) => path.includes("react")), [], `${platform} client bundle pulls in React`);
     }
 
     // The worker bundle runs with no `process` (so no require and no native secp256k1): vouchers are

@@ -25,6 +25,8 @@ export type PayingContext = {
   transacting<T>(task: () => Promise<T>): Promise<T>;
   /** Stores a channel (stamped; its session key dropped once it is no longer open) and tells `onChannelUpdate`. */
   save(channel: ClientChannel): Promise<ClientChannel>;
+  /** Runs a payment made outside a request (a voucher a stream asks for) as one in flight, in the client's state. */
+  trackPayment<T>(task: () => Promise<T>): Promise<T>;
   /** Seconds an EIP-3009 authorization stays valid. */
   authorizationTtl: number;
 };

@@ -1,6 +1,7 @@
 import type { Account, Address, Chain, Hex, Transport, WalletClient } from "viem";
 import type { ClientChannel, ClientChannelStore } from "./ClientChannel.js";
 import type { CloseResult } from "./closeCooperatively.js";
+import type { PayingFetchState } from "./createPayingFetchState.js";
 import type { PerCurrency } from "./createPaymentCaps.js";
 import type { OneTimePayment, OneTimePaymentStore } from "./methods/OneTimePayment.js";
 
@@ -90,4 +91,11 @@ export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) =
   requestClose(channelId: Hex): Promise<Hex>;
   /** Refunds what was never settled, once the grace period after `requestClose` has passed. */
   withdraw(channelId: Hex): Promise<Hex>;
+  /**
+   * What the client holds and is doing now: payments and closes in flight, channels, totals and the last
+   * error. The same object until it changes; up to date when a call returns (see PayingFetchState).
+   */
+  getState(): PayingFetchState;
+  /** Calls `listener` with the new state after each change (a request paid, a voucher, a receipt, a close); returns the unsubscribe. */
+  subscribe(listener: (state: PayingFetchState) => void): () => void;
 };

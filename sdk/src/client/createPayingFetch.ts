@@ -1,10 +1,11 @@
-import { type Address, createPublicClient, http, isAddressEqual } from "viem";
+import { type Address, createPublicClient, type Hex, http, isAddressEqual } from "viem";
 import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import type { TokenDomain } from "../authorization/TokenDomain.js";
 import { InvalidValueError } from "../errors/InvalidValueError.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
 import { createMemoryChannelStore, withoutSessionKey } from "./ClientChannel.js";
 import { createExclusive } from "./createExclusive.js";
+import { createPayingFetchState } from "./createPayingFetchState.js";
 import { createOwnChannelStore } from "./createOwnChannelStore.js";
 import { createPaymentCaps } from "./createPaymentCaps.js";
 import { createSpendingLimits } from "./createSpendingLimits.js";
@@ -19,6 +20,7 @@ import { toPayingWallet } from "./toPayingWallet.js";
 
 export type { CloseResult } from "./closeCooperatively.js";
 export type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
+export type { PayingFetchState } from "./createPayingFetchState.js";
 
 /**
  * A drop-in `fetch` that pays. On a 402 it reads every offer (an `evm` session, an MPP `evm` charge,
@@ -54,10 +56,24 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       const updated = { ...channel, ...(sessionKey && channel.status === "open" ? { sessionKey } : {}), updatedAt: Date.now() };
       await store.put(updated);
       onChannelUpdate(withoutSessionKey(updated));
+      void state.refresh();
       return updated;
     },
+    trackPayment: (task) => counted("paying", task),
     authorizationTtl: parameters.authorizationTtl ?? 3_600,
   };
+  const channels = async () => (await store.list()).map(withoutSessionKey);
+  const totalSpent = async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n) + (await context.limits.paid());
+  const state = createPayingFetchState({
+    read: async () => ({ channels: await channels(), payments: await payments.list(), totalSpent: await totalSpent(), totalAuthorized: await context.limits.authorized() }),
+  });
+  /** A call counted in flight from its start (unlike a request, which counts once it decides to pay). */
+  function counted<T>(kind: "paying" | "closing", task: () => Promise<T>) {
+    return state.track(kind, async (begin) => {
+      begin();
+      return task();
+    });
+  }
   const session = createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits });
   /** Token domains as the chain states them, read once per token (a failed read is not kept). */
   const domains = new Map<Address, Promise<TokenDomain>>();
@@ -71,7 +87,8 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     return domain;
   };
 
-  async function payingFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  /** One request; `begin()` marks the moment it decides to pay (see PayingFetchState.paying). */
+  async function payingFetch(input: string | URL | Request, init: RequestInit | undefined, begin: () => void): Promise<Response> {
     const original = new Request(input, init);
     // Read once, so that every retry sends the same body.
     const body = original.body === null ? undefined : await original.arrayBuffer();
@@ -84,11 +101,15 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     const sendSession = (authorization: string) => send({ name: "authorization", value: authorization });
 
     const cached = session.cachedOffer(url);
-    if (cached) return session.pay({ offer: cached, url, send: sendSession, response: undefined });
+    if (cached) {
+      begin();
+      return session.pay({ offer: cached, url, send: sendSession, response: undefined });
+    }
     const response = await send();
     if (response.status !== 402) return response;
     const chosen = chooseOffer(await readOffers({ response, caps, payer: account.address, origin: url.origin }));
     if (!chosen) return response;
+    begin();
     if (chosen.kind === "session") return session.pay({ offer: chosen.offer, url, send: sendSession, response });
     const paid = await payOneTime({ context, offer: chosen.offer, url: url.href, payments, maxPaymentTimeout, tokenDomain, send });
     if (paid.status === 402) await assertSameTerms(chosen.offer, paid, url);
@@ -111,13 +132,16 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     }
   }
 
-  return Object.assign(payingFetch, {
-    channels: async () => (await store.list()).map(withoutSessionKey),
+  const pay = (input: string | URL | Request, init?: RequestInit) => state.track("paying", (begin) => payingFetch(input, init, begin));
+  return Object.assign(pay, {
+    channels,
     payments: () => payments.list(),
-    totalSpent: async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n) + (await context.limits.paid()),
+    totalSpent,
     totalAuthorized: () => context.limits.authorized(),
-    close: session.close,
-    requestClose: session.requestClose,
-    withdraw: session.withdraw,
+    close: (target: Parameters<typeof session.close>[0]) => counted("closing", () => session.close(target)),
+    requestClose: (channelId: Hex) => counted("closing", () => session.requestClose(channelId)),
+    withdraw: (channelId: Hex) => counted("closing", () => session.withdraw(channelId)),
+    getState: state.getState,
+    subscribe: state.subscribe,
   });
 }

@@ -140,7 +140,8 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
         const acknowledged = { amount: 0n };
         return followPaymentEvents({
           response: paid,
-          onNeedVoucher: (required, received) => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent!, received }, acknowledged),
+          onNeedVoucher: (required, received) =>
+            context.trackPayment(() => payMidStream(current, url.href, { kind: "stream", required, startSpent: startSpent!, received }, acknowledged)),
           // A voucher this client will not or cannot send: the reader learns why now, not when the seller gives up.
           stopOnError: true,
           // The stream's final receipt, checked like a header receipt, under the channel's lock.
