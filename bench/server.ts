@@ -14,7 +14,7 @@
 // (write the server's CPU profiles to bench/results/profiles/) and BENCH_CHARGE_MODE=charge (the gate's
 // one-transaction mode; results in bench/results/server-charge.json) tune a run.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import { join } from "node:path";
@@ -46,7 +46,17 @@ const native = createRequire(import.meta.url)("secp256k1/bindings") as { ecdsaSi
 
 let payerPrivateKey: Uint8Array | undefined;
 
-type Run = { requestsPerSecond: number; requests: number; responses: number; non2xx: number; errors: number; latencyMs: { p50: number; p90: number; p99: number; max: number } };
+type Run = {
+  requestsPerSecond: number;
+  requests: number;
+  responses: number;
+  non2xx: number;
+  errors: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** CPU time (user + system) the server's processes spent per response: unlike rates, barely moved by other load on the machine. */
+  serverCpuUsPerResponse: number;
+};
+type Server = { url: string; pid: number; stop(): Promise<void> };
 type Case = { store: "sqlite" | "postgres"; route: "unpaid" | "paid"; load: "saturated" | "sequential"; connections: number; processes: number; loadAverage: number[] } & Run;
 
 const chain = await startLocalChain();
@@ -87,8 +97,8 @@ try {
       cases.push({ store: kind, processes: 1, ...c, loadAverage: os.loadavg().map((value) => round(value, 2)) });
     try {
       // Unpaid first: its rate sizes the voucher pool of the paid run.
-      await load(`${server.url}/unpaid`, WARM_UP);
-      const unpaid = await load(`${server.url}/unpaid`, DURATION);
+      await load(server, "/unpaid", WARM_UP);
+      const unpaid = await load(server, "/unpaid", DURATION);
       record({ route: "unpaid", load: "saturated", connections: CONNECTIONS, ...unpaid });
 
       const challenge = await challengeOf(`${server.url}/paid`);
@@ -127,8 +137,8 @@ try {
           return { ...request, headers: { ...(request.headers as object), authorization } };
         },
       };
-      const warmUp = await load(`${server.url}/paid`, WARM_UP, paidOptions);
-      const paid = await load(`${server.url}/paid`, DURATION, paidOptions);
+      const warmUp = await load(server, "/paid", WARM_UP, paidOptions);
+      const paid = await load(server, "/paid", DURATION, paidOptions);
       record({ route: "paid", load: "saturated", connections: CONNECTIONS, ...paid });
 
       // Latency with one connection. It takes the next channel in turn and continues its vouchers; the
@@ -136,9 +146,9 @@ try {
       const next = channels[assigned % channels.length]!;
       const needed = next.next + Math.ceil(paid.requestsPerSecond * (DURATION + 1) * 1.2) - next.headers.length;
       if (needed > 0) signMore(needed, [next]);
-      const unpaidSequential = await load(`${server.url}/unpaid`, DURATION, {}, 1);
+      const unpaidSequential = await load(server, "/unpaid", DURATION, {}, 1);
       record({ route: "unpaid", load: "sequential", connections: 1, ...unpaidSequential });
-      const paidSequential = await load(`${server.url}/paid`, DURATION, paidOptions, 1);
+      const paidSequential = await load(server, "/paid", DURATION, paidOptions, 1);
       record({ route: "paid", load: "sequential", connections: 1, ...paidSequential });
       let answeredByCluster = 0;
       if (kind === "postgres") {
@@ -147,8 +157,8 @@ try {
         await server.stop();
         server = await startServer({ ...serverConfig, processes: 2 }, `${kind}-2`);
         signMore(perConnection);
-        const clusterWarmUp = await load(`${server.url}/paid`, WARM_UP, paidOptions);
-        const clusterPaid = await load(`${server.url}/paid`, DURATION, paidOptions);
+        const clusterWarmUp = await load(server, "/paid", WARM_UP, paidOptions);
+        const clusterPaid = await load(server, "/paid", DURATION, paidOptions);
         record({ route: "paid", load: "saturated", connections: CONNECTIONS, processes: 2, ...clusterPaid });
         answeredByCluster = clusterWarmUp.responses + clusterPaid.responses;
       }
@@ -233,11 +243,11 @@ try {
   writeFileSync(join(ROOT, RESULTS), `${JSON.stringify(results, null, 2)}\n`);
 
   console.log(`\nbench:server (${CHARGE_MODE} mode) — ${CONNECTIONS} connections, ${DURATION} s per run, ${results.machine.cpus} cpus, node ${process.version}, load average ${results.machine.loadAverageBefore.join(" ")} before, ${results.machine.loadAverageAfter.join(" ")} after\n`);
-  console.log("| store    | route  | load              | procs |  req/s | p50 ms | p90 ms | p99 ms | load avg (1 min) |");
-  console.log("|----------|--------|-------------------|------:|-------:|-------:|-------:|-------:|-----------------:|");
+  console.log("| store    | route  | load              | procs |  req/s | p50 ms | p90 ms | p99 ms | server CPU µs/response | load avg (1 min) |");
+  console.log("|----------|--------|-------------------|------:|-------:|-------:|-------:|-------:|-----------------------:|-----------------:|");
   for (const c of cases) {
     const loadName = `${c.load} (${c.connections})`;
-    console.log(`| ${c.store.padEnd(8)} | ${c.route.padEnd(6)} | ${loadName.padEnd(17)} | ${String(c.processes).padStart(5)} | ${c.requestsPerSecond.toFixed(0).padStart(6)} | ${c.latencyMs.p50.toFixed(2).padStart(6)} | ${c.latencyMs.p90.toFixed(2).padStart(6)} | ${c.latencyMs.p99.toFixed(2).padStart(6)} | ${c.loadAverage[0]!.toFixed(2).padStart(16)} |`);
+    console.log(`| ${c.store.padEnd(8)} | ${c.route.padEnd(6)} | ${loadName.padEnd(17)} | ${String(c.processes).padStart(5)} | ${c.requestsPerSecond.toFixed(0).padStart(6)} | ${c.latencyMs.p50.toFixed(2).padStart(6)} | ${c.latencyMs.p90.toFixed(2).padStart(6)} | ${c.latencyMs.p99.toFixed(2).padStart(6)} | ${c.serverCpuUsPerResponse.toFixed(0).padStart(22)} | ${c.loadAverage[0]!.toFixed(2).padStart(16)} |`);
   }
   console.log("\n| measure (issue 12) | target | measured | met |");
   console.log("|---|---|---:|---|");
@@ -275,7 +285,7 @@ async function challengeOf(url: string): Promise<PaymentChallenge> {
   return challenge!;
 }
 
-async function startServer(config: BenchServerConfig, label: string): Promise<{ url: string; stop(): Promise<void> }> {
+async function startServer(config: BenchServerConfig, label: string): Promise<Server> {
   const profiles = join(ROOT, "bench/results/profiles");
   if (CPU_PROF) mkdirSync(profiles, { recursive: true });
   const flags = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=server-${label}-${Date.now()}.cpuprofile`] : [];
@@ -292,6 +302,7 @@ async function startServer(config: BenchServerConfig, label: string): Promise<{ 
   const { port } = JSON.parse(line) as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => {
@@ -303,11 +314,14 @@ async function startServer(config: BenchServerConfig, label: string): Promise<{ 
   };
 }
 
-async function load(url: string, duration: number, requestOptions: Record<string, unknown> = {}, connections = CONNECTIONS): Promise<Run> {
+async function load(server: Server, path: string, duration: number, requestOptions: Record<string, unknown> = {}, connections = CONNECTIONS): Promise<Run> {
+  const url = `${server.url}${path}`;
   const latencies: number[] = [];
+  const cpuBefore = cpuSeconds(server.pid);
   const instance = autocannon({ url, connections, pipelining: 1, duration, requests: [{ method: "GET", ...requestOptions }] });
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
   const result = await instance;
+  const cpu = cpuSeconds(server.pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN, 3);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses and ${result.errors} errors`);
@@ -318,7 +332,23 @@ async function load(url: string, duration: number, requestOptions: Record<string
     non2xx: result.non2xx,
     errors: result.errors,
     latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(latencies.at(-1) ?? Number.NaN, 3) },
+    serverCpuUsPerResponse: round((cpu * 1e6) / latencies.length, 1),
   };
+}
+
+/** CPU seconds (user + system) of process `pid` and its children so far (a cluster's workers), from /proc. */
+function cpuSeconds(pid: number): number {
+  const ticks = 100; // USER_HZ on Linux
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return Number.NaN;
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const own = (Number(fields[11]) + Number(fields[12])) / ticks;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  return own + (children === "" ? 0 : children.split(" ").reduce((sum, child) => sum + cpuSeconds(Number(child)), 0));
 }
 
 function round(value: number, digits: number): number {
