@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { Hex } from "viem";
 import { StoreError } from "../../errors/StoreError.js";
+import { databaseError, describe } from "./postgresStoreError.js";
 import type { ChannelScope } from "./channelScope.js";
 import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
 import type { QueuedCall } from "./createCommitQueue.js";
@@ -17,15 +18,6 @@ export type CommitPostgresBatchParameters = {
   /** Whether `error` is PostgreSQL refusing a statement (the connection is fine), not the connection failing. */
   isDatabaseError(error: unknown): boolean;
 };
-
-function describe(error: unknown): string {
-  return (error as Error | null)?.message ?? String(error);
-}
-
-function databaseError(what: string, error: unknown): StoreError {
-  if (error instanceof StoreError) return error;
-  return new StoreError("database", `PostgreSQL ${what} failed: ${describe(error)}`, { cause: error });
-}
 
 /**
  * One PostgreSQL group commit on one connection: a round trip opens the transaction and locks every

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Hex } from "viem";
 import { parseBytes32 } from "../../encoding/parseBytes32.js";
 import { StoreError } from "../../errors/StoreError.js";
+import { databaseError, describe } from "./postgresStoreError.js";
 import { assertUsagePeriod, compareUsageRows } from "./aggregateUsage.js";
 import { createChannelScope } from "./channelScope.js";
 import { commitPostgresBatch } from "./commitPostgresBatch.js";
@@ -61,10 +62,6 @@ const MIGRATION_LOCK = "tollgate.migrate";
 const MAX_BATCH = 64;
 const MAX_RUNNING_BATCHES = 2;
 
-function describe(error: unknown): string {
-  return (error as Error | null)?.message ?? String(error);
-}
-
 /**
  * `pg` is an optional peer dependency, loaded on first use so that nothing else in the SDK needs it
  * (nor bundles it).
@@ -75,11 +72,6 @@ async function loadPg(): Promise<typeof pg> {
   } catch (error) {
     throw new StoreError("unavailable", "The PostgreSQL session store needs the pg package: npm install pg", { cause: error });
   }
-}
-
-function databaseError(what: string, error: unknown): StoreError {
-  if (error instanceof StoreError) return error;
-  return new StoreError("database", `PostgreSQL ${what} failed: ${describe(error)}`, { cause: error });
 }
 
 /** FNV-1a, to give each schema its own prepared-statement names on a shared pool (names are capped at 63 bytes). */
