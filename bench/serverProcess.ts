@@ -1,7 +1,10 @@
 // The server under load in `npm run bench:server`, in its own process so that the load generator does
 // not share its event loop: `node --import tsx bench/serverProcess.ts '<config json>'`. It serves the same
 // handler twice, on /unpaid directly and on /paid through the payment gate, over node:http with the SDK's
-// node adapter in both cases, so that the difference between the two is the gate alone.
+// node adapter in both cases, so that the difference between the two is the gate alone. With
+// `processes` above 1 it is the "Several processes" recipe of docs/server.md: Node's cluster forks that
+// many servers, each with its own gate and store pool on the same PostgreSQL schema, sharing one port.
+import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { type Address, defineChain, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -20,51 +23,72 @@ export type BenchServerConfig = {
   price: string;
   chargeMode: "reserve" | "charge";
   store: { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
+  /** Server processes sharing the port (Node's cluster); default 1. */
+  processes?: number;
 };
 
 const config = JSON.parse(process.argv[2] ?? "{}") as BenchServerConfig;
-const chain = defineChain({
-  id: config.chainId,
-  name: "Hardhat (loopback)",
-  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-  rpcUrls: { default: { http: [config.rpcUrl] } },
-});
-const store: SessionStore =
-  config.store.kind === "sqlite"
-    ? createSqliteStore({ path: config.store.path })
-    : await createPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema, maxConnections: 10 });
-const gate = createPaymentGate({
-  chain,
-  transport: http(config.rpcUrl),
-  escrow: config.escrow,
-  currency: config.token,
-  account: privateKeyToAccount(config.sellerKey),
-  store,
-  secret: config.secret,
-  chargeMode: config.chargeMode,
-});
-await gate.recover();
-const route = gate.session({ amount: BigInt(config.price), unitType: "request", suggestedDeposit: 1_000_000n * BigInt(config.price) });
+if (cluster.isPrimary && (config.processes ?? 1) > 1) await runPrimary(config.processes!);
+else await serve();
 
-const body = JSON.stringify({ answer: 42, text: "a small JSON answer, the same for the paid and the unpaid route" });
-const handler = () => new Response(body, { headers: { "content-type": "application/json" } });
+/** Forks the servers, prints the port once every one listens, and stops them all on SIGTERM. */
+async function runPrimary(count: number): Promise<void> {
+  const workers = Array.from({ length: count }, () => cluster.fork());
+  const ports = await Promise.all(workers.map((worker) => new Promise<number>((resolve) => worker.once("message", (message: { port: number }) => resolve(message.port)))));
+  process.stdout.write(`${JSON.stringify({ port: ports[0] })}\n`);
+  process.on("SIGTERM", () => {
+    for (const worker of workers) worker.process.kill("SIGTERM");
+    void Promise.all(workers.map((worker) => new Promise((resolve) => worker.once("exit", resolve)))).then(() => process.exit(0));
+  });
+}
 
-const server = createServer(
-  toNodeHandler((request) => {
-    const path = request.url.slice(request.url.indexOf("/", 8));
-    if (path === "/unpaid") return handler();
-    if (path === "/paid") return route.handle(request, handler);
-    return new Response("not found", { status: 404 });
-  }),
-);
-server.keepAliveTimeout = 30_000;
-server.listen(0, "127.0.0.1", () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
-});
+async function serve(): Promise<void> {
+  const chain = defineChain({
+    id: config.chainId,
+    name: "Hardhat (loopback)",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [config.rpcUrl] } },
+  });
+  const store: SessionStore =
+    config.store.kind === "sqlite"
+      ? createSqliteStore({ path: config.store.path })
+      : await createPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema, maxConnections: 10 });
+  const gate = createPaymentGate({
+    chain,
+    transport: http(config.rpcUrl),
+    escrow: config.escrow,
+    currency: config.token,
+    account: privateKeyToAccount(config.sellerKey),
+    store,
+    secret: config.secret,
+    chargeMode: config.chargeMode,
+  });
+  await gate.recover();
+  const route = gate.session({ amount: BigInt(config.price), unitType: "request", suggestedDeposit: 1_000_000n * BigInt(config.price) });
 
-// A clean exit on SIGTERM, so that --cpu-prof writes its profile.
-process.on("SIGTERM", () => {
-  server.close();
-  server.closeAllConnections();
-  void store.close().finally(() => process.exit(0));
-});
+  const body = JSON.stringify({ answer: 42, text: "a small JSON answer, the same for the paid and the unpaid route" });
+  const handler = () => new Response(body, { headers: { "content-type": "application/json" } });
+
+  const server = createServer(
+    toNodeHandler((request) => {
+      const path = request.url.slice(request.url.indexOf("/", 8));
+      if (path === "/unpaid") return handler();
+      if (path === "/paid") return route.handle(request, handler);
+      return new Response("not found", { status: 404 });
+    }),
+  );
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, "127.0.0.1", () => {
+    const port = (server.address() as { port: number }).port;
+    // Workers of a cluster all get the same port; the primary reports it.
+    if (cluster.isWorker) process.send!({ port });
+    else process.stdout.write(`${JSON.stringify({ port })}\n`);
+  });
+
+  // A clean exit on SIGTERM, so that --cpu-prof writes its profile.
+  process.on("SIGTERM", () => {
+    server.close();
+    server.closeAllConnections();
+    void store.close().finally(() => process.exit(0));
+  });
+}

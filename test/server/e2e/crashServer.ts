@@ -1,4 +1,4 @@
-// The paid server of the crash test (crashRestart.test.ts), run as a child process that the test kills
+// The paid server of the crash test (crashRestart.test.ts; SQLite or PostgreSQL), run as a child process that the test kills
 // with SIGKILL: `node --import tsx crashServer.ts '<config json>'`. On start it recovers the store (stale
 // reservations released, pending one-time payments resolved), then serves /work (a short paid request)
 // and /hang (a paid request whose handler never answers, so its reservation or its one-time payment is
@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { type Address, defineChain, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { createPaymentGate } from "../../../sdk/src/server/index.js";
+import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { toNodeHandler } from "../../../sdk/src/server/node.js";
 
@@ -18,7 +19,8 @@ export type CrashServerConfig = {
   escrow: Address;
   token: Address;
   sellerKey: Hex;
-  dbPath: string;
+  /** The store the server keeps its accounting in: a SQLite file, or a PostgreSQL schema. */
+  store: { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
   secret: string;
   price: string;
   /** Port to listen on; 0 (default) for any. */
@@ -32,7 +34,10 @@ async function main(config: CrashServerConfig) {
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [config.rpcUrl] } },
   });
-  const store = createSqliteStore({ path: config.dbPath });
+  const store =
+    config.store.kind === "sqlite"
+      ? createSqliteStore({ path: config.store.path })
+      : await createPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema });
   const gate = createPaymentGate({
     chain,
     transport: http(config.rpcUrl),

@@ -148,6 +148,35 @@ describe("PostgreSQL session store schema 4", function () {
   });
 });
 
+describe("PostgreSQL session store group commit", function () {
+  this.timeout(30_000);
+
+  it("test_store_postgresWriteRefusedInAGroupCommitFailsOnlyItsCall", async () => {
+    // PostgreSQL refuses one call's charge (a trigger): the batch's single write statement fails, its
+    // calls are written again one by one under savepoints, and only the refused one fails.
+    const schema = newSchema();
+    const S = pg.escapeIdentifier(schema);
+    const store = await createPostgresStore({ connectionString, schema, maxConnections: 2 });
+    try {
+      await admin.query(`CREATE FUNCTION ${S}.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.key = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN NEW; END $$`);
+      await admin.query(`CREATE TRIGGER refuse_poison BEFORE INSERT ON ${S}.charges FOR EACH ROW EXECUTE FUNCTION ${S}.refuse_poison()`);
+      const [a, b, c] = [newChannelId(), newChannelId(), newChannelId()];
+      const outcomes = await Promise.allSettled([incrementSpent(store, a, "a1"), incrementSpent(store, b, "poison"), incrementSpent(store, c, "c1")]);
+      assert.deepEqual(outcomes.map((outcome) => outcome.status), ["fulfilled", "rejected", "fulfilled"]);
+      const refused = (outcomes[1] as PromiseRejectedResult).reason;
+      assert.ok(refused instanceof StoreError && refused.reason === "database" && /poison refused/.test(refused.message), String(refused));
+      assert.equal(await assertConsistent(store, a), 1n);
+      assert.equal(await store.getChannel(b), undefined);
+      assert.equal(await assertConsistent(store, c), 1n);
+      // The connection went back to the pool in a clean state: the next batch commits.
+      assert.equal(await incrementSpent(store, b, "b1"), 1n);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe("PostgreSQL session store across instances", function () {
   this.timeout(30_000);
   let schema: string;

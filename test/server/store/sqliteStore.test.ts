@@ -161,6 +161,25 @@ describe("SQLite session store on disk", function () {
     await store.close();
   });
 
+  it("test_store_sqliteWriteRefusedInAGroupCommitFailsOnlyItsCall", async () => {
+    // The database itself refuses one call's charge (a trigger), after that call's channel row was
+    // written: the call fails with its channel write undone, the calls batched with it commit.
+    const path = newPath();
+    const store = createSqliteStore({ path });
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const db = new DatabaseSync(path);
+    db.exec("CREATE TRIGGER refuse_poison BEFORE INSERT ON charges WHEN NEW.key = 'poison' BEGIN SELECT RAISE(ABORT, 'poison refused'); END");
+    db.close();
+    const [a, b] = [newChannelId(), newChannelId()];
+    const outcomes = await Promise.allSettled([incrementSpent(store, a, "a1"), incrementSpent(store, b, "poison"), incrementSpent(store, b, "b1"), incrementSpent(store, a, "a2")]);
+    assert.deepEqual(outcomes.map((outcome) => outcome.status), ["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    const refused = (outcomes[1] as PromiseRejectedResult).reason;
+    assert.ok(refused instanceof StoreError && refused.reason === "database" && /poison refused/.test(refused.message), String(refused));
+    assert.equal(await assertConsistent(store, a), 2n);
+    assert.equal(await assertConsistent(store, b), 1n);
+    await store.close();
+  });
+
   it("fails with `busy` when another connection holds the write lock past busyTimeout", async () => {
     const path = newPath();
     const store = createSqliteStore({ path, busyTimeout: 50 });

@@ -185,6 +185,46 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       assert.deepEqual(await store.listCharges({ status: "reserved", channelId: fresh }), []);
     });
 
+    it("test_store_failingCallsAmongConcurrentOnesFailAloneAndWriteNothing", async () => {
+      // Calls made in one turn share a group commit on the SQL stores: a callback that throws after
+      // reading and writing, one that writes an invalid record, and a nested withChannel fail with their
+      // own errors; every other call, on the same channels too, commits.
+      const [a, b, c] = [newChannelId(), newChannelId(), newChannelId()];
+      await incrementSpent(store, a, "seed");
+      const boom = new Error("boom");
+      const outcomes = await Promise.allSettled([
+        incrementSpent(store, a, "a1"),
+        store.withChannel(a, async (tx) => {
+          await tx.getCharge("a1");
+          await tx.putChannel({ ...tx.channel!, spent: 1_000n });
+          await tx.putCharge(makeCharge(a, "thrown"));
+          throw boom;
+        }),
+        incrementSpent(store, b, "b1"),
+        store.withChannel(b, (tx) => tx.putCharge(makeCharge(b, "bad", { amount: -1n }))),
+        store.withChannel(c, () => store.withChannel(c, async () => undefined)),
+        incrementSpent(store, a, "a2"),
+        incrementSpent(store, c, "c1"),
+        incrementSpent(store, b, "b2"),
+      ]);
+      assert.deepEqual(
+        outcomes.map((outcome) => outcome.status),
+        ["fulfilled", "rejected", "fulfilled", "rejected", "rejected", "fulfilled", "fulfilled", "fulfilled"],
+      );
+      assert.equal((outcomes[1] as PromiseRejectedResult).reason, boom);
+      assertStoreError("invalid-record")((outcomes[3] as PromiseRejectedResult).reason);
+      assertStoreError("misuse")((outcomes[4] as PromiseRejectedResult).reason);
+      assert.deepEqual(
+        [await store.getChannel(a), await store.getChannel(b), await store.getChannel(c)].map((channel) => channel?.spent),
+        [3n, 2n, 1n],
+      );
+      const keys = async (id: Hex) => (await store.listCharges({ status: "committed", channelId: id })).map((charge) => charge.key).sort();
+      assert.deepEqual(await keys(a), ["a1", "a2", "seed"]);
+      assert.deepEqual(await keys(b), ["b1", "b2"]);
+      assert.deepEqual(await keys(c), ["c1"]);
+      assert.deepEqual(await store.listCharges({ status: "reserved" }), []);
+    });
+
     it("serializes withChannel on one channel: 50 concurrent increments make exactly 50", async () => {
       const id = newChannelId();
       const other = newChannelId();

@@ -3,18 +3,19 @@ import type { Hex } from "viem";
 import { parseBytes32 } from "../../encoding/parseBytes32.js";
 import { StoreError } from "../../errors/StoreError.js";
 import { assertUsagePeriod, compareUsageRows, DEFAULT_UNIT_TYPE, UNKNOWN_ROUTE } from "./aggregateUsage.js";
+import { databaseError, describe } from "./postgresStoreError.js";
 import { createChannelScope } from "./channelScope.js";
-import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
+import { commitPostgresBatch } from "./commitPostgresBatch.js";
+import { createCommitQueue } from "./createCommitQueue.js";
 import { createKeyedMutex } from "./createKeyedMutex.js";
+import { postgresBatchSql } from "./postgresBatchSql.js";
 import { postgresMigrations } from "./postgresMigrations.js";
-import type { ChannelTransaction, ChargeRecord, SessionStore, UsageRow } from "./SessionStore.js";
+import type { ChannelTransaction, SessionStore, UsageRow } from "./SessionStore.js";
 import {
   CHANNEL_COLUMNS,
   CHARGE_COLUMNS,
   channelFromRow,
-  channelParams,
   chargeFromRow,
-  chargeParams,
   PAYMENT_COLUMNS,
   paymentFromRow,
   paymentParams,
@@ -56,10 +57,10 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 // Two-key advisory locks: the first key names the purpose, so channel locks of one schema never meet
 // migrations' or another schema's.
 const MIGRATION_LOCK = "tollgate.migrate";
-
-function describe(error: unknown): string {
-  return (error as Error | null)?.message ?? String(error);
-}
+// Most withChannel calls sharing one transaction, and most such transactions in flight at once (each
+// on its own pooled connection, on disjoint channels).
+const MAX_BATCH = 64;
+const MAX_RUNNING_BATCHES = 2;
 
 /**
  * `pg` is an optional peer dependency, loaded on first use so that nothing else in the SDK needs it
@@ -71,11 +72,6 @@ async function loadPg(): Promise<typeof pg> {
   } catch (error) {
     throw new StoreError("unavailable", "The PostgreSQL session store needs the pg package: npm install pg", { cause: error });
   }
-}
-
-function databaseError(what: string, error: unknown): StoreError {
-  if (error instanceof StoreError) return error;
-  return new StoreError("database", `PostgreSQL ${what} failed: ${describe(error)}`, { cause: error });
 }
 
 /** FNV-1a, to give each schema its own prepared-statement names on a shared pool (names are capped at 63 bytes). */
@@ -167,34 +163,11 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
   const channelList = CHANNEL_COLUMNS.join(", ");
   const chargeList = CHARGE_COLUMNS.join(", ");
   const placeholders = (from: number, count: number) => Array.from({ length: count }, (_, i) => `$${from + i}`).join(", ");
-  const updateAll = (columns: readonly string[], key: readonly string[]) =>
-    columns
-      .filter((column) => !key.includes(column))
-      .map((column) => `${column} = excluded.${column}`)
-      .join(", ");
-  const channelUpsert = (from: number) =>
-    `INSERT INTO ${S}.channels (${channelList}) VALUES (${placeholders(from, CHANNEL_COLUMNS.length)})
-     ON CONFLICT (channel_id) DO UPDATE SET ${updateAll(CHANNEL_COLUMNS, ["channel_id"])}`;
-  const chargeUpsert = (from: number) =>
-    `INSERT INTO ${S}.charges (${chargeList}) VALUES (${placeholders(from, CHARGE_COLUMNS.length)})
-     ON CONFLICT (channel_id, key) DO UPDATE SET ${updateAll(CHARGE_COLUMNS, ["channel_id", "key"])}`;
-
   // Named statements are parsed and planned once per connection, then only bound and executed.
   const sql = {
-    lockChannel: { name: `${prefix}_lock_channel`, text: `SELECT ${channelList} FROM ${S}.channels WHERE channel_id = $1 FOR UPDATE` },
-    lockNewChannel: { name: `${prefix}_lock_new`, text: "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))" },
-    selectCharge: { name: `${prefix}_select_charge`, text: `SELECT ${chargeList} FROM ${S}.charges WHERE channel_id = $1 AND key = $2` },
-    upsertChannel: { name: `${prefix}_upsert_channel`, text: channelUpsert(1) },
-    upsertCharge: { name: `${prefix}_upsert_charge`, text: chargeUpsert(1) },
-    // The common write of a request, the channel and its charge, in one round trip.
-    upsertBoth: {
-      name: `${prefix}_upsert_both`,
-      text: `WITH channel AS (${channelUpsert(1)}) ${chargeUpsert(CHANNEL_COLUMNS.length + 1)}`,
-    },
     selectChannel: { name: `${prefix}_select_channel`, text: `SELECT ${channelList} FROM ${S}.channels WHERE channel_id = $1` },
   };
-
-  const beginAndLock = (channelId: Hex) => `BEGIN; ${sql.lockChannel.text.replace("$1", `'${channelId}'`)}`;
+  const batchSql = postgresBatchSql({ S, schema, escapeLiteral: driver.escapeLiteral });
 
   const mutex = createKeyedMutex();
   const scope = createChannelScope();
@@ -213,97 +186,20 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
     }
   }
 
-  async function flush(client: pg.PoolClient, { channel, charges }: ChannelTransactionWrites): Promise<void> {
-    if (channel !== undefined && charges.length === 1) {
-      await client.query({ ...sql.upsertBoth, values: [...channelParams(channel), ...chargeParams(charges[0]!)] });
-      return;
-    }
-    if (channel !== undefined) await client.query({ ...sql.upsertChannel, values: channelParams(channel) });
-    for (const charge of charges) await client.query({ ...sql.upsertCharge, values: chargeParams(charge) });
-  }
-
-  async function transact<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
-    assertOpen();
-    const client = await connect(pool);
-    // Set when the connection is in an unknown state: release() then destroys it instead of pooling it.
-    let broken: Error | undefined;
-    async function rollback(): Promise<void> {
+  const commits = createCommitQueue({
+    maxBatch: MAX_BATCH,
+    maxRunning: MAX_RUNNING_BATCHES,
+    async runBatch(calls) {
+      assertOpen();
+      const client = await connect(pool);
+      let broken: Error | undefined;
       try {
-        await client.query("ROLLBACK");
-      } catch (error) {
-        broken = error as Error;
+        broken = await commitPostgresBatch({ calls, client, sql: batchSql, scope, isDatabaseError: (error) => error instanceof driver.DatabaseError });
+      } finally {
+        client.release(broken);
       }
-    }
-
-    try {
-      let transaction;
-      // A failed read inside the callback aborts the PostgreSQL transaction; if the callback swallows
-      // it, the commit must still fail, with that error rather than "transaction is aborted".
-      let readError: StoreError | undefined;
-      try {
-        // BEGIN and the row lock travel in one simple-protocol round trip, which cannot carry
-        // parameters; the id is inlined, and is safe to inline because parseBytes32 let through only
-        // "0x" and 64 lowercase hex digits.
-        const opened = (await client.query(beginAndLock(channelId))) as unknown as pg.QueryResult[];
-        let row = opened[1]?.rows[0];
-        if (row === undefined) {
-          // No row to lock yet. Another instance may be creating it: queue on the id, then look again
-          // (READ COMMITTED gives the new statement a fresh snapshot that sees its commit).
-          await client.query({ ...sql.lockNewChannel, values: [schema, channelId] });
-          row = (await client.query({ ...sql.lockChannel, values: [channelId] })).rows[0];
-        }
-        transaction = createChannelTransaction({
-          channelId,
-          channel: row && channelFromRow(row),
-          async loadCharge(key): Promise<ChargeRecord | undefined> {
-            try {
-              const charge = (await client.query({ ...sql.selectCharge, values: [channelId, key] })).rows[0];
-              return charge && chargeFromRow(charge);
-            } catch (error) {
-              readError ??= databaseError("read", error);
-              throw readError;
-            }
-          },
-        });
-      } catch (error) {
-        await rollback();
-        throw databaseError("lock", error);
-      }
-
-      let result: T;
-      try {
-        result = await scope.run(() => fn(transaction.tx));
-      } catch (error) {
-        transaction.finish();
-        await rollback();
-        throw error;
-      }
-
-      try {
-        if (readError !== undefined) throw readError;
-        await flush(client, transaction.finish());
-      } catch (error) {
-        await rollback();
-        throw databaseError("write", error);
-      }
-
-      let commit: pg.QueryResult;
-      try {
-        commit = await client.query("COMMIT");
-      } catch (error) {
-        if (error instanceof driver.DatabaseError) throw databaseError("commit", error);
-        broken = error as Error;
-        throw new StoreError("commit-unknown", `The connection failed during COMMIT; the writes may or may not have landed: ${describe(error)}`, {
-          cause: error,
-        });
-      }
-      // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
-      if (commit.command !== "COMMIT") throw new StoreError("database", "PostgreSQL rolled the transaction back");
-      return result;
-    } finally {
-      client.release(broken);
-    }
-  }
+    },
+  });
 
   return {
     async withChannel<T>(rawChannelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
@@ -312,7 +208,7 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
       const channelId = parseBytes32(rawChannelId);
       const unlock = await mutex.lock(channelId);
       try {
-        return await transact(channelId, fn);
+        return await commits.withChannel(channelId, fn);
       } finally {
         unlock();
       }

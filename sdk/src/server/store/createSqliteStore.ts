@@ -5,6 +5,8 @@ import { StoreError } from "../../errors/StoreError.js";
 import { aggregateUsage, type UsageEntry } from "./aggregateUsage.js";
 import { createChannelScope } from "./channelScope.js";
 import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
+import { abortBatch, commitSqliteBatch } from "./commitSqliteBatch.js";
+import { createCommitQueue } from "./createCommitQueue.js";
 import type { ChannelRecord, ChannelTransaction, ChargeRecord, SessionStore } from "./SessionStore.js";
 import {
   CHANNEL_COLUMNS,
@@ -42,6 +44,8 @@ const INDEXED_CHANNEL_COLUMNS: readonly string[] = ["channel_id", "payer", "paye
 const UNINDEXED_CHANNEL_COLUMNS = CHANNEL_COLUMNS.filter((column) => !INDEXED_CHANNEL_COLUMNS.includes(column));
 const UNINDEXED_PARAM_INDEXES = UNINDEXED_CHANNEL_COLUMNS.map((column) => CHANNEL_COLUMNS.indexOf(column));
 const MAX_BACKOFF_MS = 25;
+// Most withChannel calls sharing one write transaction (and one WAL append).
+const MAX_BATCH = 64;
 
 let sqliteModule: typeof import("node:sqlite") | undefined;
 
@@ -181,6 +185,9 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     begin: writer.prepare("BEGIN IMMEDIATE"),
     commit: writer.prepare("COMMIT"),
     rollback: writer.prepare("ROLLBACK"),
+    savepoint: writer.prepare("SAVEPOINT call"),
+    releaseSavepoint: writer.prepare("RELEASE call"),
+    rollbackToSavepoint: writer.prepare("ROLLBACK TO call"),
     selectChannel: writer.prepare(`SELECT ${channelList} FROM channels WHERE channel_id = ?`),
     selectCharge: writer.prepare(`SELECT ${chargeList} FROM charges WHERE channel_id = ? AND key = ?`),
     upsertChannel: writer.prepare(
@@ -304,9 +311,12 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     for (const charge of charges) tx.upsertCharge.run(...chargeParams(charge));
   }
 
-  async function transact<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
-    assertOpen();
-    await beginImmediate();
+  /**
+   * One call of a batch, inside the batch's write transaction: reads the channel as the batch left it,
+   * runs the callback, and applies its writes under a savepoint, so that writes failing half-way are
+   * undone alone. A callback that throws has written nothing (its writes are buffered).
+   */
+  async function runCall(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<unknown>): Promise<unknown> {
     let transaction;
     let stored: ChannelRecord | undefined;
     try {
@@ -325,27 +335,61 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
         },
       });
     } catch (error) {
-      rollback();
       throw databaseError("read", error);
     }
 
-    let result: T;
+    let result: unknown;
     try {
       result = await scope.run(() => fn(transaction.tx));
     } catch (error) {
       transaction.finish();
-      rollback();
       throw error;
     }
+    const writes = transaction.finish();
+    if (writes.channel === undefined && writes.charges.length === 0) return result;
     try {
-      apply(transaction.finish(), stored);
-      tx.commit.run();
+      tx.savepoint.run();
     } catch (error) {
-      rollback();
-      throw databaseError("commit", error);
+      throw databaseError("write", error);
+    }
+    try {
+      apply(writes, stored);
+      tx.releaseSavepoint.run();
+    } catch (error) {
+      try {
+        tx.rollbackToSavepoint.run();
+        tx.releaseSavepoint.run();
+      } catch (undoError) {
+        abortBatch(databaseError("write", undoError));
+      }
+      throw databaseError("write", error);
     }
     return result;
   }
+
+  const commits = createCommitQueue({
+    maxBatch: MAX_BATCH,
+    runBatch: (calls) =>
+      enqueue(() =>
+        commitSqliteBatch({
+          calls,
+          begin: async () => {
+            assertOpen();
+            await beginImmediate();
+          },
+          run: runCall,
+          commit: () => {
+            try {
+              tx.commit.run();
+            } catch (error) {
+              rollback();
+              throw databaseError("commit", error);
+            }
+          },
+          rollback,
+        }),
+      ),
+  });
 
   /** One statement in its own write transaction, queued behind this process's transactions. */
   function writeOnce<T>(statement: () => T): Promise<T> {
@@ -381,7 +425,7 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
         assertOpen();
         scope.assertOutside();
         const channelId = parseBytes32(rawChannelId);
-        return enqueue(() => transact(channelId, fn));
+        return commits.withChannel(channelId, fn);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -449,6 +493,7 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
       if (closed) return;
       closed = true;
       clearInterval(checkpoints);
+      await commits.idle();
       await tail;
       reader?.close();
       writer.close();
