@@ -11,3 +11,4 @@ export { followPaymentEvents, type FollowPaymentEventsParameters } from "./follo
 export { PaymentCapError, type PaymentCap } from "../errors/PaymentCapError.js";
 export { UntrustedServerError } from "../errors/UntrustedServerError.js";
 export { InvalidValueError } from "../errors/InvalidValueError.js";
+export { ApprovalFailedError } from "../errors/ApprovalFailedError.js";

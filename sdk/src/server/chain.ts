@@ -35,6 +35,8 @@ export type GateChain = {
   confirmations: number;
   /** Milliseconds to wait for a receipt. */
   timeout: number;
+  /** Milliseconds between receipt lookups while a transaction is awaited (the clients poll at it too). */
+  pollingInterval: number;
 };
 
 /** A problem for a reverted escrow call, named after the revert where the draft maps it. */
@@ -75,9 +77,6 @@ export async function readLiveChannel(chain: GateChain, channelId: Hex): Promise
   return channel;
 }
 
-/** Milliseconds between receipt lookups while a client's funding transaction is awaited. */
-const RECEIPT_POLL_INTERVAL = 1_000;
-
 /**
  * Confirms that transaction `hash` opened or topped up `channelId` on this escrow (directly or through
  * a smart-wallet entry point: the escrow's own event is what counts), mined with the required
@@ -93,7 +92,7 @@ export async function confirmFunding(
   const deadline = performance.now() + timeout;
   let receipt = await minedReceipt(chain, hash);
   while (receipt === null && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(RECEIPT_POLL_INTERVAL, deadline - performance.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(chain.pollingInterval, deadline - performance.now())));
     receipt = await minedReceipt(chain, hash);
   }
   if (receipt === null) {
