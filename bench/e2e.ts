@@ -5,6 +5,7 @@
 // their gas; the session's cooperative close is measured apart. Writes bench/results/e2e.json.
 import { startLocalChain } from "../scripts/localChain.js";
 import { createBuyer, type Method } from "./e2e/buyers.js";
+import { measureFirstResponse } from "./e2e/firstResponse.js";
 import { blockNumber, chainActivity, measureRequests } from "./e2e/measureRequests.js";
 import { startBenchGate } from "./e2e/startBenchGate.js";
 import { writeResults } from "./e2e/writeResults.js";
@@ -80,3 +81,5 @@ const { totalSeconds } = await writeResults({
   rows,
 });
 console.log(`Wrote bench/results/e2e.json (${totalSeconds} s in all)`);
+
+await measureFirstResponse({ firstBuyer: 2 });

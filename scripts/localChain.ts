@@ -66,12 +66,12 @@ export async function startLocalChain({ deploy = true, chainId = 31337, blockTim
   const address = ["--port", String(port), "--chain-id", String(chainId)];
   // Its own process group, so a Ctrl-C at the terminal reaches the demo, which stops the chain itself.
   // anvil's watcher (a Node process) stops it with this process; `--prune-history` keeps it off the disk;
-  // 20 funded accounts, as Hardhat's node has.
+  // 40 funded accounts (Hardhat's node has 20), for benches that take a fresh buyer per run.
   const node = spawn(
     process.execPath,
     blockTime === undefined
       ? ["--import", pathToFileURL(EXIT_WITH_PARENT).href, HARDHAT_CLI, "node", "--hostname", "127.0.0.1", ...address]
-      : [ANVIL_WITH_PARENT, ANVIL_BINARY, "--host", "127.0.0.1", ...address, "--block-time", String(blockTime), "--accounts", "20", "--prune-history", "--silent"],
+      : [ANVIL_WITH_PARENT, ANVIL_BINARY, "--host", "127.0.0.1", ...address, "--block-time", String(blockTime), "--accounts", "40", "--prune-history", "--silent"],
     { cwd: hre.config.paths.root, env: withoutParentPid(process.env), stdio: ["ignore", "ignore", "pipe"], detached: true },
   );
   let stderr = "";

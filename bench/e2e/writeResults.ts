@@ -3,13 +3,15 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 
 export type WriteResultsParameters = {
+  /** Under bench/results/; defaults to e2e.json. */
+  file?: string;
   description: string;
   setup: Record<string, unknown>;
   startedAt: number;
   rows: Record<string, unknown>[];
 };
 
-export async function writeResults({ description, setup, startedAt, rows }: WriteResultsParameters): Promise<{ totalSeconds: number }> {
+export async function writeResults({ file = "e2e.json", description, setup, startedAt, rows }: WriteResultsParameters): Promise<{ totalSeconds: number }> {
   const cpus = os.cpus();
   const totalSeconds = Number(((Date.now() - startedAt) / 1000).toFixed(1));
   const result = {
@@ -30,7 +32,7 @@ export async function writeResults({ description, setup, startedAt, rows }: Writ
     rows,
   };
   await mkdir(new URL("../results/", import.meta.url), { recursive: true });
-  await writeFile(new URL("../results/e2e.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(new URL(`../results/${file}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   return { totalSeconds };
 }
 
