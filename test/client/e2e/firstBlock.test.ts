@@ -7,7 +7,8 @@ import { getChannel } from "../../../sdk/src/channel/getChannel.js";
 import { ApprovalFailedError } from "../../../sdk/src/client/index.js";
 import { TransactionSubmissionError } from "../../../sdk/src/errors/TransactionSubmissionError.js";
 import type { LocalChain } from "../../../scripts/localChain.js";
-import { buyer, clientSuite, type Seller, USDC } from "./fixture.js";
+import { compilePlainToken } from "../../../scripts/gas/plainToken.js";
+import { buyer, clientSuite, recordingFetch, type Seller, USDC } from "./fixture.js";
 import { jsonRpcWallet } from "./wallets.js";
 
 type Request = { method: string; params?: unknown };
@@ -181,5 +182,25 @@ describe("client e2e: first paid response within one block (anvil, 2 s blocks)",
     const opened = await payerBlocks(suite.chain, suite.chain.account(1).address, from);
     assert.deepEqual(opened, [relay!.head + 1n], "the relayed open is mined in the block after it was sent");
     assert.ok(answeredAt <= opened[0]! + 1n, `answered at block ${answeredAt}, the open was mined in ${opened[0]}`);
+  });
+
+  it("test_firstBlock_aSellerPayingGasInATokenWithoutEip3009GetsAnOpenTheBuyerFunds", async function () {
+    // An OpenZeppelin ERC-20 with nothing added: no authorizationState, so no relayed open can move it.
+    const { abi, bytecode } = compilePlainToken();
+    const deployer = createWalletClient({ account: suite.chain.account(0), chain: suite.chain.chain, transport: http(suite.chain.rpcUrl) });
+    const deployment = await deployer.deployContract({ abi, bytecode, args: [10n ** 30n] });
+    const token = (await suite.chain.publicClient.waitForTransactionReceipt({ hash: deployment })).contractAddress!;
+    const gateShop = await suite.seller({ gate: { feePayer: true, currency: token } });
+    const account = await suite.freshBuyer();
+    const funding = await deployer.writeContract({ address: token, abi: erc20Abi, functionName: "transfer", args: [account.address, 10n * USDC] });
+    await suite.chain.publicClient.waitForTransactionReceipt({ hash: funding });
+    const fetch = recordingFetch();
+    const response = await buyer(suite.chain, account, { currencies: [token], fetch })(gateShop.url);
+    assert.equal(response.status, 200, await response.text());
+    assert.deepEqual(
+      fetch.sent.map(({ action, type }) => [action, type]),
+      [["open", "hash"]],
+    );
+    assert.equal(account.signed.transactions, 2, "approve and open, from the buyer");
   });
 });
