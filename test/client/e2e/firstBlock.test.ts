@@ -8,7 +8,7 @@ import { ApprovalFailedError } from "../../../sdk/src/client/index.js";
 import { TransactionSubmissionError } from "../../../sdk/src/errors/TransactionSubmissionError.js";
 import type { LocalChain } from "../../../scripts/localChain.js";
 import { compilePlainToken } from "../../../scripts/gas/plainToken.js";
-import { buyer, clientSuite, recordingFetch, type Seller, USDC } from "./fixture.js";
+import { buyer, clientSuite, PRICE, recordingFetch, type Seller, USDC } from "./fixture.js";
 import { jsonRpcWallet } from "./wallets.js";
 
 type Request = { method: string; params?: unknown };
@@ -102,6 +102,21 @@ describe("client e2e: first paid response within one block (anvil, 2 s blocks)",
     const response = await buyer(suite.chain, account)(shop.url);
     assert.equal(response.status, 200, await response.text());
     assert.equal((await payerBlocks(suite.chain, account.address, from)).length, 1, "the open alone");
+  });
+
+  it("test_firstBlock_aTopUpsApproveAndTopUpAreMinedInOneBlock", async function () {
+    // A deposit of one unit: the second request tops up.
+    const smallShop = await suite.seller({ route: { suggestedDeposit: PRICE } });
+    const account = await suite.freshBuyer();
+    const pay = buyer(suite.chain, account);
+    assert.equal((await pay(smallShop.url)).status, 200);
+    const from = await suite.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const response = await pay(smallShop.url);
+    assert.equal(response.status, 200, await response.text());
+    const blocks = await payerBlocks(suite.chain, account.address, from);
+    assert.equal(blocks.length, 2, "approve and topUp");
+    assert.equal(blocks[0], blocks[1], "approve and topUp are mined in the same block");
+    assert.equal((await pay.channels())[0]!.deposit, 2n * PRICE);
   });
 
   it("test_firstBlock_anApproveThatRevertsLeavesNoHalfOpenChannelAndIsAnApprovalFailedError", async function () {
