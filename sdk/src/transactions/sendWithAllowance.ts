@@ -57,6 +57,7 @@ export async function sendWithAllowance<const abi extends Abi, functionName exte
     const { address, abi, functionName, args } = call;
     hash = await submitContractTransaction({ client, request: { address, abi, functionName, args, gas: simulated.gas, ...next } as unknown as WriteContractParameters });
   } catch (error) {
+    // A revert here is a wallet that dropped the gas limit and estimated the call before the approve was mined.
     if (!(error instanceof ContractRevertedError)) throw error;
     const receipt = await waitForTransactionOutcome({ client: publicClient, hash: approval, timeout });
     return { ...(await sendContractTransaction(call)), approval: { hash: approval, receipt } };

@@ -9,7 +9,7 @@ import { TransactionSubmissionError } from "../../../sdk/src/errors/TransactionS
 import type { LocalChain } from "../../../scripts/localChain.js";
 import { compilePlainToken } from "../../../scripts/gas/plainToken.js";
 import { buyer, clientSuite, PRICE, recordingFetch, type Seller, USDC } from "./fixture.js";
-import { jsonRpcWallet } from "./wallets.js";
+import { contractWallet, jsonRpcWallet } from "./wallets.js";
 
 type Request = { method: string; params?: unknown };
 type Sent = { method: string; head: bigint };
@@ -91,6 +91,20 @@ describe("client e2e: first paid response within one block (anvil, 2 s blocks)",
     const client = createWalletClient({ account: wallet.address, chain: suite.chain.chain, transport: custom({ request: watched.request }) });
     await assertOneBlock(buyer(suite.chain, client), wallet.address, watched.sent);
     assert.equal(wallet.prompts.eth_sendTransaction, 2, "the wallet assigned both nonces");
+  });
+
+  it("test_firstBlock_aWalletThatEstimatesGasItselfGetsTheOpenAfterTheApprovesBlock", async function () {
+    // The contract wallet's app sends each call through `execute` with its own gas estimate, which sees the
+    // open revert while the approve is pending: the client falls back to waiting for the approve.
+    const wallet = await contractWallet(suite.chain, nextWallet++);
+    await suite.chain.mint(wallet.address, 100n * USDC);
+    const owner = suite.chain.account(nextWallet - 1).address;
+    const from = await suite.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    const response = await buyer(suite.chain, wallet.client)(shop.url);
+    assert.equal(response.status, 200, await response.text());
+    const blocks = await payerBlocks(suite.chain, owner, from);
+    assert.equal(blocks.length, 2, "approve and open, through the wallet");
+    assert.ok(blocks[1]! > blocks[0]!, "the open follows the approve's block");
   });
 
   it("test_firstBlock_anExistingAllowanceSkipsTheApprove", async function () {
