@@ -35,8 +35,6 @@ export type GateChain = {
   confirmations: number;
   /** Milliseconds to wait for a receipt. */
   timeout: number;
-  /** Milliseconds between receipt lookups while a transaction is awaited (the clients poll at it too). */
-  pollingInterval: number;
 };
 
 /** A problem for a reverted escrow call, named after the revert where the draft maps it. */
@@ -78,6 +76,13 @@ export async function readLiveChannel(chain: GateChain, channelId: Hex): Promise
 }
 
 /**
+ * Milliseconds between receipt lookups while a client's funding transaction is awaited: not the gate's
+ * `pollingInterval`, since a credential naming a hash no node knows costs a lookup each time (the client
+ * sends its open's hash once the open is mined, so the first lookup finds it).
+ */
+const RECEIPT_POLL_INTERVAL = 1_000;
+
+/**
  * Confirms that transaction `hash` opened or topped up `channelId` on this escrow (directly or through
  * a smart-wallet entry point: the escrow's own event is what counts), mined with the required
  * confirmations. The receipt is looked up for at most `timeout` milliseconds, a few lookups: a
@@ -92,7 +97,7 @@ export async function confirmFunding(
   const deadline = performance.now() + timeout;
   let receipt = await minedReceipt(chain, hash);
   while (receipt === null && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(chain.pollingInterval, deadline - performance.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(RECEIPT_POLL_INTERVAL, deadline - performance.now())));
     receipt = await minedReceipt(chain, hash);
   }
   if (receipt === null) {

@@ -48,8 +48,9 @@ export type PaymentGateParameters = SessionMethodParameters & {
   /** Milliseconds to wait for a receipt; defaults to 60 000. */
   transactionTimeout?: number;
   /**
-   * Milliseconds between receipt polls (a client's open or top-up, the gate's own transactions); defaults
-   * to half the chain's block time (see defaultPollingInterval): 1 s on Base, 100 ms on a local chain.
+   * Milliseconds between receipt polls of the gate's own transactions (relayed opens and top-ups, settles,
+   * closes); defaults to half the chain's block time (see defaultPollingInterval): 1 s on Base, 100 ms on
+   * a local chain. A client's funding is looked up once a second within `receiptTimeout`.
    */
   pollingInterval?: number;
   /**
@@ -130,7 +131,6 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
     escrow,
     confirmations: parameters.confirmations ?? 1,
     timeout: parameters.transactionTimeout ?? 60_000,
-    pollingInterval,
   };
   const context: GateContext = {
     chain,
