@@ -5,6 +5,7 @@
 // their gas; the session's cooperative close is measured apart. Writes bench/results/e2e.json.
 import { startLocalChain } from "../scripts/localChain.js";
 import { createBuyer, type Method } from "./e2e/buyers.js";
+import { measureFirstResponse } from "./e2e/firstResponse.js";
 import { blockNumber, chainActivity, measureRequests } from "./e2e/measureRequests.js";
 import { startBenchGate } from "./e2e/startBenchGate.js";
 import { benchStreams } from "./e2e/streams.js";
@@ -84,3 +85,5 @@ console.log(`Wrote bench/results/e2e.json (${totalSeconds} s in all)`);
 
 // Metered streams through the prepay window (its own chain; writes bench/results/e2e-stream.json).
 await benchStreams();
+// The first paid response with 2 s blocks, buyer or seller paying gas (its own anvil; writes bench/results/e2e-first-response.json).
+await measureFirstResponse({ firstBuyer: 2 });

@@ -17,6 +17,7 @@ import {
   type PublicClient,
 } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { ANVIL_BINARY, ANVIL_WITH_PARENT } from "./anvilBinary.js";
 import { deployTollgate, MOCK_STABLECOIN_ARGS, predictDeploymentAddress } from "./deployment.js";
 
 /** Hardhat's and Anvil's well-known public test mnemonic: its keys hold only local test ether. */
@@ -52,23 +53,32 @@ export type StartLocalChainParameters = {
   deploy?: boolean;
   /** The node's chain id (default 31337, the one chain the SDK and the CLI treat as local). */
   chainId?: number;
+  /**
+   * Seconds between blocks: anvil (`--block-time`, Base's 2 s for time-to-first-response measures) instead of
+   * `hardhat node`, which mines each transaction at once.
+   */
+  blockTime?: number;
 };
 
-export async function startLocalChain({ deploy = true, chainId = 31337 }: StartLocalChainParameters = {}): Promise<LocalChain> {
+export async function startLocalChain({ deploy = true, chainId = 31337, blockTime }: StartLocalChainParameters = {}): Promise<LocalChain> {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
+  const address = ["--port", String(port), "--chain-id", String(chainId)];
   // Its own process group, so a Ctrl-C at the terminal reaches the demo, which stops the chain itself.
-  const node = spawn(process.execPath, ["--import", pathToFileURL(EXIT_WITH_PARENT).href, HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port), "--chain-id", String(chainId)], {
-    cwd: hre.config.paths.root,
-    env: withoutParentPid(process.env),
-    stdio: ["ignore", "ignore", "pipe"],
-    detached: true,
-  });
+  // anvil's watcher (a Node process) stops it with this process; `--prune-history` keeps it off the disk;
+  // 40 funded accounts (Hardhat's node has 20), for benches that take a fresh buyer per run.
+  const node = spawn(
+    process.execPath,
+    blockTime === undefined
+      ? ["--import", pathToFileURL(EXIT_WITH_PARENT).href, HARDHAT_CLI, "node", "--hostname", "127.0.0.1", ...address]
+      : [ANVIL_WITH_PARENT, ANVIL_BINARY, "--host", "127.0.0.1", ...address, "--block-time", String(blockTime), "--accounts", "40", "--prune-history", "--silent"],
+    { cwd: hre.config.paths.root, env: withoutParentPid(process.env), stdio: ["ignore", "ignore", "pipe"], detached: true },
+  );
   let stderr = "";
   node.stderr?.on("data", (chunk) => (stderr += chunk));
   const chain = defineChain({
     id: chainId,
-    name: "Hardhat (loopback)",
+    name: blockTime === undefined ? "Hardhat (loopback)" : "anvil (loopback)",
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   });
@@ -115,7 +125,7 @@ export async function startLocalChain({ deploy = true, chainId = 31337 }: StartL
 async function waitUntilServing(client: PublicClient, node: ChildProcess, stderr: () => string) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (node.exitCode !== null) throw new Error(`hardhat node exited: ${stderr()}`);
+    if (node.exitCode !== null) throw new Error(`the local node exited: ${stderr()}`);
     try {
       await client.getChainId();
       return;
@@ -124,7 +134,7 @@ async function waitUntilServing(client: PublicClient, node: ChildProcess, stderr
     }
   }
   await stopProcessGroup(node);
-  throw new Error(`hardhat node did not answer within 30 s: ${stderr()}`);
+  throw new Error(`the local node did not answer within 30 s: ${stderr()}`);
 }
 
 function stopProcessGroup(node: ChildProcess): Promise<void> {

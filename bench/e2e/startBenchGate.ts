@@ -7,7 +7,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { http } from "viem";
 import type { LocalChain } from "../../scripts/localChain.js";
-import { charge, createPaymentGate, x402 } from "../../sdk/src/server/index.js";
+import { charge, createPaymentGate, type PaymentGateParameters, x402 } from "../../sdk/src/server/index.js";
 import { toNodeHandler } from "../../sdk/src/server/node.js";
 import { createSqliteStore } from "../../sdk/src/server/sqlite.js";
 
@@ -21,6 +21,8 @@ export type StartBenchGateParameters = {
   price: bigint;
   /** One route per entry, `/api/paid/<index>`, each suggesting this deposit to session buyers. */
   suggestedDeposits: bigint[];
+  /** More gate options (fee paying, polling). */
+  gate?: Partial<PaymentGateParameters>;
 };
 
 export type StartBenchGateReturnType = {
@@ -29,7 +31,7 @@ export type StartBenchGateReturnType = {
   stop: () => Promise<void>;
 };
 
-export async function startBenchGate({ chain, seller, price, suggestedDeposits }: StartBenchGateParameters): Promise<StartBenchGateReturnType> {
+export async function startBenchGate({ chain, seller, price, suggestedDeposits, gate: options = {} }: StartBenchGateParameters): Promise<StartBenchGateReturnType> {
   const directory = mkdtempSync(join(os.tmpdir(), "tollgate-bench-e2e-"));
   const store = createSqliteStore({ path: join(directory, "gate.db") });
   const gate = createPaymentGate({
@@ -45,6 +47,7 @@ export async function startBenchGate({ chain, seller, price, suggestedDeposits }
     // sign (mppx: the challenge's expiry; x402: maxTimeoutSeconds) are widened to outlast the whole run.
     challengeTtl: AUTHORIZATION_WINDOW,
     methods: [charge({ decimals: 6 }), x402({ maxTimeoutSeconds: AUTHORIZATION_WINDOW })],
+    ...options,
   });
   const routes = suggestedDeposits.map((suggestedDeposit) => gate.session({ amount: price, unitType: "request", suggestedDeposit }));
   const server = createServer(

@@ -2,9 +2,6 @@
 // `BENCH_GAS_HARNESS=anvil npm run bench:gas`: anvil 1.7.1 from node_modules on a loopback port, the escrow
 // from its Hardhat artifact, PlainToken (plainToken.ts) as the token, and the same flow as the Hardhat run.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   type Abi,
   type Account,
@@ -19,14 +16,12 @@ import {
   type Transport,
 } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { ANVIL_BINARY, ANVIL_WITH_PARENT } from "../anvilBinary.js";
 import { freePort, TEST_MNEMONIC } from "../localChain.js";
 import { type DeployedContract, type GasReport, measureEscrowGas } from "./measureEscrowGas.js";
 import { compilePlainToken } from "./plainToken.js";
 
-export const ANVIL_BINARY = join(dirname(createRequire(import.meta.url).resolve("@foundry-rs/anvil-linux-amd64/package.json")), "bin/anvil");
-
-/** Stops anvil when this process goes, even by SIGKILL (see anvilWithParent.mjs). */
-export const ANVIL_WITH_PARENT = fileURLToPath(new URL("./anvilWithParent.mjs", import.meta.url));
+export { ANVIL_BINARY, ANVIL_WITH_PARENT };
 
 /** The hardfork the reference figures were measured on; `--prune-history` keeps anvil's memory flat. */
 const ANVIL_ARGS = ["--hardfork", "osaka", "--prune-history", "--host", "127.0.0.1", "--silent"];

@@ -7,6 +7,7 @@ export { ConfigurationError } from "./errors/ConfigurationError.js";
 export { ContractRevertedError, type ContractRevertedErrorParameters } from "./errors/ContractRevertedError.js";
 export { TransactionOutcomeUnknownError } from "./errors/TransactionOutcomeUnknownError.js";
 export { TransactionReplacedError } from "./errors/TransactionReplacedError.js";
+export { ApprovalFailedError } from "./errors/ApprovalFailedError.js";
 export { TransactionSubmissionError } from "./errors/TransactionSubmissionError.js";
 export { RpcError } from "./errors/RpcError.js";
 export { DeploymentNotFoundError } from "./errors/DeploymentNotFoundError.js";

@@ -25,7 +25,7 @@ const versionAbi = [
 const FALLBACK_VERSION = "2";
 
 /** True when the call failed because the contract lacks the function (empty revert or empty return). */
-function isMissingFunction(error: unknown): boolean {
+export function isMissingFunction(error: unknown): boolean {
   return (
     error instanceof BaseError &&
     (error.name === "Eip712DomainNotFoundError" ||

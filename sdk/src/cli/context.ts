@@ -18,7 +18,6 @@ import { privateKeyToAccount } from "viem/accounts";
 import { getChannel } from "../channel/getChannel.js";
 import type { Channel } from "../channel/Channel.js";
 import { chainPresets } from "../deployments/chainPresets.js";
-import { LOCAL_CHAIN_IDS } from "../deployments/deployTollgate.js";
 import { getDeployment } from "../deployments/getDeployment.js";
 import type { Deployment } from "../deployments/Deployment.js";
 import { parseAddress } from "../encoding/parseAddress.js";
@@ -26,6 +25,7 @@ import { parseBytes32 } from "../encoding/parseBytes32.js";
 import { parseTokenAmount } from "../encoding/parseTokenAmount.js";
 import { InvalidValueError } from "../errors/InvalidValueError.js";
 import { tollgateEscrowAbi } from "../generated/tollgateEscrowAbi.js";
+import { defaultPollingInterval } from "../transactions/defaultPollingInterval.js";
 import { CliError, EXIT, notFound, usageError } from "./errors.js";
 import type { Io, TokenInfo } from "./output.js";
 
@@ -206,8 +206,7 @@ export async function connect(context: CommandContext): Promise<Connection> {
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
       rpcUrls: { default: { http: [rpcUrl] } },
     });
-  const isLocal = LOCAL_CHAIN_IDS.has(chainId);
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: isLocal ? 100 : preset === undefined ? 1_000 : undefined });
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: defaultPollingInterval(chain) });
   let deployment: Deployment | undefined;
   try {
     deployment = getDeployment({ chainId });

@@ -23,6 +23,11 @@ export type PayingFetchParameters = {
   chain: Chain;
   /** RPC transport for reads (and a bare JSON-RPC account's requests); defaults to the chain's first RPC URL. */
   transport?: Transport;
+  /**
+   * Milliseconds between receipt polls of the payer's transactions (approve, open, top-up); defaults to
+   * half the chain's block time (see defaultPollingInterval): 1 s on Base, 100 ms on a local chain.
+   */
+  pollingInterval?: number;
   /** Escrows this client pays into; defaults to the known deployment on `chain`. */
   escrows?: readonly Address[];
   /** Tokens this client pays in; defaults to the stablecoin of `chain`'s known deployment (USDC on Base, MockStablecoin locally). */

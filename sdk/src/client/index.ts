@@ -13,3 +13,4 @@ export { UntrustedServerError } from "../errors/UntrustedServerError.js";
 export { InvalidValueError } from "../errors/InvalidValueError.js";
 export { fetchUsage, type FetchUsageParameters, type FetchUsageReturnType, type UsageTotal } from "./fetchUsage.js";
 export { UsageRequestError } from "../errors/UsageRequestError.js";
+export { ApprovalFailedError } from "../errors/ApprovalFailedError.js";

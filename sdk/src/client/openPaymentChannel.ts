@@ -8,6 +8,7 @@ import { PaymentCapError } from "../errors/PaymentCapError.js";
 import { TransactionOutcomeUnknownError } from "../errors/TransactionOutcomeUnknownError.js";
 import type { SessionPayload } from "../session/payload.js";
 import { openChannel } from "../transactions/openChannel.js";
+import { fundsByAuthorization } from "./fundsByAuthorization.js";
 import type { ClientChannel } from "./ClientChannel.js";
 import type { PayingContext } from "./PayingContext.js";
 import type { Offer } from "./readOffer.js";
@@ -80,7 +81,7 @@ export async function openPaymentChannel({ context, offer, url }: OpenPaymentCha
     }),
   );
   const signer = authorizedSigner === zeroAddress ? {} : { authorizedSigner };
-  if (offer.relayed) {
+  if (await fundsByAuthorization({ context, offer })) {
     let signed;
     try {
       signed = await signOpenAuthorization({

@@ -18,6 +18,8 @@ export type ToPayingWalletParameters = {
   chain: Chain;
   /** Carries a bare account's requests; a wallet client keeps its own transport. */
   transport: Transport;
+  /** Milliseconds between receipt polls of what the wallet sends; defaults to viem's for `chain`. */
+  pollingInterval?: number | undefined;
 };
 
 /**
@@ -25,7 +27,7 @@ export type ToPayingWalletParameters = {
  * (an EIP-1193 provider, a node's unlocked account) is asked for `eth_signTypedData_v4` and
  * `eth_sendTransaction`, so a contract wallet behind such a provider pays as its own address.
  */
-export function toPayingWallet({ account: source, chain, transport }: ToPayingWalletParameters): PayingWallet {
+export function toPayingWallet({ account: source, chain, transport, pollingInterval }: ToPayingWalletParameters): PayingWallet {
   const walletClient = source.type === "walletClient" ? (source as WalletClient) : undefined;
   const account = walletClient ? walletClient.account : (source as Account);
   if (account === undefined) throw new ConfigurationError("account", "The wallet client has no account: connect one (e.g. `eth_requestAccounts`) and pass the client with it");
@@ -33,7 +35,7 @@ export function toPayingWallet({ account: source, chain, transport }: ToPayingWa
     throw new ConfigurationError("account", "ERC-4337 smart accounts need a bundler to send the funding: pass the smart wallet's EIP-1193 provider as a JSON-RPC account instead");
   }
   // The wallet client's own request function, so that its provider (and its chain checks) stay in the path.
-  const client = createWalletClient({ account, chain, transport: walletClient ? custom({ request: walletClient.request }) : transport });
+  const client = createWalletClient({ account, chain, transport: walletClient ? custom({ request: walletClient.request }) : transport, pollingInterval });
   const signer =
     account.type === "local"
       ? account

@@ -3,6 +3,7 @@ import { getTokenDomain } from "../authorization/getTokenDomain.js";
 import { PaymentCapError } from "../errors/PaymentCapError.js";
 import type { SessionPayload } from "../session/payload.js";
 import { topUpChannel } from "../transactions/topUpChannel.js";
+import { fundsByAuthorization } from "./fundsByAuthorization.js";
 import type { ClientChannel } from "./ClientChannel.js";
 import { openingDeposit, randomSalt } from "./openPaymentChannel.js";
 import type { PayingContext } from "./PayingContext.js";
@@ -23,7 +24,7 @@ export async function topUpPaymentChannel({ context, channel, offer, needed }: T
   const amount = configured > shortfall ? configured : shortfall;
   if (amount > caps.maxDeposit) throw new PaymentCapError("maxDeposit", `A top-up of ${amount} would pass the deposit cap ${caps.maxDeposit}`);
   return context.limits.withinDeposits(channel.token, amount, async () => {
-    if (offer.relayed) {
+    if (await fundsByAuthorization({ context, offer })) {
       const topUpSalt = randomSalt();
       const { signature, ...authorization } = await signTopUpAuthorization({
         account: context.account,

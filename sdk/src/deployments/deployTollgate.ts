@@ -21,6 +21,7 @@ import { mockStablecoinBytecode } from "../generated/mockStablecoinBytecode.js";
 import { tollgateEscrowAbi } from "../generated/tollgateEscrowAbi.js";
 import { tollgateEscrowBytecode } from "../generated/tollgateEscrowBytecode.js";
 import { waitForTransactionOutcome } from "../transactions/waitForTransactionOutcome.js";
+import { LOCAL_CHAIN_IDS } from "./localChainIds.js";
 
 /** The widely deployed deterministic-deployment proxy (present on Base and Base Sepolia). */
 export const CREATE2_FACTORY: Address = "0x4e59b44847b379578588920ca78fbf26c0b4956c";
@@ -28,8 +29,7 @@ export const CREATE2_FACTORY: Address = "0x4e59b44847b379578588920ca78fbf26c0b49
 export const CREATE2_FACTORY_RUNTIME: Hex =
   "0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3";
 
-/** Chains where the mock stablecoin is deployed too and the factory may be installed with `*_setCode`. */
-export const LOCAL_CHAIN_IDS: ReadonlySet<number> = new Set([31337]);
+export { LOCAL_CHAIN_IDS };
 export const DEPLOYMENT_SALT: Hex = keccak256(stringToHex("tollgate.v1"));
 /** Constructor arguments of the mock stablecoin on local chains. */
 export const MOCK_STABLECOIN_ARGS = ["Mock USD Coin", "USDC"] as const;

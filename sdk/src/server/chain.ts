@@ -75,7 +75,11 @@ export async function readLiveChannel(chain: GateChain, channelId: Hex): Promise
   return channel;
 }
 
-/** Milliseconds between receipt lookups while a client's funding transaction is awaited. */
+/**
+ * Milliseconds between receipt lookups while a client's funding transaction is awaited: not the gate's
+ * `pollingInterval`, since a credential naming a hash no node knows costs a lookup each time (the client
+ * sends its open's hash once the open is mined, so the first lookup finds it).
+ */
 const RECEIPT_POLL_INTERVAL = 1_000;
 
 /**

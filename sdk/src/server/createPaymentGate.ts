@@ -1,6 +1,7 @@
 import { type Account, type Address, type Chain, createPublicClient, createWalletClient, type Hex, http, type Transport } from "viem";
 import type { PaymentChallenge } from "../protocol/challenge.js";
 import type { SessionRequest } from "../session/request.js";
+import { defaultPollingInterval } from "../transactions/defaultPollingInterval.js";
 import type { GateChain } from "./chain.js";
 import { checkGateConfig } from "./checkGateConfig.js";
 import { createGateRoute, type PaidHandler, type SessionRouteParameters } from "./core/createGateRoute.js";
@@ -48,6 +49,12 @@ export type PaymentGateParameters = SessionMethodParameters & {
   confirmations?: number;
   /** Milliseconds to wait for a receipt; defaults to 60 000. */
   transactionTimeout?: number;
+  /**
+   * Milliseconds between receipt polls of the gate's own transactions (relayed opens and top-ups, settles,
+   * closes); defaults to half the chain's block time (see defaultPollingInterval): 1 s on Base, 100 ms on
+   * a local chain. A client's funding is looked up once a second within `receiptTimeout`.
+   */
+  pollingInterval?: number;
   /**
    * Payment methods offered beside the session (which is always offered, first): each factory builds
    * one method for this gate (see GateMethod). Defaults to every method the currency supports:
@@ -131,9 +138,10 @@ export function createPaymentGate(parameters: PaymentGateParameters): PaymentGat
   const { chain: viemChain, escrow, currency, account } = parameters;
   const { recipient } = checkGateConfig(parameters);
   const transport = parameters.transport ?? http();
+  const pollingInterval = parameters.pollingInterval ?? defaultPollingInterval(viemChain);
   const chain: GateChain = {
-    publicClient: createPublicClient({ chain: viemChain, transport }),
-    walletClient: createWalletClient({ chain: viemChain, transport, account }),
+    publicClient: createPublicClient({ chain: viemChain, transport, pollingInterval }),
+    walletClient: createWalletClient({ chain: viemChain, transport, account, pollingInterval }),
     escrow,
     confirmations: parameters.confirmations ?? 1,
     timeout: parameters.transactionTimeout ?? 60_000,

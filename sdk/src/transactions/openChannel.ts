@@ -1,7 +1,6 @@
 import { type Address, type Hex, zeroAddress } from "viem";
 import { tollgateEscrowAbi } from "../generated/tollgateEscrowAbi.js";
-import { ensureAllowance } from "./ensureAllowance.js";
-import { sendContractTransaction } from "./sendContractTransaction.js";
+import { sendWithAllowance } from "./sendWithAllowance.js";
 import type { TransactionOptions, TransactionResult } from "./TransactionOptions.js";
 
 export type OpenChannelParameters = TransactionOptions & {
@@ -23,9 +22,9 @@ export type OpenChannelReturnType = TransactionResult & {
 };
 
 /**
- * Opens a channel funded by the client's account (the payer), first approving exactly `deposit` when
- * the escrow's allowance is short (see ensureAllowance). The open cannot be simulated before the
- * approval exists, so if it then reverts (say ChannelAlreadyExists) the approval stays in place.
+ * Opens a channel funded by the client's account (the payer), approving exactly `deposit` first when the
+ * escrow's allowance is short, back to back with the open so that both land in one block (see
+ * sendWithAllowance). If the open reverts anyway, the approval stays in place.
  */
 export async function openChannel({
   escrow,
@@ -36,9 +35,10 @@ export async function openChannel({
   authorizedSigner = zeroAddress,
   ...options
 }: OpenChannelParameters): Promise<OpenChannelReturnType> {
-  const approval = await ensureAllowance({ ...options, token, spender: escrow, amount: deposit });
-  const { hash, receipt, result } = await sendContractTransaction({
+  const { hash, receipt, result, approval } = await sendWithAllowance({
     ...options,
+    token,
+    amount: deposit,
     address: escrow,
     abi: tollgateEscrowAbi,
     functionName: "open",

@@ -7,9 +7,10 @@ import type {
   SimulateContractParameters,
   WriteContractParameters,
 } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 import { TransactionSubmissionError } from "../errors/TransactionSubmissionError.js";
 import { isRevert, revertedError } from "./revertedError.js";
+import { submitContractTransaction } from "./submitContractTransaction.js";
 import type { TransactionOptions, TransactionResult } from "./TransactionOptions.js";
 import { waitForTransactionOutcome } from "./waitForTransactionOutcome.js";
 
@@ -64,14 +65,7 @@ export async function sendContractTransaction<
     if (isRevert(error)) throw revertedError({ error });
     throw new TransactionSubmissionError("Could not simulate the transaction", { cause: error });
   }
-  let hash;
-  try {
-    hash = await writeContract(client, request);
-  } catch (error) {
-    // The state can change between simulation and sending; a wallet that estimates gas then sees the revert.
-    if (isRevert(error)) throw revertedError({ error });
-    throw new TransactionSubmissionError("Could not send the transaction", { cause: error });
-  }
+  const hash = await submitContractTransaction({ client, request });
   const receipt = await waitForTransactionOutcome({ client: publicClient, hash, timeout, confirmations });
   return { hash, receipt, result: result as ContractFunctionReturnType<abi, Writable, functionName> };
 }

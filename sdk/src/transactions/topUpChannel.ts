@@ -1,8 +1,8 @@
 import type { Address, Hex } from "viem";
 import { getChannel } from "../channel/getChannel.js";
 import { tollgateEscrowAbi } from "../generated/tollgateEscrowAbi.js";
-import { ensureAllowance } from "./ensureAllowance.js";
 import { sendContractTransaction } from "./sendContractTransaction.js";
+import { sendWithAllowance } from "./sendWithAllowance.js";
 import type { TransactionOptions, TransactionResult } from "./TransactionOptions.js";
 
 export type TopUpChannelParameters = TransactionOptions & {
@@ -19,7 +19,8 @@ export type TopUpChannelReturnType = TransactionResult & {
 
 /**
  * Adds to the deposit of the client's channel (payer only) and cancels a pending forced close,
- * first approving exactly `additionalDeposit` of the channel's token when the allowance is short.
+ * first approving exactly `additionalDeposit` of the channel's token when the allowance is short (back to
+ * back with the top-up, see sendWithAllowance).
  */
 export async function topUpChannel({
   escrow,
@@ -29,15 +30,9 @@ export async function topUpChannel({
 }: TopUpChannelParameters): Promise<TopUpChannelReturnType> {
   const { client, publicClient = client } = options;
   const channel = await getChannel({ client: publicClient, escrow, channelId });
-  // Without a channel there is nothing to approve for; the simulation below reports ChannelNotFound.
-  const approval =
-    channel === null ? null : await ensureAllowance({ ...options, token: channel.token, spender: escrow, amount: additionalDeposit });
-  const { hash, receipt } = await sendContractTransaction({
-    ...options,
-    address: escrow,
-    abi: tollgateEscrowAbi,
-    functionName: "topUp",
-    args: [channelId, additionalDeposit],
-  });
+  const topUp = { ...options, address: escrow, abi: tollgateEscrowAbi, functionName: "topUp", args: [channelId, additionalDeposit] } as const;
+  // Without a channel there is nothing to approve for; the simulation reports ChannelNotFound.
+  if (channel === null) return { ...(await sendContractTransaction(topUp)), approval: null };
+  const { hash, receipt, approval } = await sendWithAllowance({ ...topUp, token: channel.token, amount: additionalDeposit });
   return { hash, receipt, approval };
 }

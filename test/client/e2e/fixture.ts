@@ -23,7 +23,7 @@ import {
 } from "../../../sdk/src/server/index.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { toNodeHandler } from "../../../sdk/src/server/node.js";
-import { type LocalChain, startLocalChain } from "../../../scripts/localChain.js";
+import { type LocalChain, startLocalChain, type StartLocalChainParameters } from "../../../scripts/localChain.js";
 
 export const PRICE = 10_000n; // $0.01 in 6-decimal mock USDC
 export const USDC = 1_000_000n;
@@ -262,9 +262,10 @@ export const capError = (cap: PaymentCap) => (error: unknown) => {
 
 /**
  * A describe block's local chain (started before its tests, stopped after them with every seller the
- * tests started) and its buyers: each a fresh counting account holding 100 USDC.
+ * tests started) and its buyers: each a fresh counting account holding 100 USDC. `chain` picks the node
+ * (e.g. anvil with 2 s blocks).
  */
-export function clientSuite() {
+export function clientSuite(chain: StartLocalChainParameters = {}) {
   const sellers: { stop(): Promise<void> }[] = [];
   let nextBuyer = 2;
   const suite = {
@@ -286,7 +287,7 @@ export function clientSuite() {
     },
   };
   before(async function () {
-    suite.chain = await startLocalChain();
+    suite.chain = await startLocalChain(chain);
   });
   after(async function () {
     for (const seller of sellers) await seller.stop();
