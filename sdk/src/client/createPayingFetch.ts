@@ -4,7 +4,7 @@ import type { TokenDomain } from "../authorization/TokenDomain.js";
 import { InvalidValueError } from "../errors/InvalidValueError.js";
 import { UntrustedServerError } from "../errors/UntrustedServerError.js";
 import { defaultPollingInterval } from "../transactions/defaultPollingInterval.js";
-import { createMemoryChannelStore, withoutSessionKey } from "./ClientChannel.js";
+import { type ClientChannel, createMemoryChannelStore, withoutSessionKey } from "./ClientChannel.js";
 import { createExclusive } from "./createExclusive.js";
 import { createPayingFetchState } from "./createPayingFetchState.js";
 import { createOwnChannelStore } from "./createOwnChannelStore.js";
@@ -64,10 +64,15 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     trackPayment: (task) => counted("paying", task),
     authorizationTtl: parameters.authorizationTtl ?? 3_600,
   };
+  const spentOn = async (stored: ClientChannel[]) => stored.reduce((sum, channel) => sum + channel.spent, 0n) + (await context.limits.paid());
   const channels = async () => (await store.list()).map(withoutSessionKey);
-  const totalSpent = async () => (await store.list()).reduce((sum, channel) => sum + channel.spent, 0n) + (await context.limits.paid());
+  const totalSpent = async () => spentOn(await store.list());
   const state = createPayingFetchState({
-    read: async () => ({ channels: await channels(), payments: await payments.list(), totalSpent: await totalSpent(), totalAuthorized: await context.limits.authorized() }),
+    // Runs after every paid request: one listing of the channel store serves both the channels and the spend.
+    read: async () => {
+      const stored = await store.list();
+      return { channels: stored.map(withoutSessionKey), payments: await payments.list(), totalSpent: await spentOn(stored), totalAuthorized: await context.limits.authorized() };
+    },
   });
   /** A call counted in flight from its start (unlike a request, which counts once it decides to pay). */
   function counted<T>(kind: "paying" | "closing", task: () => Promise<T>) {
