@@ -38,6 +38,10 @@ export async function assertSchema3RecordsReadable(store: SessionStore, { channe
     { payer, period: "1970-01-01T00:00:00.000Z", route: "photos", unitType: "photo", amount: 2n, units: 1n, charges: 1, payments: 0 },
     { payer, period: "1970-01-01T00:00:00.000Z", route: "unknown", unitType: "request", amount: 16n, units: 2n, charges: 1, payments: 1 },
   ]);
+  // Schema 5 on top: the other credential types and a served payment whose settlement is deferred.
+  const deferred = makePayment({ payer, credential: "hash", status: "accepted", createdAt: 10, updatedAt: 10 });
+  assert.equal(await store.insertPayment(deferred), true);
+  assert.deepEqual(await store.listPayments({ status: "accepted" }), [deferred]);
 }
 
 /** The one-time payments every SessionStore must keep: recorded once per authorization, durably. */
@@ -53,7 +57,7 @@ export function describePaymentConformance(name: string, harness: StoreHarness):
     });
 
     it("test_store_paymentRoundTripsEveryField", async () => {
-      const payment = makePayment({ amount: MAX_UINT128, units: 3n, method: "charge", chainId: 2 ** 32 + 7, route: "photos", unitType: "photo" });
+      const payment = makePayment({ amount: MAX_UINT128, units: 3n, method: "charge", credential: "transaction", chainId: 2 ** 32 + 7, route: "photos", unitType: "photo" });
       assert.equal(await store.insertPayment(payment), true);
       assert.deepEqual(await store.listPayments(), [payment]);
       const settled = { ...payment, status: "settled" as const, txHash: `0x${"ab".repeat(32)}` as const, updatedAt: 2_000 };

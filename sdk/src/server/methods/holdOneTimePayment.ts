@@ -1,17 +1,17 @@
-import type { Client, Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { ContractRevertedError } from "../../errors/ContractRevertedError.js";
 import { PaymentProblemError } from "../../protocol/problems.js";
-import type { TransferAuthorization } from "../../protocol/x402.js";
-import { transferWithAuthorization } from "../../transactions/transferWithAuthorization.js";
 import { type GateContext, type OneTimePayment, type PaidRequest, type PricedRoute, usageLabel } from "../core/GateMethod.js";
-import type { PaymentRecord } from "../store/SessionStore.js";
+import type { PaymentCredential, PaymentRecord } from "../store/SessionStore.js";
 
 export type HoldOneTimePaymentParameters = {
   context: GateContext;
   route: PricedRoute;
   method: OneTimePayment["method"];
-  authorization: TransferAuthorization;
-  signature: Hex;
+  /** The verified credential's type, recorded with the payment (recovery reads the chain by it). */
+  credential: PaymentCredential;
+  /** Who pays, how much, and the credential's replay token (recorded once). */
+  claim: { payer: Address; amount: bigint; nonce: Hex };
   units: bigint;
   challengeId?: string;
   /** The receipt headers of a settled payment. */
@@ -19,42 +19,35 @@ export type HoldOneTimePaymentParameters = {
   /** The method's answer to an error `finish` threw. */
   problem(error: unknown): Response | undefined;
   /**
-   * Settles the payment and resolves with its mined transaction (x402's facilitator); defaults to
-   * `transferWithAuthorization` from the seller's account. A PaymentProblemError or a revert: not settled.
+   * Settles the payment and resolves with its mined transaction (for EIP-3009,
+   * `settleTransferAuthorization`; x402's facilitator). A PaymentProblemError or a revert: not settled.
    */
-  settle?: () => Promise<Hex>;
+  settle(): Promise<Hex>;
 };
 
 /**
- * Records a verified EIP-3009 authorization as a pending payment (once: a nonce already recorded is
+ * Records a verified credential as a pending payment (once: a replay token already recorded is
  * refused, so a replayed or concurrent copy is never served) and returns the paid request whose
  * `finish` settles it. As x402 requires, settlement happens before the response leaves: a billable
- * status submits `transferWithAuthorization` from the seller's account and waits for it to be mined; a
- * revert (the payer moved the funds, used the nonce elsewhere) is a 402 and no content. A status the
- * route does not bill (by default ≥ 400, a handler's 5xx included), or a handler that threw, releases
- * the payment: nothing is transferred, the same rule as a session's reserve and commit. A released
- * authorization stays recorded, so it cannot be presented again; the buyer signs a new one.
+ * status runs `settle` and waits for it to be mined; a revert (the payer moved the funds, used the
+ * nonce elsewhere) is a 402 and no content. A status the route does not bill (by default ≥ 400, a
+ * handler's 5xx included), or a handler that threw, releases the payment: nothing is transferred, the
+ * same rule as a session's reserve and commit. A released credential stays recorded, so it cannot be
+ * presented again; the buyer signs a new one.
  */
 export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameters): Promise<PaidRequest> {
-  const { context, route, method, authorization, signature, units, challengeId, receipt, problem } = parameters;
-  const { store, chain } = context;
-  const settle =
-    parameters.settle ??
-    (async () => {
-      const sent = await serialized(chain.walletClient, () =>
-        transferWithAuthorization({ client: chain.walletClient, publicClient: chain.publicClient, timeout: chain.timeout, token: context.currency, authorization, signature }),
-      );
-      return sent.hash;
-    });
+  const { context, route, method, credential, claim, units, challengeId, receipt, problem, settle } = parameters;
+  const { store } = context;
   const createdAt = context.now();
   const pending: PaymentRecord = {
     chainId: context.chainId,
     token: context.currency,
-    payer: authorization.from,
-    nonce: authorization.nonce,
+    payer: claim.payer,
+    nonce: claim.nonce,
     payee: context.recipient,
     method,
-    amount: authorization.value,
+    credential,
+    amount: claim.amount,
     units,
     status: "pending",
     txHash: null,
@@ -63,14 +56,14 @@ export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameter
     updatedAt: createdAt,
   };
   if (!(await store.insertPayment(pending))) {
-    throw new PaymentProblemError("verification-failed", { detail: "This authorization was already presented", extensions: { reason: "nonce-used" } });
+    throw new PaymentProblemError("verification-failed", { detail: "This credential was already presented", extensions: { reason: "nonce-used" } });
   }
   const end = (status: PaymentRecord["status"], txHash: Hex | null = null) => {
     const record = { ...pending, status, txHash, updatedAt: context.now() };
     return store.updatePayment(record).then(() => record);
   };
   let finished = false;
-  const payment: OneTimePayment = { method, payer: authorization.from, units, amount: authorization.value, nonce: authorization.nonce, ...(challengeId ? { challengeId } : {}) };
+  const payment: OneTimePayment = { method, payer: claim.payer, units, amount: claim.amount, nonce: claim.nonce, ...(challengeId ? { challengeId } : {}) };
   return {
     payment,
     async finish(status) {
@@ -105,12 +98,4 @@ export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameter
     },
     problem,
   };
-}
-
-// One seller account sends one transaction at a time: concurrent sends would pick the same account nonce.
-const queues = new WeakMap<Client, Promise<unknown>>();
-function serialized<T>(client: Client, send: () => Promise<T>): Promise<T> {
-  const run = (queues.get(client) ?? Promise.resolve()).then(send, send);
-  queues.set(client, run.catch(() => undefined));
-  return run;
 }

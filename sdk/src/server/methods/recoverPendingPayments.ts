@@ -38,6 +38,8 @@ export async function recoverPendingPayments({ context, olderThan = 0, lookbackB
   const fromBlock = head > lookbackBlocks ? head - lookbackBlocks : 0n;
   const resolved: PaymentRecord[] = [];
   for (const payment of stale) {
+    // Only EIP-3009 authorizations are read from the token's authorization state here.
+    if ((payment.credential ?? "authorization") !== "authorization") continue;
     const args = { authorizer: payment.payer, nonce: payment.nonce };
     const used = await onChain("read the authorization's state", () =>
       readContract(client, { address: currency, abi: eip3009Abi, functionName: "authorizationState", args: [payment.payer, payment.nonce] }),

@@ -58,27 +58,36 @@ export type ChargeRecord = {
 /** What a charge or payment paid for, as usage reports group it. */
 export type UsageLabel = { route: string; unitType: string };
 
+/** How a one-time payment's credential pays: the MPP `evm` charge draft's four credential types (x402 `exact` is `authorization`). */
+export type PaymentCredential = "authorization" | "permit2" | "transaction" | "hash";
+
 /**
- * A one-time payment (MPP `charge`, x402 `exact`): an EIP-3009 authorization the gate verified, recorded
- * before its request is served. Its identity is the authorization's: chain, token, payer and nonce.
+ * A one-time payment (MPP `charge`, x402 `exact`): a credential the gate verified, recorded before its
+ * request is served. Its identity is its replay token's: chain, token, payer and nonce.
  */
 export type PaymentRecord = {
   chainId: number;
   token: Address;
   /** The authorization's `from`. */
   payer: Address;
-  /** The authorization's `nonce` (32 bytes). */
+  /**
+   * The replay token (32 bytes), recorded once: the EIP-3009 or Permit2 nonce, or the transfer's
+   * transaction hash for `transaction` and `hash` credentials.
+   */
   nonce: Hex;
   /** The authorization's `to`: the gate's recipient. */
   payee: Address;
   method: "charge" | "x402";
+  /** The credential type; absent on payments stored before schema 5, which were all `authorization`. */
+  credential?: PaymentCredential;
   amount: bigint;
   units: bigint;
   /**
-   * `pending`: verified, its request being served; `settled`: transferred on-chain (`txHash`);
-   * `released`: the response was not billable, nothing transferred; `failed`: settlement reverted.
+   * `pending`: verified, its request being served; `accepted`: served, its settlement deferred to the
+   * settlement service (a seller's opt-in); `settled`: transferred on-chain (`txHash`); `released`:
+   * the response was not billable, nothing transferred; `failed`: settlement reverted.
    */
-  status: "pending" | "settled" | "released" | "failed";
+  status: "pending" | "accepted" | "settled" | "released" | "failed";
   txHash: Hex | null;
   /** The paid route's name (its `name` option); absent on payments stored before schema 4. */
   route?: string;

@@ -93,5 +93,16 @@ export function postgresMigrations(S: string): readonly { version: number; sql: 
         CREATE INDEX payments_settled_payer ON ${S}.payments (payer, created_at) WHERE status = 'settled';
       `,
     },
+    {
+      version: 5,
+      // The charge draft's other credential types (the nonce column holds each one's replay token) and
+      // `accepted` (served, settlement deferred to the settlement service).
+      sql: `
+        ALTER TABLE ${S}.payments
+          DROP CONSTRAINT payments_status_check,
+          ADD CONSTRAINT payments_status_check CHECK (status IN ('pending', 'accepted', 'settled', 'released', 'failed')),
+          ADD COLUMN credential TEXT COLLATE "C" CHECK (credential IN ('authorization', 'permit2', 'transaction', 'hash'));
+      `,
+    },
   ];
 }

@@ -1,5 +1,5 @@
 import type { Address, Hex } from "viem";
-import { type ChannelRecord, type ChargeRecord, type PaymentRecord, paymentKey } from "./SessionStore.js";
+import { type ChannelRecord, type ChargeRecord, type PaymentCredential, type PaymentRecord, paymentKey } from "./SessionStore.js";
 
 // Column order of both SQL stores' tables; the *Params functions below follow it. Amounts travel as
 // decimal text in both directions: SQLite has no integer wider than 64 bits and node-postgres returns
@@ -29,7 +29,7 @@ export const CHANNEL_COLUMNS = [
 
 export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "fingerprint", "created_at", "updated_at", "route", "unit_type"] as const;
 
-export const PAYMENT_COLUMNS = ["key", "chain_id", "token", "payer", "nonce", "payee", "method", "amount", "units", "status", "tx_hash", "created_at", "updated_at", "route", "unit_type"] as const;
+export const PAYMENT_COLUMNS = ["key", "chain_id", "token", "payer", "nonce", "payee", "method", "amount", "units", "status", "tx_hash", "created_at", "updated_at", "route", "unit_type", "credential"] as const;
 
 export type SqlValue = string | number | null;
 
@@ -132,6 +132,7 @@ export function paymentParams(payment: PaymentRecord): SqlValue[] {
     payment.updatedAt,
     payment.route ?? null,
     payment.unitType ?? null,
+    payment.credential ?? null,
   ];
 }
 
@@ -143,6 +144,7 @@ export function paymentFromRow(row: Row): PaymentRecord {
     nonce: row.nonce as Hex,
     payee: row.payee as Address,
     method: row.method as PaymentRecord["method"],
+    ...(row.credential == null ? {} : { credential: row.credential as PaymentCredential }),
     amount: BigInt(row.amount as string),
     units: BigInt(row.units as string),
     status: row.status as PaymentRecord["status"],

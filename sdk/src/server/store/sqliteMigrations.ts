@@ -93,4 +93,36 @@ export const sqliteMigrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX payments_settled_payer ON payments (payer, created_at) WHERE status = 'settled';
     `,
   },
+  {
+    version: 5,
+    // The charge draft's other credential types (the nonce column holds each one's replay token) and
+    // `accepted` (served, settlement deferred). SQLite cannot alter a CHECK, so the table is rebuilt.
+    sql: `
+      CREATE TABLE payments_v5 (
+        key TEXT NOT NULL PRIMARY KEY,
+        chain_id INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        payer TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        payee TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('charge', 'x402')),
+        amount TEXT NOT NULL,
+        units TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'settled', 'released', 'failed')),
+        tx_hash TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        route TEXT,
+        unit_type TEXT,
+        credential TEXT CHECK (credential IN ('authorization', 'permit2', 'transaction', 'hash'))
+      );
+      INSERT INTO payments_v5 (key, chain_id, token, payer, nonce, payee, method, amount, units, status, tx_hash, created_at, updated_at, route, unit_type)
+        SELECT key, chain_id, token, payer, nonce, payee, method, amount, units, status, tx_hash, created_at, updated_at, route, unit_type FROM payments;
+      DROP TABLE payments;
+      ALTER TABLE payments_v5 RENAME TO payments;
+      CREATE INDEX payments_status_updated ON payments (status, updated_at);
+      CREATE INDEX payments_settled_created ON payments (created_at) WHERE status = 'settled';
+      CREATE INDEX payments_settled_payer ON payments (payer, created_at) WHERE status = 'settled';
+    `,
+  },
 ];

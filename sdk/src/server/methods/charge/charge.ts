@@ -9,6 +9,7 @@ import type { GateContext, GateMethod, GateMethodFactory, PricedRoute } from "..
 import { problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
+import { settleTransferAuthorization } from "../settleTransferAuthorization.js";
 
 export type ChargeParameters = {
   /** The currency's decimals, sent as `methodDetails.decimals` so clients can show and cap amounts. */
@@ -90,8 +91,9 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
           context,
           route,
           method: "charge",
-          authorization,
-          signature,
+          credential: "authorization",
+          claim: { payer: authorization.from, amount: authorization.value, nonce: authorization.nonce },
+          settle: () => settleTransferAuthorization({ context, authorization, signature }),
           units: route.units(request),
           challengeId: credential.challenge.id,
           problem,

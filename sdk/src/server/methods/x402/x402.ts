@@ -18,6 +18,7 @@ import {
 import type { GateContext, GateMethod, GateMethodFactory, PaymentOffer, PricedRoute } from "../../core/GateMethod.js";
 import { PROBLEM_HEADERS, problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
+import { settleTransferAuthorization } from "../settleTransferAuthorization.js";
 import { createFacilitator, type FacilitatorConfig } from "./createFacilitator.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
 
@@ -123,11 +124,13 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
           context,
           route,
           method: "x402",
-          authorization: payload.authorization,
-          signature: payload.signature,
+          credential: "authorization",
+          claim: { payer: payload.authorization.from, amount: payload.authorization.value, nonce: payload.authorization.nonce },
           units: route.units(request),
           problem,
-          ...(facilitator ? { settle: () => facilitator.settle(asked, payload.authorization, expected.network) } : {}),
+          settle: facilitator
+            ? () => facilitator.settle(asked, payload.authorization, expected.network)
+            : () => settleTransferAuthorization({ context, authorization: payload.authorization, signature: payload.signature }),
           receipt: ({ hash, payment }) => ({
             [x402Headers[version].response]: encodeX402Header({ success: true, transaction: hash, network: expected.network, payer: payment.payer }),
           }),
