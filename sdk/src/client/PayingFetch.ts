@@ -98,9 +98,13 @@ export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) =
   withdraw(channelId: Hex): Promise<Hex>;
   /**
    * What the client holds and is doing now: payments and closes in flight, channels, totals and the last
-   * error. The same object until it changes; up to date when a call returns (see PayingFetchState).
+   * error. The same object until it changes. While anyone subscribes, up to date when a call returns;
+   * without a subscriber the totals are those of the last read, and this starts a read of stale ones.
    */
   getState(): PayingFetchState;
-  /** Calls `listener` with the new state after each change (a request paid, a voucher, a receipt, a close); returns the unsubscribe. */
+  /**
+   * Calls `listener` with the new state after each change (a request paid, a voucher, a receipt, a close);
+   * returns the unsubscribe. The totals are read from the stores only while someone subscribes.
+   */
   subscribe(listener: (state: PayingFetchState) => void): () => void;
 };

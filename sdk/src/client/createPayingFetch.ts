@@ -58,7 +58,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       const updated = { ...channel, ...(sessionKey && channel.status === "open" ? { sessionKey } : {}), updatedAt: Date.now() };
       await store.put(updated);
       onChannelUpdate(withoutSessionKey(updated));
-      void state.refresh();
+      void state.changed();
       return updated;
     },
     trackPayment: (task) => counted("paying", task),
@@ -68,7 +68,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
   const channels = async () => (await store.list()).map(withoutSessionKey);
   const totalSpent = async () => spentOn(await store.list());
   const state = createPayingFetchState({
-    // Runs after every paid request: one listing of the channel store serves both the channels and the spend.
+    // Runs after every paid request while someone subscribes: one listing of the channel store serves both the channels and the spend.
     read: async () => {
       const stored = await store.list();
       return { channels: stored.map(withoutSessionKey), payments: await payments.list(), totalSpent: await spentOn(stored), totalAuthorized: await context.limits.authorized() };
