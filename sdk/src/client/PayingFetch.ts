@@ -5,6 +5,9 @@ import type { PayingFetchState } from "./createPayingFetchState.js";
 import type { PerCurrency } from "./createPaymentCaps.js";
 import type { OneTimePayment, OneTimePaymentStore } from "./methods/OneTimePayment.js";
 
+/** The channel a close is for: the open one with the seller behind a URL, or one by its id. */
+export type CloseTarget = { url: string | URL } | { channelId: Hex };
+
 export type PayingFetchParameters = {
   /**
    * The payer: any viem account (local, JSON-RPC such as a browser wallet's or a node's unlocked one, a
@@ -91,7 +94,7 @@ export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) =
   /** What this client signed away in vouchers and one-time payments: the most it can be charged. */
   totalAuthorized(): Promise<bigint>;
   /** Asks the seller behind `url` (or the channel's last URL) to close the channel cooperatively. */
-  close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult>;
+  close(target: CloseTarget): Promise<CloseResult>;
   /** Starts a forced close on-chain, for a seller that stopped answering. */
   requestClose(channelId: Hex): Promise<Hex>;
   /** Refunds what was never settled, once the grace period after `requestClose` has passed. */

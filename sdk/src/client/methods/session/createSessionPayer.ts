@@ -7,6 +7,7 @@ import { checkRefusedChannel } from "../../checkRefusedChannel.js";
 import type { ClientChannel } from "../../ClientChannel.js";
 import { type CloseResult, closeCooperatively } from "../../closeCooperatively.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
+import type { CloseTarget } from "../../PayingFetch.js";
 import type { Offer } from "../../readOffer.js";
 import { readProblem } from "../../readProblem.js";
 import { readRetryAfter } from "../../readRetryAfter.js";
@@ -30,10 +31,10 @@ export type SessionPayer = ReturnType<typeof createSessionPayer>;
  * request with one voucher, tops up, answers the seller's refusals (a stale challenge, a channel it
  * says is gone, a deposit behind the chain, an open it cannot see yet), follows streams, and closes.
  */
-export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits }: CreateSessionPayerParameters) {
+export function createSessionPayer({ context, caps, fetch: baseFetch, ...demandCaps }: CreateSessionPayerParameters) {
   const { account, publicClient, store, exclusive, save } = context;
   const offers = createSessionOffers({ caps, payer: account.address });
-  const credentials = createSessionCredentials({ context, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits });
+  const credentials = createSessionCredentials({ context, ...demandCaps });
 
   /**
    * Pays a request on a session offer (from a 402, or cached for its route) and retries as the seller's
@@ -111,7 +112,7 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPe
     return channel;
   }
 
-  async function close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult> {
+  async function close(target: CloseTarget): Promise<CloseResult> {
     const channel =
       "channelId" in target
         ? await channelById(target.channelId)
