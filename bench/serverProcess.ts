@@ -6,11 +6,11 @@
 // many servers, each with its own gate and store pool on the same PostgreSQL schema, sharing one port.
 import cluster from "node:cluster";
 import { createServer } from "node:http";
-import { type Address, defineChain, type Hex, http } from "viem";
+import { type Address, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { createPaymentGate, type SessionStore } from "../sdk/src/server/index.js";
-import { createPostgresStore } from "../sdk/src/server/postgres.js";
-import { createSqliteStore } from "../sdk/src/server/sqlite.js";
+import { loopbackChain } from "../scripts/loopbackChain.js";
+import { openSessionStore, type StoreLocation } from "../scripts/openSessionStore.js";
+import { createPaymentGate } from "../sdk/src/server/index.js";
 import { toNodeHandler } from "../sdk/src/server/node.js";
 
 export type BenchServerConfig = {
@@ -22,7 +22,7 @@ export type BenchServerConfig = {
   secret: string;
   price: string;
   chargeMode: "reserve" | "charge";
-  store: { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
+  store: StoreLocation;
   /** Server processes sharing the port (Node's cluster); default 1. */
   processes?: number;
 };
@@ -43,16 +43,8 @@ async function runPrimary(count: number): Promise<void> {
 }
 
 async function serve(): Promise<void> {
-  const chain = defineChain({
-    id: config.chainId,
-    name: "Hardhat (loopback)",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [config.rpcUrl] } },
-  });
-  const store: SessionStore =
-    config.store.kind === "sqlite"
-      ? createSqliteStore({ path: config.store.path })
-      : await createPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema, maxConnections: 10 });
+  const chain = loopbackChain({ id: config.chainId, rpcUrl: config.rpcUrl });
+  const store = await openSessionStore({ location: config.store, maxConnections: 10 });
   const gate = createPaymentGate({
     chain,
     transport: http(config.rpcUrl),

@@ -11,13 +11,13 @@ import {
   type Chain,
   createPublicClient,
   createWalletClient,
-  defineChain,
   http,
   type LocalAccount,
   type PublicClient,
 } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { ANVIL_BINARY, ANVIL_WITH_PARENT } from "./anvilBinary.js";
+import { loopbackChain } from "./loopbackChain.js";
 import { deployTollgate, MOCK_STABLECOIN_ARGS, predictDeploymentAddress } from "./deployment.js";
 
 /** Hardhat's and Anvil's well-known public test mnemonic: its keys hold only local test ether. */
@@ -76,12 +76,7 @@ export async function startLocalChain({ deploy = true, chainId = 31337, blockTim
   );
   let stderr = "";
   node.stderr?.on("data", (chunk) => (stderr += chunk));
-  const chain = defineChain({
-    id: chainId,
-    name: blockTime === undefined ? "Hardhat (loopback)" : "anvil (loopback)",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
-  });
+  const chain = loopbackChain({ id: chainId, rpcUrl, name: blockTime === undefined ? "Hardhat (loopback)" : "anvil (loopback)" });
   const publicClient = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 50 });
   await waitUntilServing(publicClient, node, () => stderr);
 

@@ -5,6 +5,9 @@ import type { PayingFetchState } from "./createPayingFetchState.js";
 import type { PerCurrency } from "./createPaymentCaps.js";
 import type { OneTimePayment, OneTimePaymentStore } from "./methods/OneTimePayment.js";
 
+/** The channel a close is for: the open one with the seller behind a URL, or one by its id. */
+export type CloseTarget = { url: string | URL } | { channelId: Hex };
+
 export type PayingFetchParameters = {
   /**
    * The payer: any viem account (local, JSON-RPC such as a browser wallet's or a node's unlocked one, a
@@ -91,16 +94,20 @@ export type PayingFetch = ((input: string | URL | Request, init?: RequestInit) =
   /** What this client signed away in vouchers and one-time payments: the most it can be charged. */
   totalAuthorized(): Promise<bigint>;
   /** Asks the seller behind `url` (or the channel's last URL) to close the channel cooperatively. */
-  close(target: { url: string | URL } | { channelId: Hex }): Promise<CloseResult>;
+  close(target: CloseTarget): Promise<CloseResult>;
   /** Starts a forced close on-chain, for a seller that stopped answering. */
   requestClose(channelId: Hex): Promise<Hex>;
   /** Refunds what was never settled, once the grace period after `requestClose` has passed. */
   withdraw(channelId: Hex): Promise<Hex>;
   /**
    * What the client holds and is doing now: payments and closes in flight, channels, totals and the last
-   * error. The same object until it changes; up to date when a call returns (see PayingFetchState).
+   * error. The same object until it changes. While anyone subscribes, up to date when a call returns;
+   * without a subscriber the totals are those of the last read, and this starts a read of stale ones.
    */
   getState(): PayingFetchState;
-  /** Calls `listener` with the new state after each change (a request paid, a voucher, a receipt, a close); returns the unsubscribe. */
+  /**
+   * Calls `listener` with the new state after each change (a request paid, a voucher, a receipt, a close);
+   * returns the unsubscribe. The totals are read from the stores only while someone subscribes.
+   */
   subscribe(listener: (state: PayingFetchState) => void): () => void;
 };

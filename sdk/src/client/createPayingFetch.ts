@@ -15,12 +15,12 @@ import type { OneTimeOffer } from "./methods/OneTimeOffer.js";
 import { payOneTime } from "./methods/payOneTime.js";
 import { createSessionPayer } from "./methods/session/createSessionPayer.js";
 import type { PayingContext } from "./PayingContext.js";
-import type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
+import type { CloseTarget, PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
 import { chooseOffer, readOffers } from "./readOffers.js";
 import { toPayingWallet } from "./toPayingWallet.js";
 
 export type { CloseResult } from "./closeCooperatively.js";
-export type { PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
+export type { CloseTarget, PayingFetch, PayingFetchParameters } from "./PayingFetch.js";
 export type { PayingFetchState } from "./createPayingFetchState.js";
 
 /**
@@ -58,7 +58,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       const updated = { ...channel, ...(sessionKey && channel.status === "open" ? { sessionKey } : {}), updatedAt: Date.now() };
       await store.put(updated);
       onChannelUpdate(withoutSessionKey(updated));
-      void state.refresh();
+      void state.changed();
       return updated;
     },
     trackPayment: (task) => counted("paying", task),
@@ -68,7 +68,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
   const channels = async () => (await store.list()).map(withoutSessionKey);
   const totalSpent = async () => spentOn(await store.list());
   const state = createPayingFetchState({
-    // Runs after every paid request: one listing of the channel store serves both the channels and the spend.
+    // Runs after every paid request while someone subscribes: one listing of the channel store serves both the channels and the spend.
     read: async () => {
       const stored = await store.list();
       return { channels: stored.map(withoutSessionKey), payments: await payments.list(), totalSpent: await spentOn(stored), totalAuthorized: await context.limits.authorized() };
@@ -145,7 +145,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
     payments: () => payments.list(),
     totalSpent,
     totalAuthorized: () => context.limits.authorized(),
-    close: (target: Parameters<typeof session.close>[0]) => counted("closing", () => session.close(target)),
+    close: (target: CloseTarget) => counted("closing", () => session.close(target)),
     requestClose: (channelId: Hex) => counted("closing", () => session.requestClose(channelId)),
     withdraw: (channelId: Hex) => counted("closing", () => session.withdraw(channelId)),
     getState: state.getState,

@@ -1,6 +1,6 @@
 // tollgate/client: a fetch that pays `evm` sessions, MPP `evm` charges and x402 `exact` offers. Portable
 // (no Node built-ins); the file channel store is tollgate/client/file-store, the browser's (localStorage) is here.
-export { createPayingFetch, type CloseResult, type PayingFetch, type PayingFetchParameters, type PayingFetchState } from "./createPayingFetch.js";
+export { createPayingFetch, type CloseResult, type CloseTarget, type PayingFetch, type PayingFetchParameters, type PayingFetchState } from "./createPayingFetch.js";
 export { type PerCurrency } from "./createPaymentCaps.js";
 export { channelKey, createMemoryChannelStore, type ClientChannel, type ClientChannelStore } from "./ClientChannel.js";
 export { createMemoryPaymentStore, type OneTimePayment, type OneTimePaymentStore } from "./methods/OneTimePayment.js";

@@ -1,7 +1,6 @@
 import { useCallback, useMemo, useState, useSyncExternalStore } from "react";
-import type { Hex } from "viem";
 import type { ClientChannel } from "../client/ClientChannel.js";
-import { type CloseResult, createPayingFetch, type PayingFetch, type PayingFetchParameters } from "../client/createPayingFetch.js";
+import { type CloseResult, type CloseTarget, createPayingFetch, type PayingFetch, type PayingFetchParameters } from "../client/createPayingFetch.js";
 import type { OneTimePayment } from "../client/methods/OneTimePayment.js";
 
 /**
@@ -30,7 +29,7 @@ export type UsePayingFetchReturnType = {
   /** What the latest call to settle threw (a `PaymentCapError`, an `UntrustedServerError`, …); undefined once a later call succeeds. */
   error: Error | undefined;
   /** Closes the target's channel cooperatively, or every open channel when no target is given; resolves with each close's result. */
-  close(target?: { url: string | URL } | { channelId: Hex }): Promise<CloseResult[]>;
+  close(target?: CloseTarget): Promise<CloseResult[]>;
 };
 
 /**
@@ -45,7 +44,7 @@ export function usePayingFetch(parameters: UsePayingFetchParameters): UsePayingF
   const pay = useMemo(() => createPayingFetch(stable), [stable]);
   const state = useSyncExternalStore(pay.subscribe, pay.getState, pay.getState);
   const close = useCallback(
-    async (target?: { url: string | URL } | { channelId: Hex }) =>
+    async (target?: CloseTarget) =>
       target ? [await pay.close(target)] : Promise.all((await pay.channels()).filter(({ status }) => status === "open").map(({ channelId }) => pay.close({ channelId }))),
     [pay],
   );

@@ -1,7 +1,15 @@
 // The paying fetch's live state (getState / subscribe), which the React hook renders: what is in flight,
 // the channels and totals read from its stores, and the last error, against a real gate on the local chain.
 import assert from "node:assert/strict";
-import { createMemoryChannelStore, type PayingFetch, type PayingFetchState, PaymentCapError } from "../../../sdk/src/client/index.js";
+import {
+  type ClientChannelStore,
+  createMemoryChannelStore,
+  createMemoryPaymentStore,
+  type OneTimePaymentStore,
+  type PayingFetch,
+  type PayingFetchState,
+  PaymentCapError,
+} from "../../../sdk/src/client/index.js";
 import { charge, meteredEventStream } from "../../../sdk/src/server/index.js";
 import { buyer, clientSuite, PRICE, readEvents, recordingFetch, type Seller } from "./fixture.js";
 
@@ -50,6 +58,59 @@ describe("client e2e: the paying fetch's live state", function () {
     const loaded = await new Promise<PayingFetchState>((resolve) => resumed.subscribe(resolve));
     assert.deepEqual(loaded.channels, after.channels);
     assert.equal(loaded.totalSpent, PRICE);
+  });
+
+  it("test_state_withoutASubscriber_paidRequestsListNoStore_aSubscriberHasTheTotalsReadAndCurrentAfterEachCall", async function () {
+    const shop = await suite.seller();
+    // The stores, wrapped to count their listings: the state's reads are what lists them here.
+    const listed = { channels: 0, payments: 0 };
+    const channels = createMemoryChannelStore();
+    const store: ClientChannelStore = { get: (key) => channels.get(key), put: (channel) => channels.put(channel), list: () => (listed.channels++, channels.list()) };
+    const paid = createMemoryPaymentStore();
+    const payments: OneTimePaymentStore = { add: (payment) => paid.add(payment), update: (payment) => paid.update(payment), list: () => (listed.payments++, paid.list()) };
+    const pay = buyer(suite.chain, await suite.freshBuyer(), { store, payments });
+    // The open lists the store for the deposit cap; the requests after it, on the open channel, list nothing of their own.
+    assert.equal((await pay(shop.url)).status, 200);
+    const REQUESTS = 3n;
+    listed.channels = listed.payments = 0;
+    for (let request = 0n; request < REQUESTS; request++) assert.equal((await pay(shop.url)).status, 200);
+    assert.deepEqual(listed, { channels: 0, payments: 0 }, "nobody subscribed, yet the state listed the stores after paid requests");
+
+    // A subscriber has the stale totals read, and then current when each call returns.
+    const loaded = await new Promise<PayingFetchState>((resolve) => pay.subscribe(resolve));
+    assert.equal(loaded.totalSpent, (1n + REQUESTS) * PRICE);
+    listed.channels = 0;
+    for (let request = 1n; request <= REQUESTS; request++) {
+      assert.equal((await pay(shop.url)).status, 200);
+      assert.equal(pay.getState().totalSpent, (1n + REQUESTS + request) * PRICE, "not current when the call returned");
+    }
+    assert.ok(listed.channels >= REQUESTS, `${listed.channels} listings for ${REQUESTS} paid requests with a subscriber`);
+  });
+
+  it("test_state_withoutASubscriber_theCountersAreCurrent_andGetStateHasStaleTotalsReadForALaterCall", async function () {
+    const shop = await suite.seller();
+    // What getState showed as each request carrying a credential left the client.
+    const payingWhenSent: number[] = [];
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      if (new Request(input, init).headers.has("authorization")) payingWhenSent.push(pay.getState().paying);
+      return globalThis.fetch(input, init);
+    };
+    const pay = buyer(suite.chain, await suite.freshBuyer(), { fetch });
+    assert.equal((await pay(shop.url)).status, 200);
+    assert.deepEqual(payingWhenSent, [1], "the request in flight was not counted with nobody subscribed");
+
+    // getState is synchronous: it shows the counters now and the totals of the last read (the one the getState
+    // above started, which the in-memory stores answered before the seller's receipt came back), and starts a read.
+    const first = pay.getState();
+    assert.deepEqual([first.paying, first.closing, first.error, first.totalSpent], [0, 0, undefined, 0n]);
+    let polled = first;
+    // Each turn lets the in-memory read go on; no clock is involved.
+    for (let turn = 0; polled.totalSpent !== PRICE && turn < 1_000; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      polled = pay.getState();
+    }
+    assert.deepEqual([polled.totalSpent, polled.totalAuthorized], [PRICE, PRICE], "getState never read the stale totals");
+    assert.deepEqual(polled.channels.map(({ spent }) => spent), [PRICE]);
   });
 
   it("test_state_aOneTimePaymentIsInFlightUntilItsResponse_thenShowsInPaymentsAndSpend", async function () {

@@ -6,11 +6,11 @@
 // under test/, so the server only starts when this file is the process's entry point.
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
-import { type Address, defineChain, type Hex, http } from "viem";
+import { type Address, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { loopbackChain } from "../../../scripts/loopbackChain.js";
+import { openSessionStore, type StoreLocation } from "../../../scripts/openSessionStore.js";
 import { createPaymentGate } from "../../../sdk/src/server/index.js";
-import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
-import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
 import { toNodeHandler } from "../../../sdk/src/server/node.js";
 
 export type CrashServerConfig = {
@@ -20,7 +20,7 @@ export type CrashServerConfig = {
   token: Address;
   sellerKey: Hex;
   /** The store the server keeps its accounting in: a SQLite file, or a PostgreSQL schema. */
-  store: { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
+  store: StoreLocation;
   secret: string;
   price: string;
   /** Port to listen on; 0 (default) for any. */
@@ -28,16 +28,8 @@ export type CrashServerConfig = {
 };
 
 async function main(config: CrashServerConfig) {
-  const chain = defineChain({
-    id: config.chainId,
-    name: "Hardhat (loopback)",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [config.rpcUrl] } },
-  });
-  const store =
-    config.store.kind === "sqlite"
-      ? createSqliteStore({ path: config.store.path })
-      : await createPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema });
+  const chain = loopbackChain({ id: config.chainId, rpcUrl: config.rpcUrl });
+  const store = await openSessionStore({ location: config.store });
   const gate = createPaymentGate({
     chain,
     transport: http(config.rpcUrl),

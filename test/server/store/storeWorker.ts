@@ -4,13 +4,11 @@
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import type { Hex } from "viem";
-import type { SessionStore } from "../../../sdk/src/server/store/index.js";
-import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
-import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
+import { openSessionStore, type StoreLocation } from "../../../scripts/openSessionStore.js";
 import { incrementSpent, sleep } from "./storeFixtures.js";
 
 export type WorkerJob = {
-  store: { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
+  store: StoreLocation;
   channelId: Hex;
   /** Prefix of the charge keys this worker writes. */
   label: string;
@@ -19,14 +17,8 @@ export type WorkerJob = {
   count?: number;
 };
 
-async function openStore(job: WorkerJob): Promise<SessionStore> {
-  return job.store.kind === "sqlite"
-    ? createSqliteStore({ path: job.store.path })
-    : createPostgresStore({ connectionString: job.store.connectionString, schema: job.store.schema, maxConnections: 2 });
-}
-
 async function main(job: WorkerJob): Promise<void> {
-  const store = await openStore(job);
+  const store = await openSessionStore({ location: job.store, maxConnections: 2 });
   // Shows the parent that ordinary warnings still print while node:sqlite's is filtered.
   process.emitWarning("tollgate-worker-probe");
   if (job.mode === "forever") {
