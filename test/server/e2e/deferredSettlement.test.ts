@@ -44,7 +44,10 @@ describe("deferred settlement of one-time payments", function () {
   }
 
   function x402Fetch(account: LocalAccount) {
-    const client = x402Client.fromConfig({ schemes: [{ network: "eip155:*", client: new ExactEvmScheme(account) }] });
+    const client = x402Client.fromConfig({
+      schemes: [{ network: "eip155:*", client: new ExactEvmScheme(account) }],
+      spendControls: { allowedAssets: [{ network: `eip155:${suite.chain.chain.id}`, asset: suite.chain.token, maxAmountPerPayment: "100000" }] },
+    });
     return wrapFetchWithPayment(fetch, client);
   }
 
