@@ -7,11 +7,15 @@ import { x402Client } from "@x402/core/client";
 import { decodePaymentResponseHeader } from "@x402/core/http";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
-import type { Address, LocalAccount } from "viem";
+import { type Address, createWalletClient, http, type LocalAccount } from "viem";
 import { encodeX402Header, formatX402PaymentPayload } from "../../../sdk/src/protocol/x402.js";
-import { createSettlementService, type SettlementEvent, type SettlementServiceParameters, x402, type X402Parameters } from "../../../sdk/src/server/index.js";
+import { Mppx } from "mppx/client";
+import { charge as mppxCharge } from "mppx/evm/client";
+import { ConfigurationError } from "../../../sdk/src/errors/ConfigurationError.js";
+import { charge, createSettlementService, type GateMethodFactory, type SettlementEvent, type SettlementServiceParameters, x402, type X402Parameters } from "../../../sdk/src/server/index.js";
 import type { SessionStore } from "../../../sdk/src/server/store/SessionStore.js";
 import { createSqliteStore } from "../../../sdk/src/server/sqlite.js";
+import { transferWithAuthorization } from "../../../sdk/src/transactions/transferWithAuthorization.js";
 import { deployMulticall3, fundExactly, transfer } from "./deferredFixture.js";
 import { makeGate, sellerChain, sqliteStore, startServer } from "./helpers.js";
 import { authorizationSigner, PRICE } from "./oneTimeFixture.js";
@@ -26,9 +30,9 @@ describe("deferred settlement of one-time payments", function () {
   });
 
   /** A gate selling x402 with deferred settlement on `store`, behind a server; and its settlement service. */
-  async function startDeferredGate({ store, deferred = {}, service = {}, ...x402Options }: { store: SessionStore; deferred?: { maxPerPayer?: bigint }; service?: Partial<SettlementServiceParameters> } & X402Parameters) {
+  async function startDeferredGate({ store, deferred = {}, service = {}, methods, ...x402Options }: { store: SessionStore; deferred?: { maxPerPayer?: bigint }; service?: Partial<SettlementServiceParameters>; methods?: GateMethodFactory[] } & X402Parameters) {
     suite.stores.push(store);
-    const gate = makeGate(suite.chain, store, { methods: [x402({ maxTimeoutSeconds: 600, deferredSettlement: { multicall3, ...deferred }, ...x402Options })] });
+    const gate = makeGate(suite.chain, store, { methods: methods ?? [x402({ maxTimeoutSeconds: 600, deferredSettlement: { multicall3, ...deferred }, ...x402Options })] });
     const route = gate.session({ amount: PRICE, description: "one photo" });
     const served = { count: 0 };
     const server = await startServer((request) =>
@@ -100,6 +104,34 @@ describe("deferred settlement of one-time payments", function () {
     assert.equal(batch?.type === "payments-settled" && batch.txHash, settled[0]!.txHash);
   });
 
+  it("test_deferred_mppxChargeIsServedWithoutAReceiptAndSettledByTheBatch", async () => {
+    const { store } = sqliteStore();
+    const { url, settlement } = await startDeferredGate({ store, methods: [charge({ decimals: 6, deferredSettlement: { multicall3 } })] });
+    const buyer = suite.chain.account(3);
+    await fundExactly(suite.chain, buyer, 10n * PRICE);
+    const before = await suite.chain.balanceOf(suite.seller);
+    const mppx = Mppx.create({ polyfill: false, methods: [mppxCharge({ account: buyer, authorization: { name: "Mock USD Coin", version: "1" } })] });
+    const response = await mppx.fetch(url);
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.deepEqual(await response.json(), { photo: "ok" });
+    // The charge draft issues a Payment-Receipt only for a mined transaction.
+    assert.equal(response.headers.get("payment-receipt"), null);
+    assert.deepEqual((await store.listPayments()).map((payment) => [payment.method, payment.status]), [["charge", "accepted"]]);
+    await settlement.settleAll();
+    assert.deepEqual((await store.listPayments()).map((payment) => payment.status), ["settled"]);
+    assert.equal(await suite.chain.balanceOf(suite.seller), before + PRICE);
+  });
+
+  it("test_deferred_misconfigurationIsAConfigurationErrorAtCreation", async () => {
+    const facilitator = { url: "http://127.0.0.1:1" };
+    assert.throws(() => x402({ facilitator, deferredSettlement: { multicall3 } }), (error: unknown) => error instanceof ConfigurationError && error.option === "deferredSettlement");
+    // The local chain's definition names no Multicall3: it must be given.
+    assert.throws(
+      () => makeGate(suite.chain, sqliteStore().store, { methods: [x402({ deferredSettlement: {} })] }),
+      (error: unknown) => error instanceof ConfigurationError && error.option === "multicall3",
+    );
+  });
+
   it("test_deferred_fullBatchIsDueAtOnce", async () => {
     const { store } = sqliteStore();
     const { url, settlement } = await startDeferredGate({ store, service: { paymentBatchSize: 2 } });
@@ -169,8 +201,6 @@ describe("deferred settlement of one-time payments", function () {
     // Same nonce, another recipient: the token uses it up, the seller's authorization can never settle.
     const sign = await authorizationSigner(suite.chain, buyer);
     const elsewhere = await sign({ to: suite.chain.account(9).address, value: 1n, nonce: accepted!.nonce });
-    const { transferWithAuthorization } = await import("../../../sdk/src/transactions/transferWithAuthorization.js");
-    const { createWalletClient, http } = await import("viem");
     const wallet = createWalletClient({ chain: suite.chain.chain, transport: http(suite.chain.rpcUrl), account: buyer });
     await transferWithAuthorization({ client: wallet, token: suite.chain.token, ...elsewhere });
     const before = await suite.chain.balanceOf(suite.seller);
