@@ -27,7 +27,7 @@ export type RecoverPendingPaymentsParameters = {
  * Resolves with the records it changed.
  */
 export async function recoverPendingPayments({ context, olderThan = 0, lookbackBlocks = 10_000n }: RecoverPendingPaymentsParameters): Promise<PaymentRecord[]> {
-  const { store, chain, currency } = context;
+  const { store, chain } = context;
   const client = chain.publicClient;
   const stale = await store.listPayments({ status: "pending", updatedBefore: context.now() - olderThan + 1 });
   if (stale.length === 0) return [];

@@ -54,7 +54,8 @@ export type X402Method = GateMethod & {
  * x402 `exact` on EVM, settled by the gate itself (or through a facilitator): the 402 carries `PAYMENT-REQUIRED` (v2) and the v1
  * `accepts` in its body; a `PAYMENT-SIGNATURE` or `X-PAYMENT` is checked against the route's
  * requirements and verified (verifyTransferAuthorization), recorded once, and settled on-chain before
- * the response leaves, which carries `PAYMENT-RESPONSE` or `X-PAYMENT-RESPONSE`.
+ * the response leaves, which carries `PAYMENT-RESPONSE` or `X-PAYMENT-RESPONSE` (with
+ * `deferredSettlement`: accepted, the response leaves unsettled and without it).
  */
 export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "application/json", facilitator: facilitatorConfig, deferredSettlement }: X402Parameters = {}): GateMethodFactory {
   if (facilitatorConfig && deferredSettlement) throw new ConfigurationError("deferredSettlement", "Deferred settlement batches from the seller's account: it does not go with a facilitator");
