@@ -1,10 +1,11 @@
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { getBlockNumber } from "viem/actions";
 import { onChain } from "./chain.js";
 import type { PaymentGate } from "./createPaymentGate.js";
 import { gateScope } from "./settlement/gateScope.js";
 import { reconcileChannel } from "./settlement/reconcileChannel.js";
 import type { SettlementEvent } from "./settlement/SettlementEvent.js";
+import { settleAcceptedPayments } from "./settlement/settleAcceptedPayments.js";
 import { isRevocable, settleClaims } from "./settlement/settleClaims.js";
 import { createCloseWatcher } from "./settlement/watchCloseRequests.js";
 import type { ChannelRecord } from "./store/SessionStore.js";
@@ -46,6 +47,12 @@ export type SettlementServiceParameters = {
    * request can take. Defaults to 15 minutes.
    */
   pendingPaymentAge?: number;
+  /** Deferred one-time payments (`deferredSettlement`) per Multicall3 transaction; a full batch is sent at once. Defaults to 100. */
+  paymentBatchSize?: number;
+  /** Milliseconds after which an accepted (deferred) payment is settled, batch full or not. Defaults to one minute. */
+  paymentMaxDelay?: number;
+  /** The Multicall3 contract deferred payments are batched through; defaults to the chain definition's `contracts.multicall3`. */
+  multicall3?: Address;
   /** Receives what the service did and what failed; failures are retried on the next run. */
   onEvent?: (event: SettlementEvent) => void;
 };
@@ -56,7 +63,7 @@ export type SettlementService = {
   stop(): Promise<void>;
   /** Watches for forced closes, resolves one-time payments a dead process left pending, closes idle channels and settles when the policy says so. */
   runOnce(): Promise<void>;
-  /** Settles every channel whose voucher does not exceed what was delivered now, whatever the policy. */
+  /** Settles every channel whose voucher does not exceed what was delivered, and every accepted (deferred) payment, now, whatever the policy. */
   settleAll(): Promise<void>;
 };
 
@@ -71,7 +78,8 @@ const DAY = 24 * HOUR;
  * at once, long before the grace period ends. It touches only its gate's channels (chain, escrow,
  * token, payee), and settles a voucher only once it does not exceed what was delivered. The store stays
  * the source of truth: a payout is recorded only after its transaction succeeded, and a failed run is
- * simply retried by the next one.
+ * simply retried by the next one. One-time payments a method deferred (`deferredSettlement`) are
+ * settled in Multicall3 batches (settleAcceptedPayments).
  */
 export function createSettlementService({
   gate,
@@ -83,6 +91,9 @@ export function createSettlementService({
   confirmationBlocks = 2n,
   reconcileInterval = 3 * MINUTE,
   pendingPaymentAge = 15 * MINUTE,
+  paymentBatchSize = 100,
+  paymentMaxDelay = MINUTE,
+  multicall3,
   onEvent = () => {},
 }: SettlementServiceParameters): SettlementService {
   const { chain, store } = gate;
@@ -130,6 +141,9 @@ export function createSettlementService({
     return (await listChannels("open")).filter((c) => hasUnsettled(c) && c.closeRequestedAt === 0n && c.acceptedCumulative <= c.spent);
   }
 
+  // A payment close to its authorization's expiry is due: two runs and a minute ahead.
+  const settlePayments = (force?: boolean) =>
+    settleAcceptedPayments({ gate, multicall3, batchSize: paymentBatchSize, maxDelay: paymentMaxDelay, expiryMargin: 2 * interval + MINUTE, force, onEvent }).catch(report("settle-payments"));
   const settle = (channels: ChannelRecord[]) => settleClaims({ gate, channels, batchSize, reconcile: (id) => reconcile(id), onEvent });
 
   async function runOnce() {
@@ -139,6 +153,7 @@ export function createSettlementService({
       (payments) => payments.forEach((payment) => onEvent({ type: "payment-recovered", payment })),
       report("recover-payments"),
     );
+    await settlePayments();
     if (reconciledAt === undefined || now - reconciledAt >= reconcileInterval) {
       await reconcileUnsettled().then(() => (reconciledAt = now), report("reconcile"));
     }
@@ -198,7 +213,11 @@ export function createSettlementService({
       await running;
     },
     runOnce: () => runExclusive(runOnce),
-    settleAll: () => runExclusive(async () => settle(await settleableChannels())),
+    settleAll: () =>
+      runExclusive(async () => {
+        await settlePayments(true);
+        await settle(await settleableChannels());
+      }),
   };
 }
 

@@ -49,6 +49,7 @@ export { ConfigurationError } from "../errors/ConfigurationError.js";
 export * from "./store/index.js";
 export { PaymentProblemError, problemTypes, type ProblemDetails, type ProblemName } from "../protocol/problems.js";
 export { x402, type X402Method, type X402Parameters } from "./methods/x402/x402.js";
+export type { DeferredSettlement } from "./settlement/createPaymentDeferral.js";
 export type { FacilitatorConfig } from "./methods/x402/createFacilitator.js";
 export { charge, type ChargeMethod, type ChargeParameters } from "./methods/charge/charge.js";
 export { currencyMethods, type CurrencyMethodsParameters } from "./methods/currencyMethods.js";

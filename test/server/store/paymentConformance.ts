@@ -56,6 +56,13 @@ export function describePaymentConformance(name: string, harness: StoreHarness):
       await harness.dispose?.(store);
     });
 
+    it("test_store_acceptedPaymentKeepsItsSignedAuthorization", async () => {
+      const signedAuthorization = { validAfter: 0n, validBefore: MAX_UINT128, signature: `0x${"cd".repeat(65)}` as const };
+      const accepted = makePayment({ status: "accepted", signedAuthorization });
+      assert.equal(await store.insertPayment(accepted), true);
+      assert.deepEqual(await store.listPayments({ status: "accepted" }), [accepted]);
+    });
+
     it("test_store_paymentRoundTripsEveryField", async () => {
       const payment = makePayment({ amount: MAX_UINT128, units: 3n, method: "charge", credential: "transaction", chainId: 2 ** 32 + 7, route: "photos", unitType: "photo" });
       assert.equal(await store.insertPayment(payment), true);

@@ -49,7 +49,7 @@ describe("SQLite session store on disk", function () {
     const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2, 3, 4, 5]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2, 3, 4, 5, 6]);
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
       // Amounts are stored as decimal text, so nothing above 2^63 is lost.
       assert.equal(db.prepare("SELECT typeof(spent) AS type FROM channels").get()?.type, "text");
@@ -84,7 +84,7 @@ describe("SQLite session store on disk", function () {
     await store.close();
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2, 3, 4, 5]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2, 3, 4, 5, 6]);
     } finally {
       db.close();
     }

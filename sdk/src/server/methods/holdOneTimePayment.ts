@@ -23,6 +23,12 @@ export type HoldOneTimePaymentParameters = {
    * `settleTransferAuthorization`; x402's facilitator). A PaymentProblemError or a revert: not settled.
    */
   settle(): Promise<Hex>;
+  /**
+   * The seller's deferred settlement (EIP-3009 only, see createPaymentDeferral): called instead of
+   * `settle` with the pending record; resolves with it `accepted` (the response leaves with no
+   * receipt: nothing is mined yet), or `settled` or `failed` when it fell back to settling now.
+   */
+  defer?: ((pending: PaymentRecord) => Promise<PaymentRecord>) | undefined;
 };
 
 /**
@@ -33,10 +39,11 @@ export type HoldOneTimePaymentParameters = {
  * nonce elsewhere) is a 402 and no content. A status the route does not bill (by default ≥ 400, a
  * handler's 5xx included), or a handler that threw, releases the payment: nothing is transferred, the
  * same rule as a session's reserve and commit. A released credential stays recorded, so it cannot be
- * presented again; the buyer signs a new one.
+ * presented again; the buyer signs a new one. A seller who opted in to deferred settlement (`defer`)
+ * answers once the payment is durably `accepted`; the settlement service settles it later.
  */
 export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameters): Promise<PaidRequest> {
-  const { context, route, method, credential, claim, units, challengeId, receipt, problem, settle } = parameters;
+  const { context, route, method, credential, claim, units, challengeId, receipt, problem, settle, defer } = parameters;
   const { store } = context;
   const createdAt = context.now();
   const pending: PaymentRecord = {
@@ -72,6 +79,12 @@ export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameter
       if (!route.billable(status)) {
         await end("released");
         return {};
+      }
+      if (defer) {
+        const outcome = await defer(pending);
+        if (outcome.status === "accepted") return {};
+        if (outcome.status === "settled") return outcome.txHash ? receipt({ hash: outcome.txHash, payment: outcome }) : {};
+        throw new PaymentProblemError("verification-failed", { detail: "Settlement of the authorization failed: nothing was transferred", extensions: { reason: "settlement-failed" } });
       }
       let hash: Hex;
       try {

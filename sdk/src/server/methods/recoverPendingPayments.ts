@@ -1,8 +1,8 @@
 import type { Hex } from "viem";
-import { getBlockNumber, getLogs, getTransactionCount, readContract } from "viem/actions";
-import { eip3009Abi, eip3009Events } from "../../authorization/eip3009Abi.js";
+import { getBlockNumber, getTransactionCount } from "viem/actions";
 import { onChain } from "../chain.js";
 import type { GateContext } from "../core/GateMethod.js";
+import { readAuthorizationOutcome } from "../settlement/readAuthorizationOutcome.js";
 import type { PaymentRecord } from "../store/SessionStore.js";
 
 export type RecoverPendingPaymentsParameters = {
@@ -13,14 +13,12 @@ export type RecoverPendingPaymentsParameters = {
   lookbackBlocks?: bigint;
 };
 
-const [authorizationUsed, authorizationCanceled] = eip3009Events;
-
 /**
  * Resolves one-time payments left `pending` by a process that died between recording and settling
  * them, from the chain, the source of truth:
  * - the authorization is used on-chain: `settled`, with the transaction that used it when its
  *   `AuthorizationUsed` log is within `lookbackBlocks` (else `txHash` null: used, transaction not
- *   found); `failed` when the payer cancelled it instead (`AuthorizationCanceled`);
+ *   found); `failed` when the payer cancelled it or spent its nonce elsewhere (readAuthorizationOutcome);
  * - unused, and the seller's account has no transaction in flight: `released`. A payment's response
  *   leaves only after its settlement is mined, so an unsettled one's response never left: nothing
  *   was delivered, nothing is transferred;
@@ -29,7 +27,7 @@ const [authorizationUsed, authorizationCanceled] = eip3009Events;
  * Resolves with the records it changed.
  */
 export async function recoverPendingPayments({ context, olderThan = 0, lookbackBlocks = 10_000n }: RecoverPendingPaymentsParameters): Promise<PaymentRecord[]> {
-  const { store, chain, currency } = context;
+  const { store, chain } = context;
   const client = chain.publicClient;
   const stale = await store.listPayments({ status: "pending", updatedBefore: context.now() - olderThan + 1 });
   if (stale.length === 0) return [];
@@ -40,17 +38,11 @@ export async function recoverPendingPayments({ context, olderThan = 0, lookbackB
   for (const payment of stale) {
     // Only EIP-3009 authorizations are read from the token's authorization state here.
     if ((payment.credential ?? "authorization") !== "authorization") continue;
-    const args = { authorizer: payment.payer, nonce: payment.nonce };
-    const used = await onChain("read the authorization's state", () =>
-      readContract(client, { address: currency, abi: eip3009Abi, functionName: "authorizationState", args: [payment.payer, payment.nonce] }),
-    );
+    const outcome = await readAuthorizationOutcome({ client, payment, fromBlock });
     let status: PaymentRecord["status"];
     let txHash: Hex | null = null;
-    if (used) {
-      const [transfer] = await onChain("find the authorization's transaction", () => getLogs(client, { address: currency, event: authorizationUsed, args, fromBlock }));
-      const canceled = transfer ? [] : await onChain("find the authorization's cancellation", () => getLogs(client, { address: currency, event: authorizationCanceled, args, fromBlock }));
-      status = canceled.length > 0 ? "failed" : "settled";
-      txHash = transfer?.transactionHash ?? null;
+    if (outcome.used) {
+      ({ status, txHash } = outcome);
     } else {
       const [sent, mined] = await onChain("read the seller's transaction count", () =>
         Promise.all([getTransactionCount(client, { address: seller, blockTag: "pending" }), getTransactionCount(client, { address: seller, blockTag: "latest" })]),

@@ -10,4 +10,6 @@ export type SettlementEvent =
   | { type: "claim-rejected"; channelId: Hex; reason: string }
   /** A one-time payment left pending by a process that died, resolved from the chain (see `gate.recoverPayments`). */
   | { type: "payment-recovered"; payment: PaymentRecord }
+  /** Deferred one-time payments settled in one batch (`txHash`, null when none had to be sent): each `settled` or `failed`. */
+  | { type: "payments-settled"; txHash: Hex | null; payments: PaymentRecord[] }
   | { type: "error"; action: string; error: unknown };

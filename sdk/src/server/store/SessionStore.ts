@@ -93,9 +93,17 @@ export type PaymentRecord = {
   route?: string;
   /** What a unit is on that route; absent means `"request"`. */
   unitType?: string;
+  /**
+   * What settles an `accepted` EIP-3009 payment later: the authorization's window and the payer's
+   * signature (its other fields are the record's). Absent on payments settled before responding.
+   */
+  signedAuthorization?: SignedAuthorization;
   createdAt: number;
   updatedAt: number;
 };
+
+/** The part of an EIP-3009 authorization a payment record does not already hold. */
+export type SignedAuthorization = { validAfter: bigint; validBefore: bigint; signature: Hex };
 
 /** The store key of a payment: its identity, lowercase. */
 export function paymentKey({ chainId, token, payer, nonce }: Pick<PaymentRecord, "chainId" | "token" | "payer" | "nonce">): string {

@@ -104,5 +104,10 @@ export function postgresMigrations(S: string): readonly { version: number; sql: 
           ADD COLUMN credential TEXT COLLATE "C" CHECK (credential IN ('authorization', 'permit2', 'transaction', 'hash'));
       `,
     },
+    {
+      version: 6,
+      // What settles an accepted (deferred) EIP-3009 payment later: its window and signature, as JSON.
+      sql: `ALTER TABLE ${S}.payments ADD COLUMN signed_authorization TEXT;`,
+    },
   ];
 }

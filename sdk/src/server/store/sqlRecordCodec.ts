@@ -1,5 +1,5 @@
 import type { Address, Hex } from "viem";
-import { type ChannelRecord, type ChargeRecord, type PaymentCredential, type PaymentRecord, paymentKey } from "./SessionStore.js";
+import { type ChannelRecord, type ChargeRecord, type PaymentCredential, type PaymentRecord, paymentKey, type SignedAuthorization } from "./SessionStore.js";
 
 // Column order of both SQL stores' tables; the *Params functions below follow it. Amounts travel as
 // decimal text in both directions: SQLite has no integer wider than 64 bits and node-postgres returns
@@ -29,7 +29,7 @@ export const CHANNEL_COLUMNS = [
 
 export const CHARGE_COLUMNS = ["channel_id", "key", "payer", "amount", "units", "status", "fingerprint", "created_at", "updated_at", "route", "unit_type"] as const;
 
-export const PAYMENT_COLUMNS = ["key", "chain_id", "token", "payer", "nonce", "payee", "method", "amount", "units", "status", "tx_hash", "created_at", "updated_at", "route", "unit_type", "credential"] as const;
+export const PAYMENT_COLUMNS = ["key", "chain_id", "token", "payer", "nonce", "payee", "method", "amount", "units", "status", "tx_hash", "created_at", "updated_at", "route", "unit_type", "credential", "signed_authorization"] as const;
 
 export type SqlValue = string | number | null;
 
@@ -133,6 +133,7 @@ export function paymentParams(payment: PaymentRecord): SqlValue[] {
     payment.route ?? null,
     payment.unitType ?? null,
     payment.credential ?? null,
+    payment.signedAuthorization ? JSON.stringify(payment.signedAuthorization, (_, value) => (typeof value === "bigint" ? value.toString() : value)) : null,
   ];
 }
 
@@ -150,9 +151,15 @@ export function paymentFromRow(row: Row): PaymentRecord {
     status: row.status as PaymentRecord["status"],
     txHash: (row.tx_hash as Hex | null) ?? null,
     ...usageLabelFromRow(row),
+    ...(row.signed_authorization == null ? {} : { signedAuthorization: signedAuthorizationFromText(row.signed_authorization as string) }),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
+}
+
+function signedAuthorizationFromText(text: string): SignedAuthorization {
+  const { validAfter, validBefore, signature } = JSON.parse(text) as Record<string, string>;
+  return { validAfter: BigInt(validAfter!), validBefore: BigInt(validBefore!), signature: signature as Hex };
 }
 
 /** `route` and `unitType` of a schema-4 row; rows stored before have neither (null columns). */

@@ -125,4 +125,9 @@ export const sqliteMigrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX payments_settled_payer ON payments (payer, created_at) WHERE status = 'settled';
     `,
   },
+  {
+    version: 6,
+    // What settles an `accepted` (deferred) EIP-3009 payment later: its window and signature, as JSON.
+    sql: `ALTER TABLE payments ADD COLUMN signed_authorization TEXT;`,
+  },
 ];

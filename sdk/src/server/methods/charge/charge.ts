@@ -10,10 +10,13 @@ import { problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
 import { settleTransferAuthorization } from "../settleTransferAuthorization.js";
+import { createPaymentDeferral, type DeferredSettlement } from "../../settlement/createPaymentDeferral.js";
 
 export type ChargeParameters = {
   /** The currency's decimals, sent as `methodDetails.decimals` so clients can show and cap amounts. */
   decimals?: number;
+  /** Answer once the payment is durably `accepted`, settled later in batches; no `Payment-Receipt` then (the draft issues one only for a mined transaction). */
+  deferredSettlement?: DeferredSettlement;
 };
 
 /** The `evm` charge method of one gate. */
@@ -28,9 +31,10 @@ export type ChargeMethod = GateMethod & {
  * HMAC id), whose hash is the nonce the payer must sign; the credential is verified in the draft's
  * order, recorded once, and settled on-chain before the response leaves with its `Payment-Receipt`.
  */
-export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
+export function charge({ decimals, deferredSettlement }: ChargeParameters = {}): GateMethodFactory {
   return (context: GateContext): ChargeMethod => {
     const { realm, secret } = context;
+    const deferral = deferredSettlement && createPaymentDeferral({ context, options: deferredSettlement });
     const token = readTokenDomainOnce(context);
 
     /** The draft's request for `route` as `request` costs it. */
@@ -94,6 +98,7 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
           credential: "authorization",
           claim: { payer: authorization.from, amount: authorization.value, nonce: authorization.nonce },
           settle: () => settleTransferAuthorization({ context, authorization, signature }),
+          defer: deferral?.(authorization, signature),
           units: route.units(request),
           challengeId: credential.challenge.id,
           problem,

@@ -21,6 +21,8 @@ import { holdOneTimePayment } from "../holdOneTimePayment.js";
 import { settleTransferAuthorization } from "../settleTransferAuthorization.js";
 import { createFacilitator, type FacilitatorConfig } from "./createFacilitator.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
+import { createPaymentDeferral, type DeferredSettlement } from "../../settlement/createPaymentDeferral.js";
+import { ConfigurationError } from "../../../errors/ConfigurationError.js";
 
 export type X402Parameters = {
   /** The x402 versions offered: v2 in `PAYMENT-REQUIRED`, v1 in the 402's JSON body. Defaults to both. */
@@ -34,6 +36,12 @@ export type X402Parameters = {
    * seller's own account; its answers are checked against the chain (see createFacilitator).
    */
   facilitator?: FacilitatorConfig;
+  /**
+   * Answer once the payment is durably `accepted` and let the settlement service settle it later, in
+   * batches (not with a facilitator). The response then carries no `PAYMENT-RESPONSE`: the spec's
+   * settlement response names a mined transaction. Give `maxTimeoutSeconds` above `minValidity`.
+   */
+  deferredSettlement?: DeferredSettlement;
 };
 
 /** A gate method that sells per request through x402 `exact` on EVM (EIP-3009), v2 and v1. */
@@ -46,12 +54,15 @@ export type X402Method = GateMethod & {
  * x402 `exact` on EVM, settled by the gate itself (or through a facilitator): the 402 carries `PAYMENT-REQUIRED` (v2) and the v1
  * `accepts` in its body; a `PAYMENT-SIGNATURE` or `X-PAYMENT` is checked against the route's
  * requirements and verified (verifyTransferAuthorization), recorded once, and settled on-chain before
- * the response leaves, which carries `PAYMENT-RESPONSE` or `X-PAYMENT-RESPONSE`.
+ * the response leaves, which carries `PAYMENT-RESPONSE` or `X-PAYMENT-RESPONSE` (with
+ * `deferredSettlement`: accepted, the response leaves unsettled and without it).
  */
-export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "application/json", facilitator: facilitatorConfig }: X402Parameters = {}): GateMethodFactory {
+export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "application/json", facilitator: facilitatorConfig, deferredSettlement }: X402Parameters = {}): GateMethodFactory {
+  if (facilitatorConfig && deferredSettlement) throw new ConfigurationError("deferredSettlement", "Deferred settlement batches from the seller's account: it does not go with a facilitator");
   return (context: GateContext): X402Method => {
     const token = readTokenDomainOnce(context);
     const facilitator = facilitatorConfig && createFacilitator(facilitatorConfig, context);
+    const deferral = deferredSettlement && createPaymentDeferral({ context, options: deferredSettlement });
 
     function requirements(route: PricedRoute, request: Request, version: X402Version, domain: TokenDomain): X402Requirements {
       return {
@@ -131,6 +142,7 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
           settle: facilitator
             ? () => facilitator.settle(asked, payload.authorization, expected.network)
             : () => settleTransferAuthorization({ context, authorization: payload.authorization, signature: payload.signature }),
+          defer: deferral?.(payload.authorization, payload.signature),
           receipt: ({ hash, payment }) => ({
             [x402Headers[version].response]: encodeX402Header({ success: true, transaction: hash, network: expected.network, payer: payment.payer }),
           }),
