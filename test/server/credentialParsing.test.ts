@@ -38,6 +38,6 @@ describe("protocol: credential parsing", function () {
   it("test_canonicalJson_sortsKeysByCodeUnitsAndDropsUndefinedMembers", function () {
     assert.equal(canonicalJson({ b: 1, a: [true, null, { d: undefined, c: "x" }], é: 2, Z: 3, _: undefined }), '{"Z":3,"a":[true,null,{"c":"x"}],"b":1,"é":2}');
     assert.equal(canonicalJson({ only: undefined }), "{}");
-    assert.equal(canonicalJson({ "\ud83d\ude00": 1, "\ufb33": 2 }), '{"😀":1,"דּ":2}');
+    assert.equal(canonicalJson({ "\ufb33": 2, "\ud83d\ude00": 1 }), '{"\ud83d\ude00":1,"\ufb33":2}');
   });
 });
