@@ -36,6 +36,28 @@ describe("protocol: base64url", function () {
     assert.equal(encodeBase64url("héllo ✓"), reference(new TextEncoder().encode("héllo ✓")));
   });
 
+  it("test_base64url_acceptsALastCharacterExactlyWhenItsUnusedBitsAreZero", function () {
+    // Every last character after every length of prefix: accepted exactly when re-encoding the bytes
+    // gives the string back (the one canonical spelling), and then decoded to those bytes.
+    for (const prefix of ["", "AA", "AAA", "AAAA", "QUJD", "QUJDRA"]) {
+      for (const char of ALPHABET) {
+        const value = `${prefix}${char}`;
+        if (value.length % 4 === 1) continue;
+        const canonical = reference(new Uint8Array(Buffer.from(value, "base64url"))) === value;
+        if (canonical) assert.equal(encodeBase64url(decodeBase64url(value)), value);
+        else assert.throws(() => decodeBase64url(value), InvalidValueError, value);
+      }
+    }
+  });
+
+  it("test_base64url_jsonDropsALeadingByteOrderMarkAndRefusesInvalidUtf8", function () {
+    assert.deepEqual(decodeBase64urlJson(encodeBase64url("\ufeff{\"a\":\"\u00e9\ud83d\ude00\"}")), { a: "é😀" });
+    // An overlong encoding and a lone surrogate are not UTF-8.
+    for (const bytes of [[0x22, 0xc0, 0xaf, 0x22], [0x22, 0xed, 0xa0, 0x80, 0x22]]) {
+      assert.throws(() => decodeBase64urlJson(encodeBase64url(new Uint8Array(bytes))), InvalidValueError);
+    }
+  });
+
   it("test_base64url_refusesEverySpellingButTheCanonicalOne", function () {
     const json = JSON.stringify({ a: 1 }); // 7 bytes: the last character carries unused bits
     const canonical = encodeBase64url(json);

@@ -20,11 +20,24 @@ export function formatCredential(credential: PaymentCredential<unknown>): string
   return `Payment ${encodeBase64url(canonicalJson(credential))}`;
 }
 
+// The last header parsed and its credential: a gate's added methods parse a request's header to see
+// whether it is theirs, then the method that claims it parses it again. The credential is frozen
+// (its payload deeply), so handing the same one out twice shares nothing a caller could change.
+let last: { header: string; credential: PaymentCredential } | undefined;
+
 /**
  * Parses an `Authorization` header value into a credential whose payload is a JSON object still to be
- * validated by the payment method. Anything malformed raises a `malformed-credential` problem.
+ * validated by the payment method. Anything malformed raises a `malformed-credential` problem. The
+ * credential is frozen, payload included.
  */
 export function parseCredential(header: string): PaymentCredential {
+  if (last !== undefined && last.header === header) return last.credential;
+  const credential = parse(header);
+  last = { header, credential };
+  return credential;
+}
+
+function parse(header: string): PaymentCredential {
   const match = SCHEME.exec(header.trim());
   if (!match) throw malformed("Expected `Payment <base64url>`");
   let value: unknown;
@@ -48,7 +61,16 @@ export function parseCredential(header: string): PaymentCredential {
   for (const name of [...CHALLENGE_STRINGS, ...OPTIONAL_STRINGS]) {
     if (challenge[name] !== undefined) echoed[name] = challenge[name] as string;
   }
-  return { challenge: echoed as PaymentChallenge, ...(source === undefined ? {} : { source }), payload };
+  Object.freeze(echoed);
+  return Object.freeze({ challenge: echoed as PaymentChallenge, ...(source === undefined ? {} : { source }), payload: deepFreeze(payload) });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

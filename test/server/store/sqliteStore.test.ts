@@ -180,6 +180,59 @@ describe("SQLite session store on disk", function () {
     await store.close();
   });
 
+  it("test_store_sqliteSeesWhatAnotherConnectionCommittedToChannelsAndChargesItWrote", async () => {
+    // Each store keeps what it committed in memory: a write by another connection (another process)
+    // to the same channel and charge must be what the next transaction sees, not the remembered copy.
+    const path = newPath();
+    const [first, second] = [createSqliteStore({ path }), createSqliteStore({ path })];
+    const id = newChannelId();
+    await first.withChannel(id, async (tx) => {
+      await tx.putChannel(makeChannel(id, { spent: 1n, reserved: 5n }));
+      await tx.putCharge(makeCharge(id, "held", { status: "reserved", amount: 5n }));
+    });
+    // The first store read both from memory before the second one writes.
+    assert.equal((await first.withChannel(id, async (tx) => (await tx.getCharge("held"))?.status)), "reserved");
+    await second.withChannel(id, async (tx) => {
+      const held = (await tx.getCharge("held"))!;
+      await tx.putCharge({ ...held, status: "released", updatedAt: held.updatedAt + 1 });
+      await tx.putChannel({ ...tx.channel!, spent: 2n, reserved: 0n });
+    });
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const seen = await first.withChannel(id, async (tx) => ({ channel: tx.channel!, charge: await tx.getCharge("held") }));
+    assert.equal(seen.channel.spent, 2n);
+    assert.equal(seen.channel.reserved, 0n);
+    assert.equal(seen.charge?.status, "released");
+    // A raw write by a connection that is no store at all is seen too.
+    const raw = new DatabaseSync(path);
+    raw.exec(`UPDATE channels SET spent = '7' WHERE channel_id = '${id}'`);
+    raw.close();
+    assert.equal(await first.withChannel(id, async (tx) => tx.channel!.spent), 7n);
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it("test_store_sqliteRolledBackBatchLeavesNothingRemembered", async () => {
+    // A batch whose commit fails (here: a write the database refuses after an earlier call of the same
+    // batch staged its own) must not leave the failed call's channel in memory for later transactions.
+    const path = newPath();
+    const store = createSqliteStore({ path });
+    const id = newChannelId();
+    await store.withChannel(id, async (tx) => tx.putChannel(makeChannel(id, { spent: 1n })));
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const db = new DatabaseSync(path);
+    db.exec("CREATE TRIGGER refuse_poison BEFORE INSERT ON charges WHEN NEW.key = 'poison' BEGIN SELECT RAISE(ABORT, 'poison refused'); END");
+    db.close();
+    await assert.rejects(
+      store.withChannel(id, async (tx) => {
+        await tx.putChannel({ ...tx.channel!, spent: 9n });
+        await tx.putCharge(makeCharge(id, "poison"));
+      }),
+      /poison refused/,
+    );
+    assert.equal(await store.withChannel(id, async (tx) => tx.channel!.spent), 1n);
+    assert.equal((await store.getChannel(id))?.spent, 1n);
+    await store.close();
+  });
+
   it("fails with `busy` when another connection holds the write lock past busyTimeout", async () => {
     const path = newPath();
     const store = createSqliteStore({ path, busyTimeout: 50 });

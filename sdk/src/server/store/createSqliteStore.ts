@@ -7,6 +7,7 @@ import { createChannelScope } from "./channelScope.js";
 import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
 import { abortBatch, commitSqliteBatch } from "./commitSqliteBatch.js";
 import { createCommitQueue } from "./createCommitQueue.js";
+import { createSqliteRecordCache } from "./createSqliteRecordCache.js";
 import type { ChannelRecord, ChannelTransaction, ChargeRecord, SessionStore } from "./SessionStore.js";
 import {
   CHANNEL_COLUMNS,
@@ -93,6 +94,19 @@ function isBusy(error: unknown): boolean {
 function databaseError(what: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
   return new StoreError("database", `SQLite ${what} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+/** Whether `after` differs from `before`, the same charge as stored, in its status and time only. */
+function onlyStatusChanged(before: ChargeRecord, after: ChargeRecord): boolean {
+  return (
+    before.payer === after.payer &&
+    before.amount === after.amount &&
+    before.units === after.units &&
+    before.fingerprint === after.fingerprint &&
+    (before.route ?? null) === (after.route ?? null) &&
+    (before.unitType ?? null) === (after.unitType ?? null) &&
+    before.createdAt === after.createdAt
+  );
 }
 
 function sleep(ms: number): Promise<void> {
@@ -190,6 +204,7 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     rollbackToSavepoint: writer.prepare("ROLLBACK TO call"),
     selectChannel: writer.prepare(`SELECT ${channelList} FROM channels WHERE channel_id = ?`),
     selectCharge: writer.prepare(`SELECT ${chargeList} FROM charges WHERE channel_id = ? AND key = ?`),
+    dataVersion: writer.prepare("PRAGMA data_version"),
     upsertChannel: writer.prepare(
       `INSERT INTO channels (${channelList}) VALUES (${placeholders(CHANNEL_COLUMNS.length)})
        ON CONFLICT (channel_id) DO UPDATE SET ${updateAll(CHANNEL_COLUMNS, ["channel_id"])}`,
@@ -209,7 +224,10 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
       `INSERT INTO charges (${chargeList}) VALUES (${placeholders(CHARGE_COLUMNS.length)})
        ON CONFLICT (channel_id, key) DO UPDATE SET ${updateAll(CHARGE_COLUMNS, ["channel_id", "key"])}`,
     ),
+    // Committing or releasing a reservation changes only these two columns.
+    updateChargeStatus: writer.prepare("UPDATE charges SET status = ?, updated_at = ? WHERE channel_id = ? AND key = ?"),
   };
+  const cache = createSqliteRecordCache({ dataVersion: () => Number(tx.dataVersion.get()!.data_version) });
   const readDb = reader ?? writer;
   const readStatements = new Map<string, StatementSync>();
   function readStatement(sql: string): StatementSync {
@@ -271,6 +289,7 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
   }
 
   function rollback(): void {
+    cache.rollback();
     try {
       tx.rollback.run();
     } catch {
@@ -297,7 +316,8 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     }
   }
 
-  function apply({ channel, charges }: ChannelTransactionWrites, stored: ChannelRecord | undefined): void {
+  /** `loaded`: the charges the call read, as stored before it. */
+  function apply({ channel, charges }: ChannelTransactionWrites, stored: ChannelRecord | undefined, loaded: Map<string, ChargeRecord>): void {
     if (channel !== undefined) {
       const indexedUnchanged =
         stored !== undefined && stored.payer === channel.payer && stored.payee === channel.payee && stored.status === channel.status;
@@ -308,7 +328,11 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
         tx.upsertChannel.run(...channelParams(channel));
       }
     }
-    for (const charge of charges) tx.upsertCharge.run(...chargeParams(charge));
+    for (const charge of charges) {
+      const before = loaded.get(charge.key);
+      if (before !== undefined && onlyStatusChanged(before, charge)) tx.updateChargeStatus.run(charge.status, charge.updatedAt, charge.channelId, charge.key);
+      else tx.upsertCharge.run(...chargeParams(charge));
+    }
   }
 
   /**
@@ -319,16 +343,25 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
   async function runCall(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<unknown>): Promise<unknown> {
     let transaction;
     let stored: ChannelRecord | undefined;
+    const loaded = new Map<string, ChargeRecord>();
     try {
-      const row = tx.selectChannel.get(channelId);
-      stored = row && channelFromRow(row);
+      stored = cache.channel(channelId);
+      if (stored === undefined) {
+        const row = tx.selectChannel.get(channelId);
+        stored = row && channelFromRow(row);
+      }
       transaction = createChannelTransaction({
         channelId,
         channel: stored && { ...stored },
         loadCharge(key) {
           try {
-            const charge = tx.selectCharge.get(channelId, key);
-            return charge && chargeFromRow(charge);
+            let charge = cache.charge(channelId, key);
+            if (charge === undefined) {
+              const row = tx.selectCharge.get(channelId, key);
+              charge = row && chargeFromRow(row);
+            }
+            if (charge !== undefined) loaded.set(key, { ...charge });
+            return charge;
           } catch (error) {
             throw databaseError("read", error);
           }
@@ -353,8 +386,9 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
       throw databaseError("write", error);
     }
     try {
-      apply(writes, stored);
+      apply(writes, stored, loaded);
       tx.releaseSavepoint.run();
+      cache.stage(writes.channel, writes.charges);
     } catch (error) {
       try {
         tx.rollbackToSavepoint.run();
@@ -376,6 +410,12 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
           begin: async () => {
             assertOpen();
             await beginImmediate();
+            try {
+              cache.begin();
+            } catch (error) {
+              rollback();
+              throw databaseError("read", error);
+            }
           },
           run: runCall,
           commit: () => {
@@ -385,6 +425,7 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
               rollback();
               throw databaseError("commit", error);
             }
+            cache.commit();
           },
           rollback,
         }),

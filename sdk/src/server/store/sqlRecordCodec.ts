@@ -73,6 +73,48 @@ export function chargeParams(charge: ChargeRecord): SqlValue[] {
   ];
 }
 
+/** A channel record as its row reads back: exactly the stored fields (a caller's extra members are not stored). */
+export function storedChannel(channel: ChannelRecord): ChannelRecord {
+  return {
+    channelId: channel.channelId,
+    chainId: channel.chainId,
+    escrow: channel.escrow,
+    payer: channel.payer,
+    payee: channel.payee,
+    token: channel.token,
+    authorizedSigner: channel.authorizedSigner,
+    deposit: channel.deposit,
+    settledOnChain: channel.settledOnChain,
+    acceptedCumulative: channel.acceptedCumulative,
+    acceptedSignature: channel.acceptedSignature,
+    spent: channel.spent,
+    reserved: channel.reserved,
+    units: channel.units,
+    closeRequestedAt: channel.closeRequestedAt,
+    status: channel.status,
+    lastTxHash: channel.lastTxHash,
+    createdAt: channel.createdAt,
+    updatedAt: channel.updatedAt,
+  };
+}
+
+/** A charge record as its row reads back (see `storedChannel`). */
+export function storedCharge(charge: ChargeRecord): ChargeRecord {
+  return {
+    channelId: charge.channelId,
+    key: charge.key,
+    payer: charge.payer,
+    amount: charge.amount,
+    units: charge.units,
+    status: charge.status,
+    fingerprint: charge.fingerprint,
+    ...(charge.route == null ? {} : { route: charge.route }),
+    ...(charge.unitType == null ? {} : { unitType: charge.unitType }),
+    createdAt: charge.createdAt,
+    updatedAt: charge.updatedAt,
+  };
+}
+
 type Row = Record<string, unknown>;
 
 // BIGINT columns come back as text from node-postgres and as numbers from SQLite; Number() takes both.

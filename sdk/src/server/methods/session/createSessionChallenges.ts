@@ -29,9 +29,10 @@ export function createSessionChallenges({ realm, secret, challengeTtl, now, chai
   // The `request` parameter of this route's own challenges (those without a suggested channel).
   const encodedRequest = encodeChallengeRequest(formatSessionRequest(request));
   // Challenges already verified for this route, keyed by every field the id covers besides the three
-  // constants checked below. A client pays many requests under one challenge, so this spares the
-  // HMAC and the decoding of its request on all but the first; only the expiry is checked each time.
-  const verifiedChallenges = new Set<string>();
+  // constants checked below, with their expiry in milliseconds. A client pays many requests under one
+  // challenge, so this spares the HMAC, the decoding of its request and the parsing of its expiry on
+  // all but the first; only the expiry is compared each time.
+  const verifiedChallenges = new Map<string, number>();
 
   /** A challenge for this route, optionally suggesting an existing channel. */
   function challenge(channelId?: Hex): PaymentChallenge {
@@ -52,7 +53,8 @@ export function createSessionChallenges({ realm, secret, challengeTtl, now, chai
       throw new PaymentProblemError("challenge-not-found", { detail: "The credential does not echo a challenge this server issued" });
     }
     const key = `${echoed.id}|${echoed.request}|${echoed.expires ?? ""}|${echoed.digest ?? ""}|${echoed.opaque ?? ""}`;
-    if (!verifiedChallenges.has(key)) {
+    let expires = verifiedChallenges.get(key);
+    if (expires === undefined) {
       if (!isChallengeIdValid(echoed, secret)) {
         throw new PaymentProblemError("challenge-not-found", { detail: "The credential does not echo a challenge this server issued" });
       }
@@ -64,10 +66,10 @@ export function createSessionChallenges({ realm, secret, challengeTtl, now, chai
           throw new PaymentProblemError("challenge-not-found", { detail: "The challenge was issued for a different price or route" });
         }
       }
+      expires = echoed.expires === undefined ? Number.NaN : Date.parse(echoed.expires);
       if (verifiedChallenges.size >= MAX_VERIFIED_CHALLENGES) verifiedChallenges.clear();
-      verifiedChallenges.add(key);
+      verifiedChallenges.set(key, expires);
     }
-    const expires = echoed.expires === undefined ? Number.NaN : Date.parse(echoed.expires);
     if (!(expires > now())) throw new PaymentProblemError("challenge-not-found", { detail: "The challenge has expired" });
   }
 
