@@ -39,8 +39,13 @@ export function postgresBatchSql({ S, schema, escapeLiteral }: PostgresBatchSqlP
      */
     beginAndLock(channelIds: readonly Hex[], charges: readonly { channelId: Hex; key: string }[] = []): string {
       const ids = channelIds.map((id) => `'${id}'`).join(", ");
+      // One id needs no order (nor the planning of one).
+      const locks =
+        channelIds.length === 1
+          ? `SELECT pg_advisory_xact_lock(${schemaKey}, hashtext(${ids}))`
+          : `SELECT count(pg_advisory_xact_lock(${schemaKey}, key)) FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest(ARRAY[${ids}]::text[]) AS id ORDER BY key) AS keys`;
       const lock = `BEGIN;
-        SELECT count(pg_advisory_xact_lock(${schemaKey}, key)) FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest(ARRAY[${ids}]::text[]) AS id ORDER BY key) AS keys;
+        ${locks};
         SELECT ${CHANNEL_COLUMNS.join(", ")} FROM ${S}.channels WHERE channel_id IN (${ids}) ORDER BY channel_id FOR UPDATE`;
       if (charges.length === 0) return lock;
       const keys = charges.map(({ channelId, key }) => `('${channelId}', ${escapeLiteral(key)})`).join(", ");
