@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { paymentKey, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
+import { countingPool } from "./countingPool.js";
 import { assertSchema3RecordsReadable, describePaymentConformance, makePayment } from "./paymentConformance.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { postgresMigrations } from "../../../sdk/src/server/store/postgresMigrations.js";
@@ -189,20 +190,10 @@ describe("PostgreSQL session store round trips", function () {
     // charge, the finish reads and commits it. Each withChannel is one round trip to open, lock and
     // read, and one to write and commit; the finish finds its reservation in the first (it was 3).
     const schema = newSchema();
-    const pool = new pg.Pool({ connectionString, max: 2 });
-    let roundTrips = 0;
-    pool.on("connect", (client) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as { query: unknown }).query = (...args: unknown[]) => (roundTrips++, query(...args));
-    });
+    const { pool, roundTrips: counted } = countingPool({ connectionString, max: 2 });
     const store = await createPostgresStore({ pool, schema });
     try {
       const id = newChannelId();
-      const counted = async (fn: () => Promise<unknown>) => {
-        roundTrips = 0;
-        await fn();
-        return roundTrips;
-      };
       assert.equal(await counted(() => incrementSpent(store, id, "seed")), 2, "opening a channel");
       for (const key of ["k1", "k2"]) {
         const admission = await counted(() =>
