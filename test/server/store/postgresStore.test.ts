@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { paymentKey, type SessionStore, StoreError } from "../../../sdk/src/server/store/index.js";
 import { createPostgresStore } from "../../../sdk/src/server/postgres.js";
+import { countingPool } from "./countingPool.js";
 import { assertSchema3RecordsReadable, describePaymentConformance, makePayment } from "./paymentConformance.js";
 import { describeStoreConformance } from "./storeConformance.js";
 import { postgresMigrations } from "../../../sdk/src/server/store/postgresMigrations.js";
@@ -162,6 +163,10 @@ describe("PostgreSQL session store group commit", function () {
         BEGIN IF NEW.key = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN NEW; END $$`);
       await admin.query(`CREATE TRIGGER refuse_poison BEFORE INSERT ON ${S}.charges FOR EACH ROW EXECUTE FUNCTION ${S}.refuse_poison()`);
       const [a, b, c] = [newChannelId(), newChannelId(), newChannelId()];
+      // Alone (the queue's fast path, no savepoint): the call fails and its connection is rolled back.
+      const lone = await incrementSpent(store, b, "poison").catch((error: unknown) => error);
+      assert.ok(lone instanceof StoreError && lone.reason === "database" && /poison refused/.test(lone.message), String(lone));
+      // Together: the first call starts alone, the two made while it runs share the next batch.
       const outcomes = await Promise.allSettled([incrementSpent(store, a, "a1"), incrementSpent(store, b, "poison"), incrementSpent(store, c, "c1")]);
       assert.deepEqual(outcomes.map((outcome) => outcome.status), ["fulfilled", "rejected", "fulfilled"]);
       const refused = (outcomes[1] as PromiseRejectedResult).reason;
@@ -173,6 +178,46 @@ describe("PostgreSQL session store group commit", function () {
       assert.equal(await incrementSpent(store, b, "b1"), 1n);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("PostgreSQL session store round trips", function () {
+  this.timeout(30_000);
+
+  it("test_store_postgresPaidRequestTakesFourRoundTrips", async () => {
+    // A paid request alone on its channel, as the gate makes it in reserve mode: admission reserves a
+    // charge, the finish reads and commits it. Each withChannel is one round trip to open, lock and
+    // read, and one to write and commit; the finish finds its reservation in the first (it was 3).
+    const schema = newSchema();
+    const { pool, roundTrips: counted } = countingPool({ connectionString, max: 2 });
+    const store = await createPostgresStore({ pool, schema });
+    try {
+      const id = newChannelId();
+      assert.equal(await counted(() => incrementSpent(store, id, "seed")), 2, "opening a channel");
+      for (const key of ["k1", "k2"]) {
+        const admission = await counted(() =>
+          store.withChannel(id, async (tx) => {
+            await tx.putCharge(makeCharge(id, key));
+            await tx.putChannel({ ...tx.channel!, reserved: 10n });
+          }),
+        );
+        const finish = await counted(() =>
+          store.withChannel(id, async (tx) => {
+            const charge = await tx.getCharge(key);
+            assert.equal(charge?.status, "reserved");
+            await tx.putCharge({ ...charge!, status: "committed" });
+            await tx.putChannel({ ...tx.channel!, reserved: 0n, spent: tx.channel!.spent + charge!.amount });
+          }),
+        );
+        assert.deepEqual([admission, finish], [2, 2], `request ${key}: admission and finish`);
+      }
+      // A key read but never reserved here still costs its own read, and finds nothing.
+      assert.equal(await counted(() => store.withChannel(id, (tx) => tx.getCharge("other"))), 3);
+      assert.equal((await store.getChannel(id))?.spent, 21n);
+    } finally {
+      await store.close();
+      await pool.end();
     }
   });
 });
@@ -265,6 +310,25 @@ describe("PostgreSQL session store across instances", function () {
     }
     assert.deepEqual(await Promise.all([creating, waiting]), [1n, 2n]);
     assert.equal(await assertConsistent(first, id), 2n);
+  });
+
+  it("test_store_postgresReservationFinishedByAnotherInstanceIsReadAsItIs", async () => {
+    // The first instance reads the charges it reserved along with the channel's lock: one the second
+    // instance finished since must come back as the second one left it, not as the first remembers it.
+    const id = newChannelId();
+    await incrementSpent(first, id, "seed");
+    await first.withChannel(id, (tx) => tx.putCharge(makeCharge(id, "held")));
+    await second.withChannel(id, async (tx) => {
+      const charge = await tx.getCharge("held");
+      await tx.putCharge({ ...charge!, status: "released", updatedAt: 1_700_000_000_001 });
+    });
+    assert.deepEqual(
+      await first.withChannel(id, (tx) => tx.getCharge("held")),
+      makeCharge(id, "held", { status: "released", updatedAt: 1_700_000_000_001 }),
+    );
+    // And once forgotten there, a reservation made again is read again.
+    await second.withChannel(id, (tx) => tx.putCharge(makeCharge(id, "held")));
+    assert.equal((await first.withChannel(id, (tx) => tx.getCharge("held")))?.status, "reserved");
   });
 
   it("does not let a waiting instance see a channel that the creator rolled back", async () => {

@@ -6,6 +6,7 @@ import type { ChannelScope } from "./channelScope.js";
 import { createChannelTransaction, type ChannelTransactionWrites } from "./createChannelTransaction.js";
 import type { QueuedCall } from "./createCommitQueue.js";
 import type { PostgresBatchSql } from "./postgresBatchSql.js";
+import type { ReservedChargeKeys } from "./createReservedChargeKeys.js";
 import type { ChargeRecord } from "./SessionStore.js";
 import { channelFromRow, chargeFromRow } from "./sqlRecordCodec.js";
 
@@ -15,19 +16,24 @@ export type CommitPostgresBatchParameters = {
   client: pg.PoolClient;
   sql: PostgresBatchSql;
   scope: ChannelScope;
+  /** Charges read with the locks, so that the calls finishing them need no read of their own; updated on commit. */
+  reserved: ReservedChargeKeys;
   /** Whether `error` is PostgreSQL refusing a statement (the connection is fine), not the connection failing. */
   isDatabaseError(error: unknown): boolean;
 };
 
 /**
- * One PostgreSQL group commit on one connection: a round trip opens the transaction and locks every
- * channel of the batch, the callbacks run side by side (their charge reads gathered into one query per
- * event-loop turn), and one round trip writes what they all buffered and commits. A callback that
- * throws is answered with its error at once and writes nothing; writes PostgreSQL refuses are retried
- * call by call under savepoints, so only the offending call fails. Every other call is answered only
- * once COMMIT returned. Resolves with the error that makes the connection unfit for the pool, if any.
+ * One PostgreSQL group commit on one connection: a round trip opens the transaction, locks every
+ * channel of the batch and reads the rows and the charges this instance left reserved on them, the
+ * callbacks run side by side (their other charge reads gathered into one query per event-loop turn),
+ * and one round trip writes what they all buffered and commits. A callback that throws is answered
+ * with its error at once and writes nothing; writes PostgreSQL refuses are retried call by call under
+ * savepoints, so only the offending call fails. Every other call is answered only once COMMIT
+ * returned. A batch of one call (the queue's fast path) is one plain transaction: its reads go out at
+ * once and its writes need no savepoint. Resolves with the error that makes the connection unfit for
+ * the pool, if any.
  */
-export async function commitPostgresBatch({ calls, client, sql, scope, isDatabaseError }: CommitPostgresBatchParameters): Promise<Error | undefined> {
+export async function commitPostgresBatch({ calls, client, sql, scope, reserved, isDatabaseError }: CommitPostgresBatchParameters): Promise<Error | undefined> {
   const failAll = (error: unknown) => {
     for (const call of calls) call.reject(error);
   };
@@ -41,15 +47,22 @@ export async function commitPostgresBatch({ calls, client, sql, scope, isDatabas
   }
 
   const rows = new Map<string, pg.QueryResultRow>();
+  const guessed = calls.flatMap(({ channelId }) => reserved.keys(channelId).map((key) => ({ channelId, key })));
+  // Every charge guessed, as read under the locks: undefined where there is none.
+  const prefetched = new Map<string, ChargeRecord | undefined>(guessed.map(({ channelId, key }) => [chargeId(channelId, key), undefined]));
   try {
-    const opened = (await client.query(sql.beginAndLock(calls.map((call) => call.channelId)))) as unknown as pg.QueryResult[];
+    const opened = (await client.query(sql.beginAndLock(calls.map((call) => call.channelId), guessed))) as unknown as pg.QueryResult[];
     for (const row of opened[2]!.rows) rows.set(row.channel_id as string, row);
+    for (const row of opened[3]?.rows ?? []) prefetched.set(chargeId(row.channel_id as Hex, row.key as string), chargeFromRow(row));
   } catch (error) {
     failAll(databaseError("lock", error));
     return rollback();
   }
+  for (const { channelId, key } of guessed) {
+    if (prefetched.get(chargeId(channelId, key))?.status !== "reserved") reserved.forget(channelId, key);
+  }
 
-  const reads = createChargeReads(client, sql);
+  const reads = createChargeReads({ client, sql, prefetched, gather: calls.length > 1 });
   const outcomes = await Promise.all(calls.map((call) => runCall(call, rows.get(call.channelId), reads, scope)));
   // A read PostgreSQL failed aborted the transaction: nothing of the batch can commit.
   if (reads.error() !== undefined) {
@@ -63,24 +76,36 @@ export async function commitPostgresBatch({ calls, client, sql, scope, isDatabas
   });
 
   const writes = sql.writes(done.map((entry) => entry.writes));
+  // Only calls sharing the transaction need a savepoint to be written again one by one.
+  const shared = done.length > 1;
   let committed: pg.QueryResult[];
   try {
-    const text = writes === "" ? "COMMIT" : `SAVEPOINT batch_writes; ${writes}; RELEASE batch_writes; COMMIT`;
+    const text = writes === "" ? "COMMIT" : shared ? `SAVEPOINT batch_writes; ${writes}; RELEASE batch_writes; COMMIT` : `${writes}; COMMIT`;
     committed = [(await client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[]].flat();
   } catch (error) {
     if (!isDatabaseError(error)) {
       failAll(new StoreError("commit-unknown", `The connection failed during COMMIT; the writes may or may not have landed: ${describe(error)}`, { cause: error }));
       return error as Error;
     }
-    return writeOneByOne(done, error);
+    if (shared) return writeOneByOne(done, error);
+    failAll(databaseError("write", error));
+    return rollback();
   }
   // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
   if (committed.at(-1)?.command !== "COMMIT") {
     failAll(new StoreError("database", "PostgreSQL rolled the transaction back"));
     return undefined;
   }
-  for (const { call, result } of done) call.resolve(result);
-  return undefined;
+  return answer(done);
+
+  /** Answers the calls whose writes committed, remembering the reservations they left. */
+  function answer(entries: typeof done): undefined {
+    for (const { call, result, writes } of entries) {
+      reserved.record(writes.charges);
+      call.resolve(result);
+    }
+    return undefined;
+  }
 
   /** The slow path after PostgreSQL refused the batch's writes: each call's writes under its own savepoint. */
   async function writeOneByOne(entries: typeof done, batchError: unknown): Promise<Error | undefined> {
@@ -104,10 +129,11 @@ export async function commitPostgresBatch({ calls, client, sql, scope, isDatabas
       failAll(databaseError("write", error ?? batchError));
       return isDatabaseError(error) || error instanceof StoreError ? rollback() : (error as Error);
     }
-    for (const { call, result } of kept) call.resolve(result);
-    return undefined;
+    return answer(kept);
   }
 }
+
+const chargeId = (channelId: Hex, key: string) => `${channelId}\n${key}`;
 
 type CallOutcome = { result: unknown; writes: ChannelTransactionWrites } | { error: unknown };
 
@@ -128,8 +154,17 @@ async function runCall(call: QueuedCall, row: pg.QueryResultRow | undefined, rea
 
 type ChargeReads = ReturnType<typeof createChargeReads>;
 
-/** Charge reads of a batch's callbacks, gathered per event-loop turn into one query. */
-function createChargeReads(client: pg.PoolClient, sql: PostgresBatchSql) {
+type ChargeReadsParameters = {
+  client: pg.PoolClient;
+  sql: PostgresBatchSql;
+  /** Charges already read under the locks (undefined: read, and absent). */
+  prefetched: ReadonlyMap<string, ChargeRecord | undefined>;
+  /** Whether to gather the reads of one event-loop turn into one query (several callbacks) or send each at once (one). */
+  gather: boolean;
+};
+
+/** Charge reads of a batch's callbacks: the prefetched ones answered at once, the rest gathered per event-loop turn into one query. */
+function createChargeReads({ client, sql, prefetched, gather }: ChargeReadsParameters) {
   type Read = { channelId: Hex; key: string; resolve(charge: ChargeRecord | undefined): void; reject(error: unknown): void };
   let queued: Read[] = [];
   let failure: StoreError | undefined;
@@ -139,9 +174,9 @@ function createChargeReads(client: pg.PoolClient, sql: PostgresBatchSql) {
     queued = [];
     try {
       const { rows } = await client.query({ text: sql.selectCharges, values: [batch.map((read) => read.channelId), batch.map((read) => read.key)] });
-      const found = new Map(rows.map((row) => [`${row.channel_id as string}\n${row.key as string}`, row]));
+      const found = new Map(rows.map((row) => [chargeId(row.channel_id as Hex, row.key as string), row]));
       for (const read of batch) {
-        const row = found.get(`${read.channelId}\n${read.key}`);
+        const row = found.get(chargeId(read.channelId, read.key));
         read.resolve(row && chargeFromRow(row));
       }
     } catch (error) {
@@ -153,8 +188,13 @@ function createChargeReads(client: pg.PoolClient, sql: PostgresBatchSql) {
   return {
     load(channelId: Hex, key: string): Promise<ChargeRecord | undefined> {
       if (failure !== undefined) return Promise.reject(failure);
+      const id = chargeId(channelId, key);
+      if (prefetched.has(id)) {
+        const charge = prefetched.get(id);
+        return Promise.resolve(charge && { ...charge });
+      }
       return new Promise((resolve, reject) => {
-        if (queued.length === 0) setImmediate(() => void flush());
+        if (queued.length === 0) (gather ? setImmediate : queueMicrotask)(() => void flush());
         queued.push({ channelId, key, resolve, reject });
       });
     },

@@ -30,10 +30,11 @@ export type CommitQueue = {
 };
 
 /**
- * Group commit: `withChannel` calls that arrive together share one durable transaction. A batch starts
- * at the end of the event-loop turn its first call arrived in (`setImmediate`), so it holds every call
- * the requests read in that turn made, and no call waits for more than the rest of that turn; calls
- * arriving while batches run join the next one, which starts as soon as one ends.
+ * Group commit: `withChannel` calls that overlap share one durable transaction. A call made while
+ * nothing runs or waits starts at once, alone: waiting for company would only add latency. Calls made
+ * while a batch runs wait; the next batch starts at the end of the event-loop turn its first call
+ * arrived in (`setImmediate`), so it holds every call the requests read in that turn made, and no call
+ * waits for more than the rest of that turn, or for a running batch to end.
  */
 export function createCommitQueue({ runBatch, maxBatch, maxRunning = 1 }: CreateCommitQueueParameters): CommitQueue {
   const pending: QueuedCall[] = [];
@@ -50,9 +51,14 @@ export function createCommitQueue({ runBatch, maxBatch, maxRunning = 1 }: Create
   function start(): void {
     scheduled = false;
     if (running >= maxRunning || pending.length === 0) return;
-    const batch = pending.splice(0, maxBatch);
+    run(pending.splice(0, maxBatch));
+    schedule();
+  }
+
+  function run(batch: QueuedCall[]): void {
     running++;
-    runBatch(batch)
+    // Called inside withChannel on the fast path: a runBatch that throws at once must still settle.
+    (async () => runBatch(batch))()
       .catch((error: unknown) => {
         for (const call of batch) call.reject(error);
       })
@@ -64,13 +70,14 @@ export function createCommitQueue({ runBatch, maxBatch, maxRunning = 1 }: Create
           idleWaiters = [];
         }
       });
-    schedule();
   }
 
   return {
     withChannel<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        pending.push({ channelId, fn, resolve: resolve as (value: unknown) => void, reject });
+        const call = { channelId, fn, resolve: resolve as (value: unknown) => void, reject };
+        if (running === 0 && pending.length === 0) return run([call]);
+        pending.push(call);
         schedule();
       });
     },

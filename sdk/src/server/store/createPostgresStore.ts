@@ -8,6 +8,7 @@ import { createChannelScope } from "./channelScope.js";
 import { commitPostgresBatch } from "./commitPostgresBatch.js";
 import { createCommitQueue } from "./createCommitQueue.js";
 import { createKeyedMutex } from "./createKeyedMutex.js";
+import { createReservedChargeKeys } from "./createReservedChargeKeys.js";
 import { postgresBatchSql } from "./postgresBatchSql.js";
 import { postgresMigrations } from "./postgresMigrations.js";
 import type { ChannelTransaction, SessionStore, UsageRow } from "./SessionStore.js";
@@ -61,6 +62,9 @@ const MIGRATION_LOCK = "tollgate.migrate";
 // on its own pooled connection, on disjoint channels).
 const MAX_BATCH = 64;
 const MAX_RUNNING_BATCHES = 2;
+// Reservations remembered to be read with their channel's lock (a few primary-key lookups at most).
+const RESERVED_CHANNELS = 4096;
+const RESERVED_KEYS_PER_CHANNEL = 8;
 
 /**
  * `pg` is an optional peer dependency, loaded on first use so that nothing else in the SDK needs it
@@ -170,6 +174,7 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
   const batchSql = postgresBatchSql({ S, schema, escapeLiteral: driver.escapeLiteral });
 
   const mutex = createKeyedMutex();
+  const reserved = createReservedChargeKeys({ maxChannels: RESERVED_CHANNELS, maxKeysPerChannel: RESERVED_KEYS_PER_CHANNEL });
   const scope = createChannelScope();
   let closed = false;
   function assertOpen(): void {
@@ -194,7 +199,7 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
       const client = await connect(pool);
       let broken: Error | undefined;
       try {
-        broken = await commitPostgresBatch({ calls, client, sql: batchSql, scope, isDatabaseError: (error) => error instanceof driver.DatabaseError });
+        broken = await commitPostgresBatch({ calls, client, sql: batchSql, scope, reserved, isDatabaseError: (error) => error instanceof driver.DatabaseError });
       } finally {
         client.release(broken);
       }

@@ -33,13 +33,24 @@ export function postgresBatchSql({ S, schema, escapeLiteral }: PostgresBatchSqlP
     /**
      * Opens the transaction and locks the batch's channels: first the advisory lock of each id (the one
      * a lone creator of a channel takes), in one global order so that batches of several instances
-     * cannot deadlock, then the stored rows. Results: BEGIN, the locks, the rows.
+     * cannot deadlock, then the stored rows, then, when `charges` names some, those charges (read under
+     * the locks: each statement reads what committed before it started). Results: BEGIN, the locks, the
+     * rows[, the charges].
      */
-    beginAndLock(channelIds: readonly Hex[]): string {
+    beginAndLock(channelIds: readonly Hex[], charges: readonly { channelId: Hex; key: string }[] = []): string {
       const ids = channelIds.map((id) => `'${id}'`).join(", ");
-      return `BEGIN;
-        SELECT count(pg_advisory_xact_lock(${schemaKey}, key)) FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest(ARRAY[${ids}]::text[]) AS id ORDER BY key) AS keys;
+      // One id needs no order (nor the planning of one).
+      const locks =
+        channelIds.length === 1
+          ? `SELECT pg_advisory_xact_lock(${schemaKey}, hashtext(${ids}))`
+          : `SELECT count(pg_advisory_xact_lock(${schemaKey}, key)) FROM (SELECT DISTINCT hashtext(id) AS key FROM unnest(ARRAY[${ids}]::text[]) AS id ORDER BY key) AS keys`;
+      const lock = `BEGIN;
+        ${locks};
         SELECT ${CHANNEL_COLUMNS.join(", ")} FROM ${S}.channels WHERE channel_id IN (${ids}) ORDER BY channel_id FOR UPDATE`;
+      if (charges.length === 0) return lock;
+      const keys = charges.map(({ channelId, key }) => `('${channelId}', ${escapeLiteral(key)})`).join(", ");
+      return `${lock};
+        SELECT ${CHARGE_COLUMNS.join(", ")} FROM ${S}.charges WHERE (channel_id, key) IN (${keys})`;
     },
     /** Charges by (channel, key), any number in one statement: $1 the channel ids, $2 the keys. */
     selectCharges: `SELECT ${CHARGE_COLUMNS.join(", ")} FROM ${S}.charges WHERE (channel_id, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
