@@ -6,7 +6,7 @@ import { transferWithAuthorizationTypes } from "../../../sdk/src/authorization/e
 import { getTokenDomain } from "../../../sdk/src/authorization/getTokenDomain.js";
 import type { TokenDomain } from "../../../sdk/src/authorization/TokenDomain.js";
 import type { TransferAuthorization } from "../../../sdk/src/protocol/x402.js";
-import type { GateMethodFactory } from "../../../sdk/src/server/index.js";
+import type { GateMethodFactory, PaymentGateParameters } from "../../../sdk/src/server/index.js";
 import type { LocalChain } from "../../../scripts/localChain.js";
 import { makeGate, randomBytes32, type SellerChain, sqliteStore, startServer } from "./helpers.js";
 
@@ -17,10 +17,10 @@ export const PRICE = 10_000n;
  * `x-status` header picks the handler's status; `x-drain` makes the handler first move the payer's whole
  * balance away (so that settlement reverts). Resolves with the route's URL and the handler's call count.
  */
-export async function startOneTimeGate(suite: SellerChain, methods: GateMethodFactory[], drain?: LocalAccount) {
+export async function startOneTimeGate(suite: SellerChain, methods: GateMethodFactory[], drain?: LocalAccount, overrides: Partial<PaymentGateParameters> = {}) {
   const { store } = sqliteStore();
   suite.stores.push(store);
-  const gate = makeGate(suite.chain, store, { methods });
+  const gate = makeGate(suite.chain, store, { methods, ...overrides });
   const route = gate.session({ amount: PRICE, description: "one photo" });
   const served = { count: 0 };
   const server = await startServer((request) =>
