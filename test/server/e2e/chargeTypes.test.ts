@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { Mppx } from "mppx/client";
 import { charge as mppxCharge } from "mppx/evm/client";
 import { encodeFunctionData, erc20Abi, type Hex } from "viem";
-import { parseChallenges, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
+import type { PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { parseReceipt } from "../../../sdk/src/protocol/receipt.js";
 import { charge } from "../../../sdk/src/server/index.js";
-import { PRICE, startOneTimeGate } from "./oneTimeFixture.js";
+import { fetchChargeChallenge, PRICE, startOneTimeGate } from "./oneTimeFixture.js";
 import { sellerChain, snapshot } from "./helpers.js";
 import { chargeCredential, deployOtherToken, sendTransfer, signTransfer } from "./transferFixture.js";
 
@@ -17,13 +17,6 @@ describe("MPP evm charge, transaction and hash credentials", function () {
   this.timeout(120_000);
   const suite = sellerChain();
 
-  async function chargeChallenge(url: string): Promise<PaymentChallenge> {
-    const response = await fetch(url);
-    await response.body?.cancel();
-    const challenge = parseChallenges(response.headers.get("www-authenticate")!).find((candidate) => candidate.intent === "charge");
-    assert.ok(challenge, "no charge challenge");
-    return challenge;
-  }
   const transfer = (fields: Partial<Parameters<typeof signTransfer>[2]> = {}) => signTransfer(suite.chain, suite.payer.account, { to: suite.seller, amount: PRICE, ...fields });
   const paid = (fields: Partial<Parameters<typeof sendTransfer>[2]> = {}) => sendTransfer(suite.chain, suite.payer.account, { to: suite.seller, amount: PRICE, ...fields });
 
@@ -41,7 +34,7 @@ describe("MPP evm charge, transaction and hash credentials", function () {
   for (const type of ["transaction", "hash"] as const) {
     it(`test_chargeTypes_${type}_replayAndTenConcurrentCopiesAreServedOnce`, async () => {
       const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: [type] })]);
-      const challenge = await chargeChallenge(url);
+      const challenge = await fetchChargeChallenge(url);
       const sellerBefore = await suite.chain.balanceOf(suite.seller);
       const payload = type === "transaction" ? { type, signature: (await transfer()).serialized } : { type, hash: await paid() };
       const authorization = chargeCredential(challenge, payload);
@@ -61,7 +54,7 @@ describe("MPP evm charge, transaction and hash credentials", function () {
 
   it("test_chargeTypes_transactionCredentialsThatDoNotPayThisChallengeAreRefused", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["transaction"] })]);
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     const approve = encodeFunctionData({ abi: erc20Abi, functionName: "approve", args: [suite.seller, PRICE] });
     const baseFee = (await suite.chain.publicClient.getBlock()).baseFeePerGas!;
     const cases: [string, Promise<{ serialized: Hex }>, string][] = [
@@ -71,6 +64,8 @@ describe("MPP evm charge, transaction and hash credentials", function () {
       ["one unit short", transfer({ amount: PRICE - 1n }), "wrong-amount"],
       ["a fee below the base fee, never mined", transfer({ maxFeePerGas: baseFee - 1n }), "fee-too-low"],
       ["a gas limit the transfer cannot run in", transfer({ gas: 21_000n }), "gas-too-low"],
+      ["an account nonce far ahead, never mined", transfer({ nonce: 1_000 }), "nonce-gap"],
+      ["an account nonce already used", transfer({ nonce: 0 }), "nonce-used"],
       ["a payer without the tokens", signTransfer(suite.chain, suite.chain.account(8), { to: suite.seller, amount: PRICE }), "insufficient-balance"],
     ];
     const buyer = await suite.chain.balanceOf(suite.payer.address);
@@ -90,7 +85,7 @@ describe("MPP evm charge, transaction and hash credentials", function () {
     // The gate's clock at least a second past that block, however far the local chain's clock ran ahead.
     const skew = Math.max(0, (Number(minedAt) + 1) * 1000 - Date.now());
     const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["hash"] })], undefined, { now: () => Date.now() + skew });
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     // One at a time: each transfer takes the payer's next account nonce.
     const cases: [string, Hex, string][] = [
       ["someone else's older transfer to the seller", older, "transfer-predates-challenge"],
@@ -107,7 +102,7 @@ describe("MPP evm charge, transaction and hash credentials", function () {
 
   it("test_chargeTypes_aTypeTheChallengeDidNotOfferAndMalformedPayloadsAreRefused", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["transaction"] })]);
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     const cases: [string, Record<string, unknown>, number, string | undefined][] = [
       ["hash, not offered", { type: "hash", hash: `0x${"ab".repeat(32)}` }, 402, "credential-type-not-offered"],
       ["authorization, not offered", { type: "authorization", from: suite.payer.address, to: suite.seller, value: "1", validAfter: "0", validBefore: "9", nonce: `0x${"00".repeat(32)}`, signature: `0x${"11".repeat(65)}` }, 402, "credential-type-not-offered"],
@@ -134,14 +129,14 @@ describe("MPP evm charge, transaction and hash credentials", function () {
     const buyerBefore = await suite.chain.balanceOf(suite.payer.address);
     // (Another gas limit than the hash's transfer below: the same fields would sign the same transaction.)
     const signed = await transfer({ gas: 90_000n });
-    const failed = await fetch(url, { headers: { authorization: chargeCredential(await chargeChallenge(url), { type: "transaction", signature: signed.serialized }), "x-status": "500" } });
+    const failed = await fetch(url, { headers: { authorization: chargeCredential(await fetchChargeChallenge(url), { type: "transaction", signature: signed.serialized }), "x-status": "500" } });
     assert.equal(failed.status, 500, await failed.clone().text());
     assert.equal(failed.headers.get("payment-receipt"), null);
     assert.equal(await suite.chain.balanceOf(suite.payer.address), buyerBefore, "the transaction was not broadcast");
     await assert.rejects(suite.chain.publicClient.getTransaction({ hash: signed.hash }), "no node knows it");
     assert.deepEqual((await store.listPayments()).map((payment) => [payment.credential, payment.status]), [["transaction", "released"]]);
 
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     const hash = await paid();
     const credential = chargeCredential(challenge, { type: "hash", hash });
     const answered = await fetch(url, { headers: { authorization: credential, "x-status": "500" } });
@@ -152,6 +147,24 @@ describe("MPP evm charge, transaction and hash credentials", function () {
     assert.equal(again.status, 402, "the hash cannot be presented again");
     const payments = await store.listPayments();
     assert.deepEqual(payments.map((payment) => [payment.credential, payment.status, payment.txHash]), [["transaction", "released", null], ["hash", "settled", hash]]);
+  });
+
+  it("test_chargeTypes_transactionThatCannotSettleIs402SettlementFailedWithNoContent", async () => {
+    const buyer = suite.chain.account(4);
+    await suite.chain.mint(buyer.address, PRICE);
+    // The handler moves the buyer's tokens away first (`x-drain`), taking the account nonce the credential signed.
+    const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["transaction"] })], buyer);
+    const challenge = await fetchChargeChallenge(url);
+    const { serialized } = await signTransfer(suite.chain, buyer, { to: suite.seller, amount: PRICE });
+    const sellerBefore = await suite.chain.balanceOf(suite.seller);
+    const response = await fetch(url, { headers: { authorization: chargeCredential(challenge, { type: "transaction", signature: serialized }), "x-drain": "1" } });
+    const body = await response.json();
+    assert.equal(response.status, 402, JSON.stringify(body));
+    assert.equal(body.reason, "settlement-failed");
+    assert.equal(body.photo, undefined, "no content");
+    assert.equal(served.count, 1);
+    assert.equal(await suite.chain.balanceOf(suite.seller), sellerBefore);
+    assert.deepEqual((await store.listPayments()).map((payment) => [payment.credential, payment.status]), [["transaction", "failed"]]);
   });
 
   /** Sends each payload as a credential answering `challenge` and expects a 402 with `reason`. */

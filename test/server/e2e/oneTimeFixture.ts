@@ -1,7 +1,9 @@
 // Fixtures of the per-request payment tests (x402 `exact`, MPP `evm` charge): a gate offering a
 // method beside the session, a handler whose status and side effects a request chooses, and a payer
 // that signs EIP-3009 authorizations exactly as a test needs them (valid or not).
+import assert from "node:assert/strict";
 import { type Address, erc20Abi, type Hex, type LocalAccount } from "viem";
+import { parseChallenges, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { transferWithAuthorizationTypes } from "../../../sdk/src/authorization/eip3009Abi.js";
 import { getTokenDomain } from "../../../sdk/src/authorization/getTokenDomain.js";
 import type { TokenDomain } from "../../../sdk/src/authorization/TokenDomain.js";
@@ -51,4 +53,25 @@ export async function authorizationSigner(chain: LocalChain, account: LocalAccou
     const signature = await account.signTypedData({ domain: { ...tokenDomain, ...domain }, types: transferWithAuthorizationTypes, primaryType: "TransferWithAuthorization", message: authorization });
     return { authorization, signature };
   };
+}
+
+/** The `evm` charge challenge of the 402 an unpaid request to `url` gets. */
+export async function fetchChargeChallenge(url: string): Promise<PaymentChallenge> {
+  const response = await fetch(url);
+  await response.body?.cancel();
+  const challenge = parseChallenges(response.headers.get("www-authenticate")!).find((candidate) => candidate.intent === "charge");
+  assert.ok(challenge, "no charge challenge");
+  return challenge;
+}
+
+/** Buys two requests to `url` with `pay`; asserts both served and that exactly twice the price moved from the payer to the seller. */
+export async function buyTwice(suite: SellerChain, pay: (url: string) => Promise<Response>, url: string, served: { count: number }) {
+  const [sellerBefore, buyerBefore] = [await suite.chain.balanceOf(suite.seller), await suite.chain.balanceOf(suite.payer.address)];
+  for (let i = 0; i < 2; i++) {
+    const response = await pay(url);
+    assert.equal(response.status, 200, await response.clone().text());
+  }
+  assert.equal(served.count, 2);
+  assert.equal((await suite.chain.balanceOf(suite.seller)) - sellerBefore, 2n * PRICE);
+  assert.equal(buyerBefore - (await suite.chain.balanceOf(suite.payer.address)), 2n * PRICE);
 }

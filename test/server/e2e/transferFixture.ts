@@ -15,6 +15,8 @@ export type TransferFields = {
   chainId?: number;
   maxFeePerGas?: bigint;
   gas?: bigint;
+  /** An account nonce other than the next. */
+  nonce?: number;
 };
 
 /** An EIP-1559 ERC-20 transfer signed by `account` and not sent, with its hash. */
@@ -24,6 +26,7 @@ export async function signTransfer(chain: LocalChain, account: LocalAccount, fie
   const serialized = await account.signTransaction({
     ...prepared,
     chainId: fields.chainId ?? chain.chain.id,
+    ...(fields.nonce === undefined ? {} : { nonce: fields.nonce }),
     ...(fields.maxFeePerGas === undefined ? {} : { maxFeePerGas: fields.maxFeePerGas, maxPriorityFeePerGas: 0n }),
   });
   return { serialized, hash: keccak256(serialized) };
