@@ -83,7 +83,7 @@ describe("tollgate's client and gate, charge credential types", function () {
     });
   }
 
-  it("test_ownClientChargeTypes_pendingTransactionPaymentsAreResolvedFromTheirReceipts", async () => {
+  it("test_ownClientChargeTypes_pendingTransactionAndHashPaymentsAreResolvedFromTheirReceipts", async () => {
     const { store } = sqliteStore();
     suite.stores.push(store);
     const now = Date.now();
@@ -92,6 +92,7 @@ describe("tollgate's client and gate, charge credential types", function () {
     // What a process that died between recording and answering leaves: pending records keyed by transaction hash.
     const mined = await sendTransfer(suite.chain, suite.payer.account, { to: suite.seller, amount: PRICE });
     const reverted = await sendTransfer(suite.chain, suite.payer.account, { to: suite.seller, amount: 10n ** 30n });
+    const presented = await sendTransfer(suite.chain, suite.payer.account, { to: suite.seller, amount: PRICE });
     const { hash: unsent } = await signTransfer(suite.chain, suite.payer.account, { to: suite.seller, amount: PRICE });
     const pending = (nonce: Hex, credential: PaymentRecord["credential"]): PaymentRecord => ({
       chainId: suite.chain.chain.id,
@@ -108,7 +109,7 @@ describe("tollgate's client and gate, charge credential types", function () {
       createdAt: now - 20 * 60_000,
       updatedAt: now - 20 * 60_000,
     });
-    for (const [nonce, credential] of [[mined, "transaction"], [reverted, "transaction"], [unsent, "transaction"]] as const) {
+    for (const [nonce, credential] of [[mined, "transaction"], [reverted, "transaction"], [unsent, "transaction"], [presented, "hash"]] as const) {
       assert.equal(await gate.store.insertPayment(pending(nonce, credential)), true);
     }
     const events: SettlementEvent[] = [];
@@ -116,7 +117,7 @@ describe("tollgate's client and gate, charge credential types", function () {
     const recovered = events.flatMap((event) => (event.type === "payment-recovered" ? [[event.payment.nonce, event.payment.status, event.payment.txHash]] : []));
     assert.deepEqual(
       new Set(recovered.map((entry) => JSON.stringify(entry))),
-      new Set([[mined, "settled", mined], [reverted, "failed", reverted], [unsent, "released", null]].map((entry) => JSON.stringify(entry))),
+      new Set([[mined, "settled", mined], [reverted, "failed", reverted], [unsent, "released", null], [presented, "settled", presented]].map((entry) => JSON.stringify(entry))),
     );
     assert.deepEqual(await gate.store.listPayments({ status: "pending" }), []);
   });
