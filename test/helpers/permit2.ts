@@ -5,6 +5,12 @@
 // the runtime comes out of the artifact exactly, without searching its bytes; it is then put at the
 // canonical address with hardhat_setCode / anvil_setCode and checked to be Permit2 by its EIP-712
 // domain. Nothing of Permit2 is copied into this repository.
+//
+// That runtime was dumped from a Foundry deployment at another address on chain 31337, so its two
+// EIP-712 immutables (the cached chain id and domain separator, which Permit2's constructor sets) are
+// that deployment's: on chain 31337 it would sign under a domain naming another contract. The helper
+// sets them to what the constructor computes at the canonical address on the chain at hand, the code a
+// real deployment there has; no instruction of Permit2 changes.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -17,7 +23,7 @@ const ARTIFACT = join(dirname(createRequire(import.meta.url).resolve("@uniswap/v
 /** forge-std's cheatcode address: `address(uint160(uint256(keccak256("hevm cheat code"))))`. */
 const CHEATCODES = getAddress(slice(keccak256(stringToHex("hevm cheat code")), 12));
 /** Where the helper runs for the extraction (any empty account). */
-const SCRATCH: Address = "0x00000000000000000000000000000000DeAdBeef";
+const SCRATCH: Address = "0x00000000000000000000000000000000deadbeef";
 /** CALLDATASIZE 0 0 CALLDATACOPY CALLDATASIZE 0 REVERT: reverts with the call's own calldata. */
 const ECHO_REVERT: Hex = "0x366000600037366000fd";
 
@@ -53,11 +59,25 @@ async function extractRuntime(chain: LocalChain): Promise<Hex> {
  * is the EIP-712 domain {name "Permit2", chainId, verifyingContract} computed here. Resolves with the address.
  */
 export async function installPermit2(chain: LocalChain): Promise<Address> {
-  await setCode(chain, PERMIT2_ADDRESS, await permit2Runtime(chain));
-  const separator = await chain.publicClient.readContract({ address: PERMIT2_ADDRESS, abi: permit2Abi, functionName: "DOMAIN_SEPARATOR" });
   const expected = hashDomain({ domain: { name: "Permit2", chainId: chain.chain.id, verifyingContract: PERMIT2_ADDRESS }, types: { EIP712Domain: [{ name: "name", type: "string" }, { name: "chainId", type: "uint256" }, { name: "verifyingContract", type: "address" }] } });
+  await setCode(chain, PERMIT2_ADDRESS, withDomainImmutables(await permit2Runtime(chain), chain.chain.id, expected));
+  const separator = await chain.publicClient.readContract({ address: PERMIT2_ADDRESS, abi: permit2Abi, functionName: "DOMAIN_SEPARATOR" });
   if (separator !== expected) throw new Error(`The code at ${PERMIT2_ADDRESS} reports the domain separator ${separator}, not Permit2's ${expected}`);
   return PERMIT2_ADDRESS;
+}
+
+/**
+ * `runtime` with Permit2's EIP712 immutables set to `chainId` and `separator`. They are the operands of
+ * `DOMAIN_SEPARATOR()`'s `CHAINID PUSH32 <cached chain id> SUB PUSH2 <jump> JUMPI PUSH32 <cached separator>`;
+ * the pattern must occur exactly once.
+ */
+export function withDomainImmutables(runtime: Hex, chainId: number, separator: Hex): Hex {
+  const pattern = /467f([0-9a-f]{64})0361[0-9a-f]{4}577f([0-9a-f]{64})/g;
+  const matches = [...runtime.matchAll(pattern)].filter((match) => match.index % 2 === 0);
+  if (matches.length !== 1) throw new Error(`Permit2's domain immutables are not where expected (${matches.length} matches)`);
+  const [match] = matches as [RegExpExecArray];
+  const patched = match[0].replace(match[1]!, chainId.toString(16).padStart(64, "0")).replace(match[2]!, separator.slice(2));
+  return `${runtime.slice(0, match.index)}${patched}${runtime.slice(match.index + match[0].length)}` as Hex;
 }
 
 /** Removes Permit2 from `chain` (a chain without it). */
