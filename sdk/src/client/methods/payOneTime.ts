@@ -1,66 +1,33 @@
-import { bytesToHex, isAddressEqual } from "viem";
-import type { TokenDomain } from "../../authorization/TokenDomain.js";
-import { InvalidValueError } from "../../errors/InvalidValueError.js";
-import { UntrustedServerError } from "../../errors/UntrustedServerError.js";
-import type { PayingContext } from "../PayingContext.js";
-import type { OneTimeOffer } from "./OneTimeOffer.js";
-import type { OneTimePayment, OneTimePaymentStore } from "./OneTimePayment.js";
-import { signTransferAuthorization } from "./signTransferAuthorization.js";
+import { ConfigurationError } from "../../errors/ConfigurationError.js";
+import { payWithHash } from "./charge/payWithHash.js";
+import { payWithTransaction } from "./charge/payWithTransaction.js";
+import type { OneTimeCredentialType } from "./OneTimeOffer.js";
+import type { OneTimePayer, PayOneTimeParameters } from "./OneTimePayer.js";
+import { payWithAuthorization } from "./payWithAuthorization.js";
 
-export type PayOneTimeParameters = {
-  context: PayingContext;
-  offer: OneTimeOffer;
-  url: string;
-  payments: OneTimePaymentStore;
-  /** Most seconds an authorization may stay valid, whatever the seller asks. */
-  maxPaymentTimeout: number;
-  /** The token's EIP-712 domain as the chain states it (cached by the caller). */
-  tokenDomain(token: OneTimeOffer["currency"]): Promise<TokenDomain>;
-  /** Sends the request with the credential header. */
-  send(credential: { name: string; value: string }): Promise<Response>;
+export type { PayOneTimeParameters } from "./OneTimePayer.js";
+
+/** One payer per credential type this client can pay with. */
+const payers: Record<OneTimeCredentialType, OneTimePayer> = {
+  authorization: payWithAuthorization,
+  transaction: payWithTransaction,
+  hash: payWithHash,
 };
 
 /**
- * Pays one request with an EIP-3009 `TransferWithAuthorization`: signed over the token's own domain
- * (a seller naming another one is refused), valid for at most `maxPaymentTimeout` seconds, checked
- * against `totalBudget` and recorded before it is sent. The payment counts as spent from then on: the
- * seller holds a transfer it can submit until `validBefore`, whatever it answers.
+ * Pays one request with the first credential type in the seller's list that this client can pay (the
+ * draft: clients SHOULD use the first type they support), then records the settlement transaction the
+ * seller's receipt claims. Every cap and the budget are checked, and the payment recorded, before
+ * anything is signed or sent (see each payer).
  */
-export async function payOneTime({ context, offer, url, payments, maxPaymentTimeout, tokenDomain, send }: PayOneTimeParameters): Promise<Response> {
-  const { account, limits } = context;
-  const now = Math.floor(Date.now() / 1000);
-  const validBefore = BigInt(Math.min(offer.validUntil ?? Number.POSITIVE_INFINITY, now + maxPaymentTimeout));
-  if (validBefore <= BigInt(now)) throw new InvalidValueError("challenge", "The offer leaves no time to pay it");
-  const domain = await tokenDomain(offer.currency);
-  // The domain signed is the token's own, so a signature can only ever move this token on this chain;
-  // a seller stating another one is lying or misconfigured, and is told so before anything is signed.
-  if (domain.chainId !== offer.chainId || !isAddressEqual(domain.verifyingContract, offer.currency)) {
-    throw new UntrustedServerError(`The token ${offer.currency} reports chain ${domain.chainId}; the offer is for chain ${offer.chainId}`);
+export async function payOneTime(parameters: PayOneTimeParameters): Promise<Response> {
+  const { context, offer, payments } = parameters;
+  for (const type of offer.credentialTypes) {
+    const paid = await payers[type](parameters);
+    if (!paid) continue;
+    const claimedTransaction = offer.readReceipt(paid.response, context.account.address);
+    if (claimedTransaction) await payments.update({ ...paid.record, claimedTransaction });
+    return paid.response;
   }
-  if (offer.statedDomain && (offer.statedDomain.name !== domain.name || offer.statedDomain.version !== domain.version)) {
-    throw new UntrustedServerError(`The seller names the token's EIP-712 domain "${offer.statedDomain.name}" version "${offer.statedDomain.version}"; the token states "${domain.name}" version "${domain.version}"`);
-  }
-  const nonce = offer.nonce ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
-  const { record, authorization } = await limits.withinBudget(offer.currency, offer.amount, async () => {
-    const signed = await signTransferAuthorization({ account, tokenDomain: domain, to: offer.recipient, value: offer.amount, validAfter: 0n, validBefore, nonce });
-    const payment: OneTimePayment = {
-      method: offer.method,
-      ...(offer.x402Version === undefined ? {} : { x402Version: offer.x402Version }),
-      chainId: offer.chainId,
-      token: offer.currency,
-      amount: offer.amount,
-      recipient: offer.recipient,
-      nonce,
-      validBefore,
-      url,
-      createdAt: Date.now(),
-    };
-    // Stored before it is sent: what the seller can collect is never forgotten.
-    await payments.add(payment);
-    return { record: payment, authorization: signed };
-  });
-  const response = await send(offer.credential(authorization));
-  const claimedTransaction = offer.readReceipt(response, account.address);
-  if (claimedTransaction) await payments.update({ ...record, claimedTransaction });
-  return response;
+  throw new ConfigurationError("account", `This wallet can pay none of the credential types offered (${offer.credentialTypes.join(", ")})`);
 }

@@ -1,5 +1,5 @@
-import type { Hex } from "viem";
-import { getBlockNumber, getLogs, getTransactionCount, readContract } from "viem/actions";
+import { type Hex, TransactionNotFoundError, TransactionReceiptNotFoundError } from "viem";
+import { getBlockNumber, getLogs, getTransaction, getTransactionCount, getTransactionReceipt, readContract } from "viem/actions";
 import { eip3009Abi, eip3009Events } from "../../authorization/eip3009Abi.js";
 import { onChain } from "../chain.js";
 import type { GateContext } from "../core/GateMethod.js";
@@ -26,6 +26,9 @@ const [authorizationUsed, authorizationCanceled] = eip3009Events;
  *   was delivered, nothing is transferred;
  * - unused while a seller transaction is still in flight (it may be this transfer): left pending for
  *   the next run.
+ * A `transaction` or `hash` payment is resolved by its transaction (the replay token is its hash):
+ * mined and successful, `settled`; mined and reverted, `failed`; still in the mempool, left pending;
+ * unknown to the node, `released` (a buyer's transaction the gate never broadcast).
  * Resolves with the records it changed.
  */
 export async function recoverPendingPayments({ context, olderThan = 0, lookbackBlocks = 10_000n }: RecoverPendingPaymentsParameters): Promise<PaymentRecord[]> {
@@ -38,8 +41,17 @@ export async function recoverPendingPayments({ context, olderThan = 0, lookbackB
   const fromBlock = head > lookbackBlocks ? head - lookbackBlocks : 0n;
   const resolved: PaymentRecord[] = [];
   for (const payment of stale) {
-    // Only EIP-3009 authorizations are read from the token's authorization state here.
-    if ((payment.credential ?? "authorization") !== "authorization") continue;
+    const credential = payment.credential ?? "authorization";
+    if (credential === "transaction" || credential === "hash") {
+      const status = await transferOutcome(client, payment.nonce);
+      if (status === undefined) continue;
+      const record = { ...payment, status, txHash: status === "released" ? null : payment.nonce, updatedAt: context.now() };
+      await store.updatePayment(record);
+      resolved.push(record);
+      continue;
+    }
+    // EIP-3009 authorizations are read from the token's authorization state.
+    if (credential !== "authorization") continue;
     const args = { authorizer: payment.payer, nonce: payment.nonce };
     const used = await onChain("read the authorization's state", () =>
       readContract(client, { address: currency, abi: eip3009Abi, functionName: "authorizationState", args: [payment.payer, payment.nonce] }),
@@ -63,4 +75,22 @@ export async function recoverPendingPayments({ context, olderThan = 0, lookbackB
     resolved.push(record);
   }
   return resolved;
+}
+
+/** A buyer's transfer transaction's outcome: its receipt's status, undefined while it waits in the mempool, `released` when no node knows it. */
+async function transferOutcome(client: GateContext["chain"]["publicClient"], hash: Hex): Promise<PaymentRecord["status"] | undefined> {
+  const receipt = await onChain("read the transfer's receipt", () =>
+    getTransactionReceipt(client, { hash }).catch((error: unknown) => {
+      if (error instanceof TransactionReceiptNotFoundError) return null;
+      throw error;
+    }),
+  );
+  if (receipt !== null) return receipt.status === "success" ? "settled" : "failed";
+  const pending = await onChain("look the transfer up", () =>
+    getTransaction(client, { hash }).catch((error: unknown) => {
+      if (error instanceof TransactionNotFoundError) return null;
+      throw error;
+    }),
+  );
+  return pending === null ? "released" : undefined;
 }

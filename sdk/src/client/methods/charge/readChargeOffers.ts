@@ -7,15 +7,19 @@ import { decodeChallengeRequest, type PaymentChallenge } from "../../../protocol
 import { formatCredential } from "../../../protocol/credential.js";
 import { parseReceipt } from "../../../protocol/receipt.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
-import type { OneTimeOffer } from "../OneTimeOffer.js";
-import { chargeChallengeHash, formatChargeAuthorizationPayload } from "../../../protocol/charge.js";
+import type { CredentialHeader, OneTimeCredentialType, OneTimeOffer } from "../OneTimeOffer.js";
+import { chargeChallengeHash, formatChargeAuthorizationPayload, formatChargeTransferPayload } from "../../../protocol/charge.js";
+
+/** The credential types this client pays with. */
+const PAYABLE: readonly OneTimeCredentialType[] = ["authorization", "transaction", "hash"];
 
 export type ReadChargeOffersParameters = { challenges: PaymentChallenge[]; caps: PaymentCaps };
 
 /**
- * The `evm` `charge` challenges of a 402 this client can pay with an `authorization` (EIP-3009)
- * credential. A challenge whose `credentialTypes` leave `authorization` out, or that has `splits`
- * (which only `permit2` carries), is left out; a malformed one or one above a cap is a typed refusal.
+ * The `evm` `charge` challenges of a 402 this client can pay, each with the credential types it offers
+ * that this client builds (`authorization`, `transaction`, `hash`), in the seller's order. A challenge
+ * offering none of them, or that has `splits` (which only `permit2` carries), is left out; a malformed
+ * one or one above a cap is a typed refusal.
  */
 export function readChargeOffers({ challenges, caps }: ReadChargeOffersParameters): (OneTimeOffer | Error)[] {
   const offers: (OneTimeOffer | Error)[] = [];
@@ -38,7 +42,10 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
   const { chainId, credentialTypes, splits } = details as Record<string, unknown>;
   if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) throw new InvalidValueError("chainId", "methodDetails.chainId must be a positive integer");
   // The draft: when omitted, the seller accepts `transaction` (and `hash`), not `authorization`.
-  if (!Array.isArray(credentialTypes) || !credentialTypes.includes("authorization")) return undefined;
+  const offered = credentialTypes === undefined ? ["transaction", "hash"] : credentialTypes;
+  if (!Array.isArray(offered)) throw new InvalidValueError("challenge", "methodDetails.credentialTypes must be a list");
+  const payable = PAYABLE.filter((type) => offered.includes(type)).sort((a, b) => offered.indexOf(a) - offered.indexOf(b));
+  if (payable.length === 0) return undefined;
   if (splits !== undefined && (!Array.isArray(splits) || splits.length > 0)) return undefined;
   const amount = parseAmount(request.amount);
   const currency = parseAddress(request.currency);
@@ -47,6 +54,10 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
   if (validUntil !== undefined && !(validUntil > Date.now() / 1000)) throw new InvalidValueError("challenge", "The charge challenge has expired or its expiry is malformed");
   const checked = caps.check({ chainId, currency, amount });
   if (checked instanceof PaymentCapError) return checked;
+  const header = (payload: Record<string, string>, from: string): CredentialHeader => ({
+    name: "authorization",
+    value: formatCredential({ challenge, payload, source: `did:pkh:eip155:${chainId}:${from}` }),
+  });
   return {
     method: "charge",
     chainId,
@@ -57,9 +68,11 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
     validUntil: validUntil === undefined ? undefined : Math.floor(validUntil),
     nonce: chargeChallengeHash(challenge),
     statedDomain: undefined,
-    credential(authorization) {
-      const payload = formatChargeAuthorizationPayload({ type: "authorization", ...authorization });
-      return { name: "authorization", value: formatCredential({ challenge, payload, source: `did:pkh:eip155:${chainId}:${authorization.from}` }) };
+    credentialTypes: payable,
+    credential: {
+      authorization: (authorization) => header(formatChargeAuthorizationPayload({ type: "authorization", ...authorization }), authorization.from),
+      transaction: ({ from, signature }) => header(formatChargeTransferPayload({ type: "transaction", signature }), from),
+      hash: ({ from, hash }) => header(formatChargeTransferPayload({ type: "hash", hash }), from),
     },
     readReceipt(response, _payer) {
       const header = response.headers.get("payment-receipt");

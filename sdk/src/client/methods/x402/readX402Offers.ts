@@ -89,12 +89,15 @@ function toOffer({ accepted, version, resource, caps }: ToOfferParameters): OneT
     validUntil: Math.floor(Date.now() / 1000) + timeout,
     nonce: undefined,
     statedDomain: { name, version: domainVersion },
-    credential(authorization) {
-      const payload = formatX402ExactPayload({ authorization, signature: authorization.signature });
-      // v2 echoes the chosen requirements verbatim: the seller matches them field by field.
-      return version === 2
-        ? { name: x402Headers[2].payment, value: encodeX402Header({ x402Version: 2, resource, accepted, payload }) }
-        : { name: x402Headers[1].payment, value: encodeX402Header({ x402Version: 1, scheme: "exact", network: accepted.network, payload }) };
+    credentialTypes: ["authorization"],
+    credential: {
+      authorization(authorization) {
+        const payload = formatX402ExactPayload({ authorization, signature: authorization.signature });
+        // v2 echoes the chosen requirements verbatim: the seller matches them field by field.
+        return version === 2
+          ? { name: x402Headers[2].payment, value: encodeX402Header({ x402Version: 2, resource, accepted, payload }) }
+          : { name: x402Headers[1].payment, value: encodeX402Header({ x402Version: 1, scheme: "exact", network: accepted.network, payload }) };
+      },
     },
     readReceipt: (response, payer) => readSettleResponse(response.headers.get(x402Headers[version].response), payer),
   };

@@ -1,19 +1,34 @@
-import { verifyTransferAuthorization } from "../../../authorization/verifyTransferAuthorization.js";
+import { ConfigurationError } from "../../../errors/ConfigurationError.js";
 import { encodeBase64url } from "../../../protocol/base64url.js";
-import { chargeChallengeHash, formatChargeRequest, parseChargeAuthorizationPayload } from "../../../protocol/charge.js";
+import { type ChargeCredentialType, type ChargePayload, formatChargeRequest, parseChargePayload } from "../../../protocol/charge.js";
 import { computeChallengeId, encodeChallengeRequest, formatChallenge, isChallengeIdValid, type PaymentChallenge } from "../../../protocol/challenge.js";
 import { parseCredential } from "../../../protocol/credential.js";
 import { PaymentProblemError } from "../../../protocol/problems.js";
 import { formatReceipt } from "../../../protocol/receipt.js";
-import type { GateContext, GateMethod, GateMethodFactory, PricedRoute } from "../../core/GateMethod.js";
+import type { GateContext, GateMethod, GateMethodFactory, PaidRequest, PricedRoute } from "../../core/GateMethod.js";
 import { problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
-import { settleTransferAuthorization } from "../settleTransferAuthorization.js";
+import type { ChargeVerifier } from "./ChargeVerifier.js";
+import { verifyAuthorizationCredential } from "./verifyAuthorizationCredential.js";
+import { verifyHashCredential } from "./verifyHashCredential.js";
+import { verifyTransactionCredential } from "./verifyTransactionCredential.js";
 
 export type ChargeParameters = {
   /** The currency's decimals, sent as `methodDetails.decimals` so clients can show and cap amounts. */
   decimals?: number;
+  /**
+   * The credential types offered, preferred first (`methodDetails.credentialTypes`). Defaults to
+   * `["authorization"]`: clients that know only that type (mppx 0.11) refuse a challenge listing others.
+   */
+  credentialTypes?: ChargeCredentialType[];
+};
+
+/** One verifier per credential type this gate can accept ("Verification Procedure", step 6). */
+const verifiers: { [T in ChargePayload["type"]]: ChargeVerifier<Extract<ChargePayload, { type: T }>> } = {
+  authorization: verifyAuthorizationCredential,
+  transaction: verifyTransactionCredential,
+  hash: verifyHashCredential,
 };
 
 /** The `evm` charge method of one gate. */
@@ -23,12 +38,17 @@ export type ChargeMethod = GateMethod & {
 };
 
 /**
- * The MPP `evm` method's `charge` intent with `authorization` (EIP-3009) credentials: one
- * `WWW-Authenticate: Payment … intent="charge"` challenge per 402, unique (a random `opaque` under the
- * HMAC id), whose hash is the nonce the payer must sign; the credential is verified in the draft's
- * order, recorded once, and settled on-chain before the response leaves with its `Payment-Receipt`.
+ * The MPP `evm` method's `charge` intent: one `WWW-Authenticate: Payment … intent="charge"` challenge
+ * per 402, unique (a random `opaque` under the HMAC id), offering `credentialTypes`; the credential is
+ * verified in the draft's order by its type's verifier, recorded once, and settled on-chain before the
+ * response leaves with its `Payment-Receipt` (see docs/charge.md for each type's trust).
  */
-export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
+export function charge({ decimals, credentialTypes = ["authorization"] }: ChargeParameters = {}): GateMethodFactory {
+  const offered = [...credentialTypes];
+  const unknown = offered.find((type) => !(type in verifiers));
+  if (offered.length === 0 || unknown !== undefined || new Set(offered).size !== offered.length) {
+    throw new ConfigurationError("credentialTypes", `charge credentialTypes must be distinct and among ${Object.keys(verifiers).join(", ")}${unknown ? `; ${unknown} is not` : ""}`);
+  }
   return (context: GateContext): ChargeMethod => {
     const { realm, secret } = context;
     const token = readTokenDomainOnce(context);
@@ -40,7 +60,7 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
         currency: context.currency,
         recipient: context.recipient,
         ...(route.description === undefined ? {} : { description: route.description }),
-        methodDetails: { chainId: context.chainId, credentialTypes: ["authorization"], ...(decimals === undefined ? {} : { decimals }) },
+        methodDetails: { chainId: context.chainId, credentialTypes: offered, ...(decimals === undefined ? {} : { decimals }) },
       });
     }
 
@@ -71,29 +91,25 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
     async function authorize(route: PricedRoute, request: Request) {
       const problem = (error: unknown) => problemResponse(error, () => formatChallenge(challenge(route, request)));
       try {
-        const domain = await token.ready();
+        // 1. Decode the credential. 2. A known `payload.type`. 3–4. The challenge this gate issued.
         const credential = parseCredential(request.headers.get("authorization")!);
+        const payload = parseChargePayload(credential.payload);
         verifyChallenge(credential.challenge, route, request);
-        const payload = parseChargeAuthorizationPayload(credential.payload);
+        // The type must be one this challenge offered (every challenge of this gate offers the same list).
+        if (!offered.includes(payload.type)) {
+          throw new PaymentProblemError("verification-failed", { detail: `The challenge does not offer ${payload.type} credentials`, extensions: { reason: "credential-type-not-offered" } });
+        }
+        // 5. No `splits` are offered, so every type may pay. 6. The type's own verification.
         const amount = route.amount * route.units(request);
-        await verifyTransferAuthorization({
-          client: context.chain.publicClient,
-          domain,
-          authorization: payload,
-          signature: payload.signature,
-          recipient: context.recipient,
-          amount,
-          nonce: chargeChallengeHash(credential.challenge),
-          now: BigInt(Math.floor(context.now() / 1000)),
-        });
-        const { type: _type, signature, ...authorization } = payload;
-        return await holdOneTimePayment({
+        const verify = verifiers[payload.type] as ChargeVerifier;
+        const verified = await verify({ context, payload, challenge: credential.challenge, amount });
+        const held = await holdOneTimePayment({
           context,
-          route,
+          route: verified.paidInAdvance ? { ...route, billable: () => true } : route,
           method: "charge",
-          credential: "authorization",
-          claim: { payer: authorization.from, amount: authorization.value, nonce: authorization.nonce },
-          settle: () => settleTransferAuthorization({ context, authorization, signature }),
+          credential: verified.credential,
+          claim: verified.claim,
+          settle: verified.settle,
           units: route.units(request),
           challengeId: credential.challenge.id,
           problem,
@@ -111,6 +127,7 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
             "cache-control": "private",
           }),
         });
+        return verified.paidInAdvance ? keptPaid(held) : held;
       } catch (error) {
         const response = problem(error);
         if (response) return { response };
@@ -126,6 +143,15 @@ export function charge({ decimals }: ChargeParameters = {}): GateMethodFactory {
       ready: async () => void (await token.ready()),
     };
   };
+}
+
+/**
+ * A payment whose transfer was mined before the request (`hash`) cannot be released: the record stays
+ * `settled` even when the handler throws. It is not put back for another presentation either, since the
+ * store cannot hand a released record to exactly one of two concurrent presenters.
+ */
+function keptPaid(held: PaidRequest): PaidRequest {
+  return { ...held, release: async () => void (await held.finish(200)) };
 }
 
 /** Whether an `Authorization` header carries a credential answering an `evm` charge challenge. */
