@@ -59,7 +59,7 @@ async function extractRuntime(chain: LocalChain): Promise<Hex> {
  * is the EIP-712 domain {name "Permit2", chainId, verifyingContract} computed here. Resolves with the address.
  */
 export async function installPermit2(chain: LocalChain): Promise<Address> {
-  const expected = hashDomain({ domain: { name: "Permit2", chainId: chain.chain.id, verifyingContract: PERMIT2_ADDRESS }, types: { EIP712Domain: [{ name: "name", type: "string" }, { name: "chainId", type: "uint256" }, { name: "verifyingContract", type: "address" }] } });
+  const expected = hashDomain({ domain: { name: "Permit2", chainId: BigInt(chain.chain.id), verifyingContract: PERMIT2_ADDRESS }, types: { EIP712Domain: [{ name: "name", type: "string" }, { name: "chainId", type: "uint256" }, { name: "verifyingContract", type: "address" }] } });
   await setCode(chain, PERMIT2_ADDRESS, withDomainImmutables(await permit2Runtime(chain), chain.chain.id, expected));
   const separator = await chain.publicClient.readContract({ address: PERMIT2_ADDRESS, abi: permit2Abi, functionName: "DOMAIN_SEPARATOR" });
   if (separator !== expected) throw new Error(`The code at ${PERMIT2_ADDRESS} reports the domain separator ${separator}, not Permit2's ${expected}`);

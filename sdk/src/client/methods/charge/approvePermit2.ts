@@ -9,22 +9,19 @@ export type ApprovePermit2Parameters = {
   permit2: Address;
   /** What the permit about to be signed moves. */
   amount: bigint;
-  /** What to approve when the allowance is short: at least `amount`, never unbounded (see readPermit2Offer). */
+  /** What to approve when the allowance is short (at least `amount`): a bound the caller chooses, never unbounded. */
   approval: bigint;
 };
 
 /**
  * Makes the payer's ERC-20 allowance to Permit2 cover `amount` (Permit2 pulls the tokens with it): when
- * it is short, the payer approves `approval` and waits for it to be mined. Runs with the payer's other
- * transactions, one at a time (they share the account's nonce). Resolves with whether it approved.
+ * it is short, the payer approves `approval` and waits for it to be mined. The caller runs it inside
+ * `context.transacting` (the payer's transactions share its nonce). Resolves with whether it approved.
  */
 export async function approvePermit2({ context, token, permit2, amount, approval }: ApprovePermit2Parameters): Promise<boolean> {
   const { account, publicClient, transactionOptions } = context;
-  const allowance = () => readContract(publicClient, { address: token, abi: erc20Abi, functionName: "allowance", args: [account.address, permit2] });
-  if ((await allowance()) >= amount) return false;
-  return context.transacting(async () => {
-    if ((await allowance()) >= amount) return false;
-    await sendContractTransaction({ ...transactionOptions, address: token, abi: erc20Abi, functionName: "approve", args: [permit2, approval] });
-    return true;
-  });
+  const allowance = await readContract(publicClient, { address: token, abi: erc20Abi, functionName: "allowance", args: [account.address, permit2] });
+  if (allowance >= amount) return false;
+  await sendContractTransaction({ ...transactionOptions, address: token, abi: erc20Abi, functionName: "approve", args: [permit2, approval > amount ? approval : amount] });
+  return true;
 }

@@ -1,22 +1,11 @@
 import type { Address, Hex } from "viem";
 import { PERMIT2_ADDRESS } from "../../../authorization/permit2Abi.js";
 import { verifyPermit2Transfer } from "../../../authorization/verifyPermit2Transfer.js";
-import { decodeChallengeRequest, type PaymentChallenge } from "../../../protocol/challenge.js";
+import { decodeChallengeRequest } from "../../../protocol/challenge.js";
 import { chargeChallengeHash, parseChargeRequest } from "../../../protocol/charge.js";
 import { type ChargePermit2Payload, parsePkhSource } from "../../../protocol/permit2.js";
-import type { GateContext } from "../../core/GateMethod.js";
 import { settlePermit2Transfer } from "../settlePermit2Transfer.js";
-
-export type VerifyPermit2CredentialParameters = {
-  context: GateContext;
-  payload: ChargePermit2Payload;
-  /** The echoed challenge, already checked as one this gate issued for this route, unexpired. */
-  challenge: PaymentChallenge;
-  /** The credential's `source`: the payer, whom the payload itself does not name. */
-  source: string | undefined;
-  /** What the challenge asks, in base units. */
-  amount: bigint;
-};
+import type { VerifiedCharge, VerifyChargeParameters } from "./ChargeVerifier.js";
 
 /**
  * "Permit2 Verification": a single-transfer permit signed by the `source` payer over this chain's
@@ -25,7 +14,7 @@ export type VerifyPermit2CredentialParameters = {
  * an unused nonce and a balance and Permit2 allowance that cover it. Its replay token is the Permit2
  * nonce (32-byte hex); the seller submits `permitWitnessTransferFrom` in settlement and pays its gas.
  */
-export async function verifyPermit2Credential({ context, payload, challenge, source, amount }: VerifyPermit2CredentialParameters) {
+export async function verifyPermit2Credential({ context, payload, challenge, source, amount }: VerifyChargeParameters<ChargePermit2Payload>): Promise<VerifiedCharge> {
   // The challenge was issued by this gate for this route (checked before), so its request is the gate's own.
   const request = parseChargeRequest(decodeChallengeRequest(challenge.request));
   const permit2: Address = request.methodDetails.permit2Address ?? PERMIT2_ADDRESS;
@@ -44,7 +33,7 @@ export async function verifyPermit2Credential({ context, payload, challenge, sou
     now: BigInt(Math.floor(context.now() / 1000)),
   });
   return {
-    credential: "permit2" as const,
+    credential: "permit2",
     claim: { payer: owner, amount, nonce: permit2NonceHex(payload.permit.nonce) },
     settle: () => settlePermit2Transfer({ context, permit2, owner, payload }),
   };
