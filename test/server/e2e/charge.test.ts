@@ -14,20 +14,13 @@ import { x402Client } from "@x402/core/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import { wrapFetchWithPayment } from "@x402/fetch";
 import { charge, x402 } from "../../../sdk/src/server/index.js";
-import { authorizationSigner, PRICE, startOneTimeGate } from "./oneTimeFixture.js";
+import { authorizationSigner, fetchChargeChallenge, PRICE, startOneTimeGate } from "./oneTimeFixture.js";
 import { sellerChain, snapshot } from "./helpers.js";
 
 describe("MPP evm charge, sold by a tollgate route", function () {
   this.timeout(60_000);
   const suite = sellerChain();
 
-  async function chargeChallenge(url: string): Promise<PaymentChallenge> {
-    const response = await fetch(url);
-    await response.body?.cancel();
-    const challenge = parseChallenges(response.headers.get("www-authenticate")!).find((candidate) => candidate.intent === "charge");
-    assert.ok(challenge, "no charge challenge");
-    return challenge;
-  }
 
   /** A credential answering `challenge`, its authorization bent by `fields`. */
   async function credential(challenge: PaymentChallenge, fields: { to?: Hex; value?: bigint; nonce?: Hex } = {}) {
@@ -38,12 +31,12 @@ describe("MPP evm charge, sold by a tollgate route", function () {
 
   it("test_charge_mppxClientBuysFromATollgateRoute", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge({ decimals: 6 })]);
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     assert.equal(challenge.method, "evm");
     const request = parseChargeRequest(decodeChallengeRequest(challenge.request));
     assert.deepEqual(request.methodDetails, { chainId: suite.chain.chain.id, credentialTypes: ["authorization"], decimals: 6 });
     assert.equal(request.amount, PRICE);
-    assert.notEqual((await chargeChallenge(url)).id, challenge.id, "every 402 a challenge of its own, so every nonce is new");
+    assert.notEqual((await fetchChargeChallenge(url)).id, challenge.id, "every 402 a challenge of its own, so every nonce is new");
     const before = await suite.chain.balanceOf(suite.seller);
 
     const mppx = Mppx.create({ polyfill: false, methods: [mppxCharge({ account: suite.payer.account, authorization: { name: "Mock USD Coin", version: "1" } })] });
@@ -63,7 +56,7 @@ describe("MPP evm charge, sold by a tollgate route", function () {
   it("test_charge_replayedCredentialIsRefusedAndTenConcurrentCopiesAreServedOnce", async () => {
     const { url, served } = await startOneTimeGate(suite, [charge()]);
     const before = await suite.chain.balanceOf(suite.seller);
-    const authorization = await credential(await chargeChallenge(url));
+    const authorization = await credential(await fetchChargeChallenge(url));
     const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(url, { headers: { authorization } })));
     assert.deepEqual(responses.map((response) => response.status).sort(), [200, 402, 402, 402, 402, 402, 402, 402, 402, 402]);
     const replay = await fetch(url, { headers: { authorization } });
@@ -75,7 +68,7 @@ describe("MPP evm charge, sold by a tollgate route", function () {
 
   it("test_charge_badCredentialsAre402Or400AndChangeNothing", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge()]);
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     const cases: [string, string | Promise<string>, number, string | undefined][] = [
       ["nonce not bound to the challenge", credential(challenge, { nonce: `0x${"11".repeat(32)}` }), 402, "nonce-mismatch"],
       ["wrong to", credential(challenge, { to: suite.chain.account(7).address }), 402, "recipient-mismatch"],
@@ -99,7 +92,7 @@ describe("MPP evm charge, sold by a tollgate route", function () {
   it("test_charge_handler500TransfersNothing", async () => {
     const { url, store } = await startOneTimeGate(suite, [charge()]);
     const before = await suite.chain.balanceOf(suite.payer.address);
-    const response = await fetch(url, { headers: { authorization: await credential(await chargeChallenge(url)), "x-status": "500" } });
+    const response = await fetch(url, { headers: { authorization: await credential(await fetchChargeChallenge(url)), "x-status": "500" } });
     assert.equal(response.status, 500);
     assert.equal(response.headers.get("payment-receipt"), null);
     assert.equal(await suite.chain.balanceOf(suite.payer.address), before);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { type Address, http, isAddressEqual } from "viem";
 import { createPayingFetch } from "../../../sdk/src/client/index.js";
 import { charge, type GateMethodFactory, x402 } from "../../../sdk/src/server/index.js";
-import { PRICE, startOneTimeGate } from "./oneTimeFixture.js";
+import { buyTwice, PRICE, startOneTimeGate } from "./oneTimeFixture.js";
 import { sellerChain } from "./helpers.js";
 
 /** An escrow this client does not trust: it refuses the session and pays one request at a time. */
@@ -30,14 +30,7 @@ describe("tollgate's client and gate, one-time methods", function () {
         escrows: [UNTRUSTED_ESCROW],
         currencies: [suite.chain.token],
       });
-      const [sellerBefore, buyerBefore] = [await suite.chain.balanceOf(suite.seller), await suite.chain.balanceOf(suite.payer.address)];
-      for (let i = 0; i < 2; i++) {
-        const response = await pay(url);
-        assert.equal(response.status, 200, await response.clone().text());
-      }
-      assert.equal(served.count, 2);
-      assert.equal((await suite.chain.balanceOf(suite.seller)) - sellerBefore, 2n * PRICE);
-      assert.equal(buyerBefore - (await suite.chain.balanceOf(suite.payer.address)), 2n * PRICE);
+      await buyTwice(suite, pay, url, served);
       // Both sides recorded the same two payments: the gate settled them, the client counts them spent.
       const settled = await store.listPayments({ status: "settled" });
       const paid = await pay.payments();

@@ -13,7 +13,7 @@ const TRANSFER_SELECTOR = "0xa9059cbb";
  * "Transaction Verification", steps 1–5, before anything is broadcast: a signed EIP-1559 transaction
  * on this chain calling `transfer(recipient, amount)` on the currency. The draft stops there; a hostile
  * buyer could still sign a transfer that can never be mined and hold the request until the receipt
- * times out, so this also refuses a used account nonce, native value, a fee below the current base fee,
+ * times out, so this also refuses a used or out-of-turn account nonce, native value, a fee below the current base fee,
  * a gas limit below what the transfer needs, and a payer short of the tokens or of the gas money.
  * The replay token is the transaction's hash; settlement (steps 6–9) broadcasts it.
  */
@@ -38,16 +38,19 @@ export async function verifyTransactionCredential({ context, payload, amount }: 
 
   // Beyond the draft: a transaction that can be mined now, paying what it says.
   if ((transaction.value ?? 0n) !== 0n) refuse("The transaction sends native value", "not-a-transfer");
-  const [block, used, tokens, gasMoney, needed] = await onChain("check the transaction against the chain", () =>
+  const [block, used, queued, tokens, gasMoney, needed] = await onChain("check the transaction against the chain", () =>
     Promise.all([
       getBlock(client, { blockTag: "latest" }),
       getTransactionCount(client, { address: payer, blockTag: "latest" }),
+      getTransactionCount(client, { address: payer, blockTag: "pending" }),
       readContract(client, { address: context.currency, abi: erc20Abi, functionName: "balanceOf", args: [payer] }),
       getBalance(client, { address: payer }),
       estimateGas(client, { account: payer, to: context.currency, data }).catch(() => undefined),
     ]),
   );
   if (transaction.nonce === undefined || transaction.nonce < used) refuse("The transaction's account nonce is already used", "nonce-used");
+  // A nonce past the payer's next one waits in the mempool for the gap to fill: it would hold the request.
+  if (transaction.nonce > queued) refuse(`The transaction's account nonce ${transaction.nonce} is past the payer's next, ${queued}`, "nonce-gap");
   if (tokens < amount) refuse(`The payer holds ${tokens}, less than ${amount}`, "insufficient-balance");
   const { gas = 0n, maxFeePerGas = 0n } = transaction;
   if (block.baseFeePerGas !== null && block.baseFeePerGas !== undefined && maxFeePerGas < block.baseFeePerGas) {
