@@ -1,7 +1,6 @@
 import { type Address, type Client, erc20Abi, isAddressEqual, recoverTypedDataAddress } from "viem";
 import { readContract } from "viem/actions";
 import { RpcError } from "../errors/RpcError.js";
-import { TollgateError } from "../errors/TollgateError.js";
 import { type ChargePermit2Payload, type PaymentWitness, permit2Domain, permit2TypedData } from "../protocol/permit2.js";
 import { PaymentProblemError } from "../protocol/problems.js";
 import { isPermit2NonceUsed, permit2Abi } from "./permit2Abi.js";
@@ -66,13 +65,13 @@ export async function verifyPermit2Transfer(parameters: VerifyPermit2TransferPar
   if (!isAddressEqual(transfer.to, recipient)) fail("recipient-mismatch", "The permit does not pay this server's recipient");
   if (transfer.requestedAmount !== amount || permission.amount !== amount) fail("amount-mismatch", `The permit transfers ${transfer.requestedAmount} of ${permission.amount} permitted, the price is ${amount}`);
   if (deadline <= now + margin) fail("expired", "The permit's deadline passes before it can be settled");
-  const [word, balance, allowance] = await read(() =>
-    Promise.all([
-      readContract(client, { address: permit2, abi: permit2Abi, functionName: "nonceBitmap", args: [owner, nonce >> 8n] }),
-      readContract(client, { address: currency, abi: erc20Abi, functionName: "balanceOf", args: [owner] }),
-      readContract(client, { address: currency, abi: erc20Abi, functionName: "allowance", args: [owner, permit2] }),
-    ]),
-  );
+  const [word, balance, allowance] = await Promise.all([
+    readContract(client, { address: permit2, abi: permit2Abi, functionName: "nonceBitmap", args: [owner, nonce >> 8n] }),
+    readContract(client, { address: currency, abi: erc20Abi, functionName: "balanceOf", args: [owner] }),
+    readContract(client, { address: currency, abi: erc20Abi, functionName: "allowance", args: [owner, permit2] }),
+  ]).catch((error: unknown) => {
+    throw new RpcError("Could not read the permit's nonce and the payer's balance and allowance", { cause: error });
+  });
   if (isPermit2NonceUsed(word, nonce)) fail("nonce-used", "The permit's nonce is already used in Permit2");
   if (balance < amount) fail("insufficient-balance", "The payer's balance does not cover the permit");
   if (allowance < amount) fail("insufficient-allowance", "The payer's allowance to Permit2 does not cover the permit");
@@ -80,13 +79,4 @@ export async function verifyPermit2Transfer(parameters: VerifyPermit2TransferPar
 
 function fail(reason: Permit2TransferFailure, detail: string): never {
   throw new PaymentProblemError("verification-failed", { detail, extensions: { reason } });
-}
-
-async function read<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof TollgateError) throw error;
-    throw new RpcError("Could not read the permit's nonce and the payer's balance and allowance", { cause: error });
-  }
 }

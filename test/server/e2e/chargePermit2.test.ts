@@ -8,14 +8,14 @@ import { PERMIT2_ADDRESS, permit2Abi } from "../../../sdk/src/authorization/perm
 import { signPermit2Transfer } from "../../../sdk/src/authorization/signPermit2Transfer.js";
 import { createPayingFetch } from "../../../sdk/src/client/createPayingFetch.js";
 import { ConfigurationError } from "../../../sdk/src/errors/ConfigurationError.js";
-import { decodeChallengeRequest, parseChallenges, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
+import { decodeChallengeRequest, type PaymentChallenge } from "../../../sdk/src/protocol/challenge.js";
 import { chargeChallengeHash } from "../../../sdk/src/protocol/charge.js";
 import { formatCredential, parseCredential } from "../../../sdk/src/protocol/credential.js";
 import { formatChargePermit2Payload, permit2Domain } from "../../../sdk/src/protocol/permit2.js";
 import { charge } from "../../../sdk/src/server/index.js";
 import { installPermit2, uninstallPermit2 } from "../../helpers/permit2.js";
 import { makeGate, sellerChain, snapshot, sqliteStore } from "./helpers.js";
-import { PRICE, startOneTimeGate } from "./oneTimeFixture.js";
+import { fetchChargeChallenge, PRICE, startOneTimeGate } from "./oneTimeFixture.js";
 
 const OTHER_ESCROW: Address = "0x000000000000000000000000000000000000dEaD";
 
@@ -34,14 +34,6 @@ describe("MPP evm charge with permit2 credentials (real Permit2)", function () {
 
   const allowance = (owner: Address) => suite.chain.publicClient.readContract({ address: suite.chain.token, abi: erc20Abi, functionName: "allowance", args: [owner, PERMIT2_ADDRESS] });
   const nonceWord = (owner: Address, nonce: bigint) => suite.chain.publicClient.readContract({ address: PERMIT2_ADDRESS, abi: permit2Abi, functionName: "nonceBitmap", args: [owner, nonce >> 8n] });
-
-  async function chargeChallenge(url: string): Promise<PaymentChallenge> {
-    const response = await fetch(url);
-    await response.body?.cancel();
-    const challenge = parseChallenges(response.headers.get("www-authenticate")!).find((candidate) => candidate.intent === "charge");
-    assert.ok(challenge, "no charge challenge");
-    return challenge;
-  }
 
   type Bend = { token?: Address; amount?: bigint; to?: Address; spender?: Address; deadline?: bigint; nonce?: bigint; challengeHash?: `0x${string}`; chainId?: number; signer?: LocalAccount };
 
@@ -65,7 +57,7 @@ describe("MPP evm charge with permit2 credentials (real Permit2)", function () {
 
   it("test_permit2_tollgateClientBuysFromTollgateGate", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["permit2", "authorization"], decimals: 6 })]);
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     assert.deepEqual(decodeChallengeRequest(challenge.request).methodDetails, { chainId: suite.chain.chain.id, credentialTypes: ["permit2", "authorization"], decimals: 6, permit2Address: PERMIT2_ADDRESS });
     const buyer = suite.chain.account(6);
     await suite.chain.mint(buyer.address, 100n * PRICE);
@@ -93,7 +85,7 @@ describe("MPP evm charge with permit2 credentials (real Permit2)", function () {
   it("test_permit2_replayedCredentialIsRefusedAndTenConcurrentCopiesAreServedOnce", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["permit2"] })]);
     const before = await suite.chain.balanceOf(suite.seller);
-    const authorization = await credential(await chargeChallenge(url));
+    const authorization = await credential(await fetchChargeChallenge(url));
     const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(url, { headers: { authorization } })));
     assert.deepEqual(responses.map((response) => response.status).sort(), [200, 402, 402, 402, 402, 402, 402, 402, 402, 402]);
     const replay = await fetch(url, { headers: { authorization } });
@@ -105,8 +97,8 @@ describe("MPP evm charge with permit2 credentials (real Permit2)", function () {
 
   it("test_permit2_badPermitsAre402Or400AndChangeNothing", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["permit2"] })]);
-    const challenge = await chargeChallenge(url);
-    const other = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
+    const other = await fetchChargeChallenge(url);
     // A used nonce: the payer spent it in Permit2 (invalidateUnorderedNonces) before presenting the permit.
     const usedNonce = 5n;
     const wallet = createWalletClient({ chain: suite.chain.chain, transport: http(suite.chain.rpcUrl), account: suite.payer.account });
@@ -146,13 +138,30 @@ describe("MPP evm charge with permit2 credentials (real Permit2)", function () {
   it("test_permit2_handler500TransfersNothing", async () => {
     const { url, store } = await startOneTimeGate(suite, [charge({ credentialTypes: ["permit2"] })]);
     const before = await suite.chain.balanceOf(suite.payer.address);
-    const challenge = await chargeChallenge(url);
+    const challenge = await fetchChargeChallenge(url);
     const response = await fetch(url, { headers: { authorization: await credential(challenge), "x-status": "500" } });
     assert.equal(response.status, 500);
     assert.equal(response.headers.get("payment-receipt"), null);
     assert.equal(await suite.chain.balanceOf(suite.payer.address), before);
     assert.equal(await nonceWord(suite.payer.address, BigInt(chargeChallengeHash(challenge))), 0n);
     assert.deepEqual((await store.listPayments()).map((payment) => [payment.credential, payment.status]), [["permit2", "released"]]);
+  });
+
+  it("test_permit2_settlementRevertIs402WithNoContent", async () => {
+    const drained = suite.chain.account(11);
+    await suite.chain.mint(drained.address, PRICE);
+    await approvePermit2(drained, PRICE);
+    const { url, store } = await startOneTimeGate(suite, [charge({ credentialTypes: ["permit2"] })], drained);
+    const sellerBefore = await suite.chain.balanceOf(suite.seller);
+    // The handler moves the payer's whole balance away before settlement: permitWitnessTransferFrom reverts.
+    const response = await fetch(url, { headers: { authorization: await credential(await fetchChargeChallenge(url), { signer: drained }), "x-drain": "1" } });
+    const body = await response.json();
+    assert.equal(response.status, 402, JSON.stringify(body));
+    assert.equal(body.reason, "settlement-failed");
+    assert.equal(body.photo, undefined, "no content");
+    assert.equal(response.headers.get("payment-receipt"), null);
+    assert.equal(await suite.chain.balanceOf(suite.seller), sellerBefore);
+    assert.deepEqual((await store.listPayments()).map((payment) => [payment.credential, payment.status]), [["permit2", "failed"]]);
   });
 
   it("test_permit2_recoveryResolvesPendingPermitsFromTheNonceBitmap", async () => {
