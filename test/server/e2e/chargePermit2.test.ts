@@ -82,6 +82,19 @@ describe("MPP evm charge with permit2 credentials (real Permit2)", function () {
     assert.equal(await suite.chain.balanceOf(buyer.address), buyerBefore - 2n * PRICE);
   });
 
+  it("test_permit2_clientNeverApprovesAPermit2AddressTheSellerNames", async () => {
+    // A seller naming its own contract as Permit2 would be handed the buyer's approve: the client pays the next type instead.
+    const named = suite.chain.escrow;
+    const { url, store } = await startOneTimeGate(suite, [charge({ credentialTypes: ["permit2", "authorization"], permit2Address: named })]);
+    const buyer = suite.chain.account(12);
+    await suite.chain.mint(buyer.address, PRICE);
+    const pay = createPayingFetch({ account: buyer, chain: suite.chain.chain, transport: http(suite.chain.rpcUrl), maxDeposit: PRICE, escrows: [OTHER_ESCROW] });
+    assert.equal((await pay(url)).status, 200);
+    assert.deepEqual((await store.listPayments()).map((payment) => payment.credential), ["authorization"]);
+    assert.equal(await suite.chain.publicClient.readContract({ address: suite.chain.token, abi: erc20Abi, functionName: "allowance", args: [buyer.address, named] }), 0n);
+    assert.equal(await suite.chain.publicClient.getTransactionCount({ address: buyer.address }), 0, "the buyer sent nothing");
+  });
+
   it("test_permit2_replayedCredentialIsRefusedAndTenConcurrentCopiesAreServedOnce", async () => {
     const { url, store, served } = await startOneTimeGate(suite, [charge({ credentialTypes: ["permit2"] })]);
     const before = await suite.chain.balanceOf(suite.seller);
