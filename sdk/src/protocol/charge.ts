@@ -6,6 +6,7 @@ import { parseHex } from "../encoding/parseHex.js";
 import { parseSignatureHex } from "../encoding/parseSignatureHex.js";
 import { InvalidValueError } from "../errors/InvalidValueError.js";
 import type { PaymentChallenge } from "./challenge.js";
+import { type ChargePermit2Payload, parseChargePermit2Payload } from "./permit2.js";
 import { formatTransferAuthorization, type TransferAuthorization } from "./x402.js";
 
 // The `evm` method's `charge` intent (tempoxyz/mpp-specs specs/methods/evm/draft-evm-charge-01.md):
@@ -40,7 +41,7 @@ export type ChargeTransactionPayload = { type: "transaction"; signature: Hex };
 export type ChargeHashPayload = { type: "hash"; hash: Hex };
 
 /** A credential's `payload`, by its `type` (the draft's "Credential Schema"). */
-export type ChargePayload = ChargeAuthorizationPayload | ChargeTransactionPayload | ChargeHashPayload;
+export type ChargePayload = ChargePermit2Payload | ChargeAuthorizationPayload | ChargeTransactionPayload | ChargeHashPayload;
 
 const CREDENTIAL_TYPES: readonly ChargeCredentialType[] = ["permit2", "authorization", "transaction", "hash"];
 
@@ -91,6 +92,8 @@ export function formatChargeAuthorizationPayload({ type: _type, signature, ...au
 export function parseChargePayload(value: unknown): ChargePayload {
   const fields = payloadFields(value);
   switch (fields.type) {
+    case "permit2":
+      return parseChargePermit2Payload(fields);
     case "authorization":
       return parseChargeAuthorizationPayload(fields);
     case "transaction":

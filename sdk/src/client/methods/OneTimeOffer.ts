@@ -1,4 +1,5 @@
 import type { Address, Hex } from "viem";
+import type { ChargePermit2Payload } from "../../protocol/permit2.js";
 import type { CurrencyCaps } from "../createPaymentCaps.js";
 import type { TransferAuthorization } from "./signTransferAuthorization.js";
 
@@ -6,10 +7,12 @@ import type { TransferAuthorization } from "./signTransferAuthorization.js";
 export type CredentialHeader = { name: string; value: string };
 
 /** The credential types a one-time offer can be paid with (the MPP `evm` charge draft's; x402 `exact` is `authorization`). */
-export type OneTimeCredentialType = "authorization" | "transaction" | "hash";
+export type OneTimeCredentialType = "permit2" | "authorization" | "transaction" | "hash";
 
 /** Per credential type, the request header that carries what the client signed or sent. */
 export type OneTimeCredentials = {
+  /** A Permit2 witness transfer signed by `from`; the seller submits it. */
+  permit2?(signed: { from: Address; payload: ChargePermit2Payload }): CredentialHeader;
   /** An EIP-3009 `TransferWithAuthorization` signed by the payer; the seller submits it. */
   authorization?(authorization: TransferAuthorization): CredentialHeader;
   /** A signed, unsent EIP-1559 ERC-20 `transfer` from `from`; the seller broadcasts it. */
@@ -38,6 +41,8 @@ export type OneTimeOffer = {
   nonce: Hex | undefined;
   /** The token's EIP-712 name and version as the seller states them (x402 `extra`): checked against the chain, never signed as given. */
   statedDomain: { name: string; version: string } | undefined;
+  /** Where the seller says Permit2 is (`permit2Address`), and the challenge's `externalId` its witness binds; charge only. */
+  permit2?: { address: Address; externalId: string };
   /** The request header of each credential type in `credentialTypes`. */
   credential: OneTimeCredentials;
   /** The settlement transaction the answer's receipt claims, if it claims one for this payer on this chain. */

@@ -1,5 +1,6 @@
 import { ConfigurationError } from "../../errors/ConfigurationError.js";
 import { payWithHash } from "./charge/payWithHash.js";
+import { payWithPermit2 } from "./charge/payWithPermit2.js";
 import { payWithTransaction } from "./charge/payWithTransaction.js";
 import type { OneTimeCredentialType } from "./OneTimeOffer.js";
 import type { OneTimePayer, PayOneTimeParameters } from "./OneTimePayer.js";
@@ -9,6 +10,7 @@ export type { PayOneTimeParameters } from "./OneTimePayer.js";
 
 /** One payer per credential type this client can pay with. */
 const payers: Record<OneTimeCredentialType, OneTimePayer> = {
+  permit2: payWithPermit2,
   authorization: payWithAuthorization,
   transaction: payWithTransaction,
   hash: payWithHash,

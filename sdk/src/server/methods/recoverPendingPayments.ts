@@ -1,5 +1,6 @@
-import { type Hex, TransactionNotFoundError, TransactionReceiptNotFoundError } from "viem";
-import { getBlockNumber, getTransaction, getTransactionCount, getTransactionReceipt } from "viem/actions";
+import { type Address, type Hex, TransactionNotFoundError, TransactionReceiptNotFoundError } from "viem";
+import { getBlockNumber, getTransaction, getTransactionCount, getTransactionReceipt, readContract } from "viem/actions";
+import { isPermit2NonceUsed, PERMIT2_ADDRESS, permit2Abi } from "../../authorization/permit2Abi.js";
 import { onChain } from "../chain.js";
 import type { GateContext } from "../core/GateMethod.js";
 import { readAuthorizationOutcome } from "../settlement/readAuthorizationOutcome.js";
@@ -11,6 +12,8 @@ export type RecoverPendingPaymentsParameters = {
   olderThan?: number;
   /** How many blocks back the authorization's transaction is looked for. Defaults to 10 000. */
   lookbackBlocks?: bigint;
+  /** Where Permit2 is, for `permit2` payments (the gate's `charge({ permit2Address })`); defaults to the canonical address. */
+  permit2Address?: Address;
 };
 
 /**
@@ -24,15 +27,14 @@ export type RecoverPendingPaymentsParameters = {
  *   was delivered, nothing is transferred;
  * - unused while a seller transaction is still in flight (it may be this transfer): left pending for
  *   the next run.
- * A `transaction` or `hash` payment is resolved by its transaction (the replay token is its hash):
- * mined and successful, `settled`; mined and reverted, `failed`; still in the mempool, left pending;
- * unknown to the node, `released` (a buyer's transaction the gate never broadcast).
+ * A `permit2` payment is read the same way from Permit2's `nonceBitmap`: its nonce used, `settled`
+ * (txHash null: Permit2 logs no transfer event); unused and no seller transaction in flight, `released`.
  * A `transaction` or `hash` payment is resolved by its transaction (the replay token is its hash):
  * mined and successful, `settled`; mined and reverted, `failed`; still in the mempool, left pending;
  * unknown to the node, `released` (a buyer's transaction the gate never broadcast).
  * Resolves with the records it changed.
  */
-export async function recoverPendingPayments({ context, olderThan = 0, lookbackBlocks = 10_000n }: RecoverPendingPaymentsParameters): Promise<PaymentRecord[]> {
+export async function recoverPendingPayments({ context, olderThan = 0, lookbackBlocks = 10_000n, permit2Address = PERMIT2_ADDRESS }: RecoverPendingPaymentsParameters): Promise<PaymentRecord[]> {
   const { store, chain } = context;
   const client = chain.publicClient;
   const stale = await store.listPayments({ status: "pending", updatedBefore: context.now() - olderThan + 1 });
@@ -51,14 +53,19 @@ export async function recoverPendingPayments({ context, olderThan = 0, lookbackB
       resolved.push(record);
       continue;
     }
-    // EIP-3009 authorizations are read from the token's authorization state.
-    if (credential !== "authorization") continue;
-    const outcome = await readAuthorizationOutcome({ client, payment, fromBlock });
-    let status: PaymentRecord["status"];
+    let status: PaymentRecord["status"] | undefined;
     let txHash: Hex | null = null;
-    if (outcome.used) {
-      ({ status, txHash } = outcome);
-    } else {
+    if (credential === "permit2") {
+      // Permit2 logs no event for a transfer: a used nonce is settled, its transaction not looked up.
+      const nonce = BigInt(payment.nonce);
+      const word = await onChain("read the permit's nonce", () => readContract(client, { address: permit2Address, abi: permit2Abi, functionName: "nonceBitmap", args: [payment.payer, nonce >> 8n] }));
+      if (isPermit2NonceUsed(word, nonce)) status = "settled";
+    } else if (credential === "authorization") {
+      // EIP-3009 authorizations are read from the token's authorization state.
+      const outcome = await readAuthorizationOutcome({ client, payment, fromBlock });
+      if (outcome.used) ({ status, txHash } = outcome);
+    } else continue;
+    if (status === undefined) {
       const [sent, mined] = await onChain("read the seller's transaction count", () =>
         Promise.all([getTransactionCount(client, { address: seller, blockTag: "pending" }), getTransactionCount(client, { address: seller, blockTag: "latest" })]),
       );

@@ -8,10 +8,12 @@ import { formatCredential } from "../../../protocol/credential.js";
 import { parseReceipt } from "../../../protocol/receipt.js";
 import type { PaymentCaps } from "../../createPaymentCaps.js";
 import type { CredentialHeader, OneTimeCredentialType, OneTimeOffer } from "../OneTimeOffer.js";
+import { PERMIT2_ADDRESS } from "../../../authorization/permit2Abi.js";
+import { formatChargePermit2Payload } from "../../../protocol/permit2.js";
 import { chargeChallengeHash, formatChargeAuthorizationPayload, formatChargeTransferPayload } from "../../../protocol/charge.js";
 
 /** The credential types this client pays with. */
-const PAYABLE: readonly OneTimeCredentialType[] = ["authorization", "transaction", "hash"];
+const PAYABLE: readonly OneTimeCredentialType[] = ["permit2", "authorization", "transaction", "hash"];
 
 export type ReadChargeOffersParameters = { challenges: PaymentChallenge[]; caps: PaymentCaps };
 
@@ -39,7 +41,7 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
   const request = decodeChallengeRequest(challenge.request);
   const details = request.methodDetails;
   if (typeof details !== "object" || details === null || Array.isArray(details)) throw new InvalidValueError("challenge", "The charge request has no methodDetails");
-  const { chainId, credentialTypes, splits } = details as Record<string, unknown>;
+  const { chainId, credentialTypes, splits, permit2Address } = details as Record<string, unknown>;
   if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) throw new InvalidValueError("chainId", "methodDetails.chainId must be a positive integer");
   // The draft: when omitted, the seller accepts `transaction` (and `hash`), not `authorization`.
   const offered = credentialTypes === undefined ? ["transaction", "hash"] : credentialTypes;
@@ -54,7 +56,7 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
   if (validUntil !== undefined && !(validUntil > Date.now() / 1000)) throw new InvalidValueError("challenge", "The charge challenge has expired or its expiry is malformed");
   const checked = caps.check({ chainId, currency, amount });
   if (checked instanceof PaymentCapError) return checked;
-  const header = (payload: Record<string, string>, from: string): CredentialHeader => ({
+  const header = (payload: Record<string, unknown>, from: string): CredentialHeader => ({
     name: "authorization",
     value: formatCredential({ challenge, payload, source: `did:pkh:eip155:${chainId}:${from}` }),
   });
@@ -69,7 +71,11 @@ function toOffer(challenge: PaymentChallenge, caps: PaymentCaps): OneTimeOffer |
     nonce: chargeChallengeHash(challenge),
     statedDomain: undefined,
     credentialTypes: payable,
+    ...(payable.includes("permit2")
+      ? { permit2: { address: permit2Address === undefined ? PERMIT2_ADDRESS : parseAddress(permit2Address), externalId: typeof request.externalId === "string" ? request.externalId : "" } }
+      : {}),
     credential: {
+      permit2: ({ from, payload }) => header(formatChargePermit2Payload(payload), from),
       authorization: (authorization) => header(formatChargeAuthorizationPayload({ type: "authorization", ...authorization }), authorization.from),
       transaction: ({ from, signature }) => header(formatChargeTransferPayload({ type: "transaction", signature }), from),
       hash: ({ from, hash }) => header(formatChargeTransferPayload({ type: "hash", hash }), from),

@@ -13,6 +13,8 @@ export type VerifyChargeParameters<P extends ChargePayload = ChargePayload> = {
   challenge: PaymentChallenge;
   /** What the challenge asks, in base units. */
   amount: bigint;
+  /** The credential's `source` (a `did:pkh`): the payer, for types whose payload does not name it (`permit2`). */
+  source?: string | undefined;
 };
 
 /** A credential that passed its type's verification, ready to be recorded once and settled. */

@@ -1,3 +1,4 @@
+import type { Address } from "viem";
 import { ConfigurationError } from "../../../errors/ConfigurationError.js";
 import { encodeBase64url } from "../../../protocol/base64url.js";
 import { type ChargeCredentialType, type ChargePayload, formatChargeRequest, parseChargePayload } from "../../../protocol/charge.js";
@@ -11,6 +12,9 @@ import { holdOneTimePayment } from "../holdOneTimePayment.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
 import { createPaymentDeferral, type DeferredSettlement } from "../../settlement/createPaymentDeferral.js";
 import type { ChargeVerifier } from "./ChargeVerifier.js";
+import { PERMIT2_ADDRESS } from "../../../authorization/permit2Abi.js";
+import { assertPermit2Deployed } from "./assertPermit2Deployed.js";
+import { verifyPermit2Credential } from "./verifyPermit2Credential.js";
 import { verifyAuthorizationCredential } from "./verifyAuthorizationCredential.js";
 import { verifyHashCredential } from "./verifyHashCredential.js";
 import { verifyTransactionCredential } from "./verifyTransactionCredential.js";
@@ -28,10 +32,13 @@ export type ChargeParameters = {
    * `["authorization"]`: clients that know only that type (mppx 0.11) refuse a challenge listing others.
    */
   credentialTypes?: ChargeCredentialType[];
+  /** Where Permit2 is on the gate's chain, sent as `methodDetails.permit2Address` when `permit2` is offered; defaults to Uniswap's canonical address. */
+  permit2Address?: Address;
 };
 
 /** One verifier per credential type this gate can accept ("Verification Procedure", step 6). */
 const verifiers: { [T in ChargePayload["type"]]: ChargeVerifier<Extract<ChargePayload, { type: T }>> } = {
+  permit2: verifyPermit2Credential,
   authorization: verifyAuthorizationCredential,
   transaction: verifyTransactionCredential,
   hash: verifyHashCredential,
@@ -49,8 +56,9 @@ export type ChargeMethod = GateMethod & {
  * verified in the draft's order by its type's verifier, recorded once, and settled on-chain before the
  * response leaves with its `Payment-Receipt` (see docs/charge.md for each type's trust).
  */
-export function charge({ decimals, credentialTypes = ["authorization"], deferredSettlement }: ChargeParameters = {}): GateMethodFactory {
+export function charge({ decimals, credentialTypes = ["authorization"], permit2Address = PERMIT2_ADDRESS, deferredSettlement }: ChargeParameters = {}): GateMethodFactory {
   const offered = [...credentialTypes];
+  const permit2 = offered.includes("permit2") ? { permit2Address } : {};
   const unknown = offered.find((type) => !(type in verifiers));
   if (offered.length === 0 || unknown !== undefined || new Set(offered).size !== offered.length) {
     throw new ConfigurationError("credentialTypes", `charge credentialTypes must be distinct and among ${Object.keys(verifiers).join(", ")}${unknown ? `; ${unknown} is not` : ""}`);
@@ -67,7 +75,7 @@ export function charge({ decimals, credentialTypes = ["authorization"], deferred
         currency: context.currency,
         recipient: context.recipient,
         ...(route.description === undefined ? {} : { description: route.description }),
-        methodDetails: { chainId: context.chainId, credentialTypes: offered, ...(decimals === undefined ? {} : { decimals }) },
+        methodDetails: { chainId: context.chainId, credentialTypes: offered, ...(decimals === undefined ? {} : { decimals }), ...permit2 },
       });
     }
 
@@ -109,7 +117,7 @@ export function charge({ decimals, credentialTypes = ["authorization"], deferred
         // 5. No `splits` are offered, so every type may pay. 6. The type's own verification.
         const amount = route.amount * route.units(request);
         const verify = verifiers[payload.type] as ChargeVerifier;
-        const verified = await verify({ context, payload, challenge: credential.challenge, amount });
+        const verified = await verify({ context, payload, challenge: credential.challenge, amount, source: credential.source });
         const held = await holdOneTimePayment({
           context,
           route: verified.paidInAdvance ? { ...route, billable: () => true } : route,
@@ -148,7 +156,10 @@ export function charge({ decimals, credentialTypes = ["authorization"], deferred
       offer: (route, request) => ({ wwwAuthenticate: [formatChallenge(challenge(route, request))] }),
       claims: (request) => isChargeCredential(request.headers.get("authorization")),
       authorize,
-      ready: async () => void (await token.ready()),
+      ready: async () => {
+        await token.ready();
+        if (permit2.permit2Address) await assertPermit2Deployed(context, permit2.permit2Address);
+      },
     };
   };
 }
