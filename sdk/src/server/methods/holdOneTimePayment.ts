@@ -84,7 +84,7 @@ export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameter
         const outcome = await defer(pending);
         if (outcome.status === "accepted") return {};
         if (outcome.status === "settled") return outcome.txHash ? receipt({ hash: outcome.txHash, payment: outcome }) : {};
-        throw new PaymentProblemError("verification-failed", { detail: "Settlement of the authorization failed: nothing was transferred", extensions: { reason: "settlement-failed" } });
+        throw new PaymentProblemError("verification-failed", { detail: "Settlement of the payment failed: nothing was transferred", extensions: { reason: "settlement-failed" } });
       }
       let hash: Hex;
       try {
@@ -97,7 +97,7 @@ export async function holdOneTimePayment(parameters: HoldOneTimePaymentParameter
         if (!(error instanceof ContractRevertedError)) throw error;
         await end("failed");
         throw new PaymentProblemError("verification-failed", {
-          detail: `Settlement of the authorization reverted${error.errorName ? ` (${error.errorName})` : ""}: nothing was transferred`,
+          detail: `Settlement of the payment reverted${error.errorName ? ` (${error.errorName})` : ""}: nothing was transferred`,
           extensions: { reason: "settlement-failed" },
           cause: error,
         });
