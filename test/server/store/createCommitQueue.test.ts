@@ -4,10 +4,11 @@ import { createCommitQueue, type QueuedCall } from "../../../sdk/src/server/stor
 import { newChannelId } from "./storeFixtures.js";
 
 /** A queue whose batches stay open until the test ends them, recording which calls each one held. */
-function heldQueue() {
+function heldQueue({ startAloneWhenIdle }: { startAloneWhenIdle?: boolean } = {}) {
   const batches: { channels: Hex[]; end(): void }[] = [];
   const queue = createCommitQueue({
     maxBatch: 64,
+    ...(startAloneWhenIdle === undefined ? {} : { startAloneWhenIdle }),
     runBatch: (calls: QueuedCall[]) =>
       new Promise<void>((resolve) =>
         batches.push({
@@ -57,5 +58,19 @@ describe("commit queue", () => {
     assert.deepEqual(batches[2]?.channels, [d]);
     batches[2]!.end();
     assert.equal(await last, d);
+  });
+
+  it("test_store_queueOfABatchThatEndsInItsTurnGathersTheCallsOfOneTurn", async () => {
+    // SQLite's batches commit within the turn they start in: started alone, every call would stay alone
+    // (measured: saturated paid SQLite fell from 1,185 to 842 req/s). Such a store gathers a turn's calls.
+    const { queue, batches } = heldQueue({ startAloneWhenIdle: false });
+    const [a, b, c] = [newChannelId(), newChannelId(), newChannelId()];
+    const answers = [a, b, c].map((id) => queue.withChannel(id, async () => undefined));
+    assert.equal(batches.length, 0, "no batch before the turn ends");
+    while (batches.length < 1) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(batches[0]!.channels, [a, b, c]);
+    batches[0]!.end();
+    assert.deepEqual(await Promise.all(answers), [a, b, c]);
+    await queue.idle();
   });
 });

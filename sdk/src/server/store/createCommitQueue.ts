@@ -21,6 +21,12 @@ export type CreateCommitQueueParameters = {
   maxBatch: number;
   /** Most batches running at once (each with its own connection). Default 1. */
   maxRunning?: number;
+  /**
+   * Whether a call made while nothing runs or waits starts at once, alone (default true). A store whose
+   * batch finishes within the turn it starts in (SQLite's synchronous driver) passes false: there, a
+   * call started alone would leave every later call alone too, and nothing would ever be batched.
+   */
+  startAloneWhenIdle?: boolean;
 };
 
 export type CommitQueue = {
@@ -31,12 +37,13 @@ export type CommitQueue = {
 
 /**
  * Group commit: `withChannel` calls that overlap share one durable transaction. A call made while
- * nothing runs or waits starts at once, alone: waiting for company would only add latency. Calls made
+ * nothing runs or waits starts at once, alone (unless `startAloneWhenIdle` is false): waiting for
+ * company would only add latency. Calls made
  * while a batch runs wait; the next batch starts at the end of the event-loop turn its first call
  * arrived in (`setImmediate`), so it holds every call the requests read in that turn made, and no call
  * waits for more than the rest of that turn, or for a running batch to end.
  */
-export function createCommitQueue({ runBatch, maxBatch, maxRunning = 1 }: CreateCommitQueueParameters): CommitQueue {
+export function createCommitQueue({ runBatch, maxBatch, maxRunning = 1, startAloneWhenIdle = true }: CreateCommitQueueParameters): CommitQueue {
   const pending: QueuedCall[] = [];
   let running = 0;
   let scheduled = false;
@@ -76,7 +83,7 @@ export function createCommitQueue({ runBatch, maxBatch, maxRunning = 1 }: Create
     withChannel<T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         const call = { channelId, fn, resolve: resolve as (value: unknown) => void, reject };
-        if (running === 0 && pending.length === 0) return run([call]);
+        if (startAloneWhenIdle && running === 0 && pending.length === 0) return run([call]);
         pending.push(call);
         schedule();
       });

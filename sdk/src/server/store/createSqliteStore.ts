@@ -403,6 +403,8 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
 
   const commits = createCommitQueue({
     maxBatch: MAX_BATCH,
+    // A batch here commits within the turn it starts in: only calls made in one turn can share one.
+    startAloneWhenIdle: false,
     runBatch: (calls) =>
       enqueue(() =>
         commitSqliteBatch({
