@@ -45,32 +45,31 @@ export async function recoverPendingPayments({ context, olderThan = 0, lookbackB
   const resolved: PaymentRecord[] = [];
   for (const payment of stale) {
     const credential = payment.credential ?? "authorization";
-    if (credential === "transaction" || credential === "hash") {
-      const status = await transferOutcome(client, payment.nonce);
-      if (status === undefined) continue;
-      const record = { ...payment, status, txHash: status === "released" ? null : payment.nonce, updatedAt: context.now() };
-      await store.updatePayment(record);
-      resolved.push(record);
-      continue;
-    }
     let status: PaymentRecord["status"] | undefined;
     let txHash: Hex | null = null;
-    if (credential === "permit2") {
-      // Permit2 logs no event for a transfer: a used nonce is settled, its transaction not looked up.
-      const nonce = BigInt(payment.nonce);
-      const word = await onChain("read the permit's nonce", () => readContract(client, { address: permit2Address, abi: permit2Abi, functionName: "nonceBitmap", args: [payment.payer, nonce >> 8n] }));
-      if (isPermit2NonceUsed(word, nonce)) status = "settled";
-    } else if (credential === "authorization") {
-      // EIP-3009 authorizations are read from the token's authorization state.
-      const outcome = await readAuthorizationOutcome({ client, payment, fromBlock });
-      if (outcome.used) ({ status, txHash } = outcome);
-    } else continue;
-    if (status === undefined) {
-      const [sent, mined] = await onChain("read the seller's transaction count", () =>
-        Promise.all([getTransactionCount(client, { address: seller, blockTag: "pending" }), getTransactionCount(client, { address: seller, blockTag: "latest" })]),
-      );
-      if (sent > mined) continue;
-      status = "released";
+    if (credential === "transaction" || credential === "hash") {
+      // The replay token is the transfer's own hash: its receipt decides, nothing else is in flight.
+      status = await transferOutcome(client, payment.nonce);
+      if (status === undefined) continue;
+      if (status !== "released") txHash = payment.nonce;
+    } else {
+      if (credential === "permit2") {
+        // Permit2 logs no event for a transfer: a used nonce is settled, its transaction not looked up.
+        const nonce = BigInt(payment.nonce);
+        const word = await onChain("read the permit's nonce", () => readContract(client, { address: permit2Address, abi: permit2Abi, functionName: "nonceBitmap", args: [payment.payer, nonce >> 8n] }));
+        if (isPermit2NonceUsed(word, nonce)) status = "settled";
+      } else {
+        // EIP-3009 authorizations are read from the token's authorization state.
+        const outcome = await readAuthorizationOutcome({ client, payment, fromBlock });
+        if (outcome.used) ({ status, txHash } = outcome);
+      }
+      if (status === undefined) {
+        const [sent, mined] = await onChain("read the seller's transaction count", () =>
+          Promise.all([getTransactionCount(client, { address: seller, blockTag: "pending" }), getTransactionCount(client, { address: seller, blockTag: "latest" })]),
+        );
+        if (sent > mined) continue;
+        status = "released";
+      }
     }
     const record = { ...payment, status, txHash, updatedAt: context.now() };
     await store.updatePayment(record);
