@@ -74,21 +74,27 @@ export async function reserve({ tx, channel, key, cost, units, usage, now, idemp
   const paid = idempotency && (await claimIdempotencyKey({ tx, key, now, ...idempotency }));
   if (paid) return { channel, charge: paid, fresh: false };
   if (available(channel) < cost) throw insufficientBalance(channel, cost);
-  const charge: ChargeRecord = {
-    channelId: channel.channelId,
-    key,
-    payer: channel.payer,
-    amount: cost,
-    units,
-    status: "reserved",
-    fingerprint: idempotency?.fingerprint ?? null,
-    route: usage.route,
-    unitType: usage.unitType,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const charge = newCharge({ channel, key, cost, units, usage, now }, "reserved", idempotency?.fingerprint ?? null);
   await tx.putCharge(charge);
   return { channel: { ...channel, reserved: channel.reserved + cost, updatedAt: now }, charge, fresh: true };
+}
+
+export type RecordHeldParameters = Omit<ReserveParameters, "idempotency"> & { outcome: "committed" | "released" };
+
+/**
+ * Records how a request admitted in process, not reserved in the store (see createChannelHolds), ended:
+ * committed, its cost must still fit the channel as stored now, which other instances may have spent
+ * from meanwhile. Returns the channel as it must be stored.
+ */
+export async function recordHeld(parameters: RecordHeldParameters): Promise<ChannelRecord> {
+  const { tx, channel, cost, units, now, outcome } = parameters;
+  if (outcome === "committed" && available(channel) < cost) throw insufficientBalance(channel, cost);
+  await tx.putCharge(newCharge(parameters, outcome, null));
+  return outcome === "committed" ? { ...channel, spent: channel.spent + cost, units: channel.units + units, updatedAt: now } : { ...channel, updatedAt: now };
+}
+
+function newCharge({ channel, key, cost, units, usage, now }: Omit<ReserveParameters, "tx" | "idempotency">, status: ChargeRecord["status"], fingerprint: string | null): ChargeRecord {
+  return { channelId: channel.channelId, key, payer: channel.payer, amount: cost, units, status, fingerprint, route: usage.route, unitType: usage.unitType, createdAt: now, updatedAt: now };
 }
 
 /** Turns a reservation into a charge (`spent` grows) or gives it back; a settled charge is left alone. */

@@ -22,6 +22,8 @@ describe("server e2e: close captures what was delivered", function () {
   /** Requests to /slow wait for this to resolve. */
   let release: () => void = () => undefined;
   let held: Promise<void> = Promise.resolve();
+  /** Channels with a request in /slow's handler. */
+  const inHandler = new Set<Hex>();
   let nextAccount = 2;
 
   before(async function () {
@@ -31,8 +33,11 @@ describe("server e2e: close captures what was delivered", function () {
     const gate = makeGate(chain, store);
     const route = gate.session({ amount: PRICE, suggestedDeposit: DEPOSIT });
     server = await startServer((request) =>
-      route.handle(request, async (incoming) => {
-        if (new URL(incoming.url).pathname === "/slow") await held;
+      route.handle(request, async (incoming, payment) => {
+        if (new URL(incoming.url).pathname === "/slow" && payment.method === "session") {
+          inHandler.add(payment.channelId);
+          await held;
+        }
         return Response.json({ served: true });
       }),
     );
@@ -91,8 +96,8 @@ describe("server e2e: close captures what was delivered", function () {
   });
 
   it("test_closeCapture_finalVoucherMustCoverRequestsStillBeingServed", async function () {
-    // One request is served, one is in flight (reserved): a final voucher for the served one alone is
-    // not taken; one covering both is.
+    // One request is served, one is in flight (its cost held): a final voucher for the served one alone
+    // is not taken; one covering both is.
     const short = await prepaid(1);
     const covering = await prepaid(1);
     held = new Promise((resolve) => (release = resolve));
@@ -101,7 +106,7 @@ describe("server e2e: close captures what was delivered", function () {
     );
     try {
       for (const { channelId } of [short, covering]) {
-        while ((await store.getChannel(channelId))!.reserved === 0n) await new Promise((resolve) => setTimeout(resolve, 20));
+        while (!inHandler.has(channelId)) await new Promise((resolve) => setTimeout(resolve, 20));
       }
       const sellerTokens = await chain.balanceOf(seller);
       assert.equal((await close(short, PRICE)).settled, (5n * PRICE).toString());

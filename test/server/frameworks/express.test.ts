@@ -125,10 +125,14 @@ describe("Express middleware: failures around the held response", function () {
       assert.equal(second.headers.get("payment-receipt"), null);
       assert.doesNotMatch(text, /second/, "the handler's response must not leave without its charge");
       storeDown = false;
-      // The reservation the failed commit left is released like any a crash leaves.
-      assert.equal((await suite.store.getChannel(channelId))!.reserved, PRICE);
-      assert.equal((await gate.recover()).length, 1);
+      // Admitted in process, the request left nothing in the store: nothing reserved, nothing charged.
+      assert.equal((await suite.store.getChannel(channelId))!.reserved, 0n);
+      assert.equal((await gate.recover()).length, 0);
       assert.equal((await suite.store.getChannel(channelId))!.spent, PRICE);
+      // The store back, the gate reads the channel again and serves the next request.
+      const third = await pay(`${server.url}/photo`);
+      assert.equal(third.status, 200, await third.clone().text());
+      assert.equal((await suite.store.getChannel(channelId))!.spent, 2n * PRICE);
     } finally {
       await server.stop();
     }

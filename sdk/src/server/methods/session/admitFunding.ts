@@ -1,9 +1,9 @@
 import type { ClosePayload, SessionPayload } from "../../../session/payload.js";
 import type { VerifiedVoucher } from "../../accounting.js";
 import type { ChannelRecord } from "../../store/SessionStore.js";
+import type { ChannelHolds } from "./createChannelHolds.js";
 import { type ChannelRecords, forcedClosePending } from "./createChannelRecords.js";
 import type { ChannelSigner, createFunding } from "./createFunding.js";
-import type { RememberedSigners } from "./createRememberedSigners.js";
 
 export type AdmitFundingParameters = {
   payload: Exclude<SessionPayload, ClosePayload>;
@@ -16,7 +16,7 @@ export type AdmitFundingParameters = {
   useStoredSigner: boolean;
   funding: ReturnType<typeof createFunding>;
   records: ChannelRecords;
-  signers: RememberedSigners;
+  holds: ChannelHolds;
 };
 
 export type AdmitFundingReturnType = {
@@ -30,7 +30,7 @@ export type AdmitFundingReturnType = {
 };
 
 /** The credential's funding actions, in the order the draft verifies them; returns the channel and any voucher to accept. */
-export async function admitFunding({ payload, source, amount, minRelayedDeposit, useStoredSigner, funding, records, signers }: AdmitFundingParameters): Promise<AdmitFundingReturnType> {
+export async function admitFunding({ payload, source, amount, minRelayedDeposit, useStoredSigner, funding, records, holds }: AdmitFundingParameters): Promise<AdmitFundingReturnType> {
   switch (payload.action) {
     case "open": {
       const signature = payload.type === "hash" ? payload.signature : payload.voucherSignature;
@@ -51,7 +51,7 @@ export async function admitFunding({ payload, source, amount, minRelayedDeposit,
         const funded = await funding.openWithAuthorization({ ...payload.deposit, channelId: payload.channelId }, voucher, amount, minRelayedDeposit);
         return { ...funded, signer: funded.record, voucher };
       }
-      const signer = useStoredSigner && payload.deposit === undefined ? signers.get(payload.channelId) : undefined;
+      const signer = useStoredSigner && payload.deposit === undefined ? holds.signer(payload.channelId) : undefined;
       if (signer) return { signer, voucher };
       const record = await records.knownChannel(payload.channelId, amount);
       if (record.closeRequestedAt !== 0n) throw forcedClosePending(record.channelId);

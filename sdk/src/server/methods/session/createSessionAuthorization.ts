@@ -2,11 +2,15 @@ import type { Hex } from "viem";
 import { formatChallenge, type PaymentChallenge } from "../../../protocol/challenge.js";
 import type { PaymentCredential } from "../../../protocol/credential.js";
 import { parseSessionPayload } from "../../../session/payload.js";
-import { available, finishCharge, insufficientBalance } from "../../accounting.js";
+import { acceptVoucher, available, finishCharge, insufficientBalance, recordHeld } from "../../accounting.js";
 import { type Authorization, type PaidRequest, type PricedRoute, usageLabel } from "../../core/GateMethod.js";
 import { receiptHeaders } from "../../core/receiptHeaders.js";
+import type { ChannelRecord, ChannelTransaction } from "../../store/SessionStore.js";
+import { PaymentProblemError } from "../../../protocol/problems.js";
 import { problemResponse } from "../../problemResponse.js";
+import { assertAdmissible } from "./assertAdmissible.js";
 import type { Admitted, createAdmission } from "./createAdmission.js";
+import type { ChannelHolds } from "./createChannelHolds.js";
 import type { createChannelClosing } from "./createChannelClosing.js";
 import type { SessionChallenges } from "./createSessionChallenges.js";
 import { sessionReceipt } from "./sessionReceipt.js";
@@ -15,6 +19,7 @@ import type { SessionContext } from "./SessionContext.js";
 export type SessionAuthorizationDependencies = {
   admit: ReturnType<typeof createAdmission>;
   closing: ReturnType<typeof createChannelClosing>;
+  holds: ChannelHolds;
 };
 
 /** A route's session, as `authorize` needs it: its prices and its challenges. */
@@ -25,7 +30,7 @@ export type SessionRouteState = { route: PricedRoute; challenges: SessionChallen
  * answered here; any other action is admitted (funding, voucher, the request's cost held) and, unless
  * it is a management credential, handed to the handler under a payment whose cost `finish` commits.
  */
-export function createSessionAuthorization(context: SessionContext, { admit, closing }: SessionAuthorizationDependencies) {
+export function createSessionAuthorization(context: SessionContext, { admit, closing, holds }: SessionAuthorizationDependencies) {
   const { store, now, chargeMode, publish } = context;
 
   async function authorize({ route, challenges }: SessionRouteState, request: Request, credential: () => PaymentCredential): Promise<Authorization> {
@@ -69,17 +74,54 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
     }
   }
 
-  /** The payment an admitted request is served under, and the two ways its held cost ends. */
-  function held(route: PricedRoute, { channel, fresh, key }: Admitted, requested: bigint, challenge: PaymentChallenge): Omit<PaidRequest, "problem"> {
-    const finish = async (outcome: "committed" | "released") => {
-      if (!fresh || chargeMode === "charge") return channel;
-      const finished = await store.withChannel(channel.channelId, async (tx) => {
-        const updated = await finishCharge(tx, tx.channel ?? channel, key, outcome, now());
+  /**
+   * Writes a channel under its lock and publishes it. This process's view of the channel follows what it
+   * stores; a write that fails leaves it unknown, so the view is dropped and the next request reads the store.
+   */
+  async function write(channelId: Hex, update: (tx: ChannelTransaction) => Promise<ChannelRecord>): Promise<ChannelRecord> {
+    try {
+      const written = await store.withChannel(channelId, async (tx) => {
+        const updated = await update(tx);
         await tx.putChannel(updated);
+        holds.stored(updated);
         return updated;
       });
-      publish(finished);
-      return finished;
+      publish(written);
+      return written;
+    } catch (error) {
+      holds.forget(channelId);
+      throw error;
+    }
+  }
+
+  /** The payment an admitted request is served under, and the two ways its held cost ends. */
+  function held(route: PricedRoute, admitted: Admitted, requested: bigint, challenge: PaymentChallenge): Omit<PaidRequest, "problem"> {
+    const { channel, fresh, key } = admitted;
+    const finish = async (outcome: "committed" | "released") => {
+      if (admitted.held) return finishHeld(admitted.held, outcome);
+      if (!fresh || chargeMode === "charge") return channel;
+      return write(channel.channelId, (tx) => finishCharge(tx, tx.channel ?? channel, key, outcome, now()));
+    };
+    /**
+     * The one write of a request admitted in process: its voucher, and its charge when committed, checked
+     * under the lock against the channel as stored (another instance may have spent from it or closed it:
+     * then the request is refused, its content never sent).
+     */
+    const finishHeld = async ({ voucher, cost }: NonNullable<Admitted["held"]>, outcome: "committed" | "released") => {
+      try {
+        return await write(channel.channelId, async (tx) => {
+          const stored = tx.channel;
+          if (stored === undefined) throw new PaymentProblemError("channel-not-found", { detail: "The channel is no longer stored", extensions: { channelId: channel.channelId } });
+          // A channel being closed settles with the voucher its close took (which counted this process's
+          // holds): a request admitted before the close is charged only within that voucher.
+          const open = stored.status === "open" && stored.closeRequestedAt === 0n;
+          const accepted = open ? acceptVoucher(stored, voucher, 0n) : stored;
+          if (!open && outcome === "committed" && available(accepted) < cost) assertAdmissible(accepted);
+          return recordHeld({ tx, channel: accepted, key, cost, units: requested, usage: usageLabel(route), now: now(), outcome });
+        });
+      } finally {
+        holds.release(channel.channelId, cost);
+      }
     };
     return {
       payment: { method: "session", channelId: channel.channelId, challengeId: challenge.id, payer: channel.payer, units: requested, channel, usage: usageLabel(route) },

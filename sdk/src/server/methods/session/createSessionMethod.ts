@@ -7,9 +7,9 @@ import { createRelayLimiter } from "../../createRelayLimiter.js";
 import type { ChannelRecord, ChargeRecord } from "../../store/SessionStore.js";
 import { createAdmission } from "./createAdmission.js";
 import { createChannelClosing } from "./createChannelClosing.js";
+import { createChannelHolds } from "./createChannelHolds.js";
 import { createChannelRecords } from "./createChannelRecords.js";
 import { createFunding } from "./createFunding.js";
-import { createRememberedSigners } from "./createRememberedSigners.js";
 import { createSessionAuthorization, type SessionRouteState } from "./createSessionAuthorization.js";
 import { createSessionChallenges } from "./createSessionChallenges.js";
 import { DEFAULT_CONTRACT_SIGNER_CREDIT } from "./contractSignerCredit.js";
@@ -56,7 +56,7 @@ export function createSessionMethod(parameters: SessionMethodParameters = {}): (
     const { store, now, publish } = context;
     const verifySignature = createVoucherSignatureCheck(context);
     const records = createChannelRecords(context);
-    const signers = createRememberedSigners();
+    const holds = createChannelHolds();
     const funding = createFunding({
       ...context,
       relayLimiter: createRelayLimiter({ ...parameters.relayRateLimit, now }),
@@ -64,9 +64,9 @@ export function createSessionMethod(parameters: SessionMethodParameters = {}): (
       acceptable: records.acceptable,
       verifySignature,
     });
-    const closing = createChannelClosing(context, { records, verifySignature });
-    const admit = createAdmission(context, { funding, records, signers, verifySignature });
-    const authorize = createSessionAuthorization(context, { admit, closing });
+    const closing = createChannelClosing(context, { records, holds, verifySignature });
+    const admit = createAdmission(context, { funding, records, holds, verifySignature });
+    const authorize = createSessionAuthorization(context, { admit, closing, holds });
     // Each priced route's request and challenge cache, built on first use.
     const routes = new WeakMap<PricedRoute, SessionRouteState>();
     const stateOf = (route: PricedRoute) => {
