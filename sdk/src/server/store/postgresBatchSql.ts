@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { conflictUpdateSet } from "./conflictUpdateSet.js";
 import type { ChannelTransactionWrites } from "./createChannelTransaction.js";
 import { CHANNEL_COLUMNS, CHARGE_COLUMNS, channelParams, chargeParams, type SqlValue } from "./sqlRecordCodec.js";
 
@@ -20,13 +21,8 @@ export type PostgresBatchSqlParameters = {
 export function postgresBatchSql({ S, schema, escapeLiteral }: PostgresBatchSqlParameters) {
   const literal = (value: SqlValue) => (value === null ? "NULL" : typeof value === "number" ? String(value) : escapeLiteral(value));
   const row = (values: SqlValue[]) => `(${values.map(literal).join(", ")})`;
-  const updateAll = (columns: readonly string[], key: readonly string[]) =>
-    columns
-      .filter((column) => !key.includes(column))
-      .map((column) => `${column} = excluded.${column}`)
-      .join(", ");
-  const channelUpdate = updateAll(CHANNEL_COLUMNS, ["channel_id"]);
-  const chargeUpdate = updateAll(CHARGE_COLUMNS, ["channel_id", "key"]);
+  const channelUpdate = conflictUpdateSet({ columns: CHANNEL_COLUMNS, key: ["channel_id"] });
+  const chargeUpdate = conflictUpdateSet({ columns: CHARGE_COLUMNS, key: ["channel_id", "key"] });
   const schemaKey = `hashtext(${escapeLiteral(schema)})`;
 
   return {
