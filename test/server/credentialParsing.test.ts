@@ -1,6 +1,6 @@
-// A gate parses each session credential once for the charge method's claim check and once for the
-// session: the second parse is answered from the first. What it hands out twice must be immutable, and
-// a different header must never get the last one's answer.
+// A gate parses each request's credential once and hands that parse to every method that looks at it
+// (the charge method's claim check, then the session): what it hands out must be immutable, and each
+// header gets its own parse.
 import assert from "node:assert/strict";
 import { canonicalJson } from "../../sdk/src/protocol/canonicalJson.js";
 import { formatCredential, parseCredential } from "../../sdk/src/protocol/credential.js";

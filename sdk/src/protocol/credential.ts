@@ -20,24 +20,13 @@ export function formatCredential(credential: PaymentCredential<unknown>): string
   return `Payment ${encodeBase64url(canonicalJson(credential))}`;
 }
 
-// The last header parsed and its credential: a gate's added methods parse a request's header to see
-// whether it is theirs, then the method that claims it parses it again. The credential is frozen
-// (its payload deeply), so handing the same one out twice shares nothing a caller could change.
-let last: { header: string; credential: PaymentCredential } | undefined;
-
 /**
  * Parses an `Authorization` header value into a credential whose payload is a JSON object still to be
  * validated by the payment method. Anything malformed raises a `malformed-credential` problem. The
- * credential is frozen, payload included.
+ * credential is frozen, payload included: a gate hands one parse to every method that looks at the
+ * request, so none can change what the next one verifies.
  */
 export function parseCredential(header: string): PaymentCredential {
-  if (last !== undefined && last.header === header) return last.credential;
-  const credential = parse(header);
-  last = { header, credential };
-  return credential;
-}
-
-function parse(header: string): PaymentCredential {
   const match = SCHEME.exec(header.trim());
   if (!match) throw malformed("Expected `Payment <base64url>`");
   let value: unknown;

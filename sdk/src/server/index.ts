@@ -14,10 +14,13 @@ export {
   type SessionRouteParameters,
 } from "./createPaymentGate.js";
 export type {
+  ClaimedRequest,
   GateContext,
   GateMethod,
   GateMethodFactory,
+  MethodRequest,
   OneTimePayment,
+  PaymentCredentialInput,
   PaymentMethodName,
   PaymentOffer,
   PricedRoute,

@@ -30,8 +30,8 @@ function testMethod(calls: Calls): GateMethodFactory {
         body: { x402Version: 1, accepts: [{ scheme: "exact", amount: route.amount.toString() }], type: "not-a-problem-type" },
       };
     },
-    claims: (request) => request.headers.has("x-test-payment"),
-    async authorize(route, request) {
+    claims: ({ request }) => request.headers.has("x-test-payment"),
+    async authorize({ route, request }) {
       if (request.headers.get("x-test-payment") !== "good") {
         return { response: Response.json({ refused: true }, { status: 402 }) };
       }

@@ -1,4 +1,5 @@
 import type { Address, Hex } from "viem";
+import type { PaymentCredential } from "../../protocol/credential.js";
 import type { GateChain } from "../chain.js";
 import type { ChannelRecord, SessionStore, UsageLabel } from "../store/SessionStore.js";
 
@@ -14,19 +15,44 @@ export type GateMethod = {
   /** This method's part of the 402 for `route`, or undefined when it cannot be paid this way. */
   offer(route: PricedRoute, request: Request): PaymentOffer | undefined;
   /**
-   * Whether `request` carries a credential of this method. The core asks the added methods in their
-   * order, then the session, which answers every other `Payment` credential (malformed, or echoing a
-   * challenge this gate does not offer): claim only what is surely yours. None claims: a 402 with
-   * every offer.
+   * Whether the request carries a credential of this method (a `Payment` one: `input.credential`, whose
+   * parse every method shares). The core asks the added methods in their order, then the session,
+   * which answers every other `Payment` credential (malformed, or echoing a challenge this gate does
+   * not offer): claim only what is surely yours. None claims: a 402 with every offer.
    */
-  claims(request: Request): boolean;
+  claims(input: MethodRequest): boolean;
   /** Verifies the credential and holds its cost until the handler answered (see PaidRequest). */
-  authorize(route: PricedRoute, request: Request): Promise<Authorization>;
+  authorize(input: ClaimedRequest): Promise<Authorization>;
   /**
    * Start-up reads of the chain this method needs (a token's EIP-712 domain…); `gate.ready()` awaits
    * it after the gate's own checks and before pricing routes. A rejection rejects `ready()`.
    */
   ready?(): Promise<void>;
+};
+
+/** A request as the core hands it to every method's `claims` and to the claimant's `authorize`. */
+export type MethodRequest = {
+  request: Request;
+  /** The request's `Authorization: Payment …` credential; undefined when it has none (no header, another scheme). */
+  credential: PaymentCredentialInput | undefined;
+};
+
+/** What the claimant's `authorize` gets: the request as `claims` saw it, and the route priced. */
+export type ClaimedRequest = MethodRequest & { route: PricedRoute };
+
+/**
+ * A `Payment` credential read once per request by the core and shared by every method it reaches: the
+ * charge method's claim and the session's `authorize` look at the same parse. Parsed on first use only,
+ * so a request another method claims (x402's own headers) costs no parse.
+ */
+export type PaymentCredentialInput = {
+  /** The `Authorization` header value as received. */
+  readonly header: string;
+  /**
+   * The credential (frozen, payload included), the same object on every call; a malformed one throws
+   * its `malformed-credential` PaymentProblemError, the same error on every call.
+   */
+  parsed(): PaymentCredential;
 };
 
 /** Builds a method for one gate; `createPaymentGate({ methods })` takes these. */

@@ -5,6 +5,7 @@ import { routePrices } from "../routePrices.js";
 import { isUsageLabel } from "../store/validateStoreRecord.js";
 import type { Authorization, GateContext, GateMethod, Payment, PaidRequest, PricedRoute } from "./GateMethod.js";
 import { paymentRequired } from "./paymentRequired.js";
+import { readPaymentCredential } from "./readPaymentCredential.js";
 import type { Readiness } from "./createReadiness.js";
 
 export type SessionRouteParameters = {
@@ -97,8 +98,10 @@ export function createGateRoute({ route, context, methods, billable, readiness }
     const unavailable = await unready();
     if (unavailable) return { response: unavailable };
     const route = priced();
-    const method = claimants.find((candidate) => candidate.claims(request));
-    if (method) return method.authorize(route, request);
+    // One read and at most one parse of the credential, however many methods look at it.
+    const input = { request, credential: readPaymentCredential(request) };
+    const method = claimants.find((candidate) => candidate.claims(input));
+    if (method) return method.authorize({ ...input, route });
     const offers = methods.flatMap((candidate) => candidate.offer(route, request) ?? []);
     return { response: paymentRequired({ offers, detail: route.description ?? "This resource requires payment" }) };
   }

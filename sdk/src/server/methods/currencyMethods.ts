@@ -45,8 +45,8 @@ function whenSupported(method: GateMethod, probe: Probe): GateMethod {
   return {
     name: method.name,
     offer: (route, request) => (probe.supported ? method.offer(route, request) : undefined),
-    claims: (request) => probe.supported && method.claims(request),
-    authorize: (route, request) => method.authorize(route, request),
+    claims: (input) => probe.supported && method.claims(input),
+    authorize: (input) => method.authorize(input),
     async ready() {
       if (await probe.ready()) await method.ready?.();
     },

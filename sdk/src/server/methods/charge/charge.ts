@@ -3,10 +3,9 @@ import { ConfigurationError } from "../../../errors/ConfigurationError.js";
 import { encodeBase64url } from "../../../protocol/base64url.js";
 import { type ChargeCredentialType, type ChargePayload, formatChargeRequest, parseChargePayload } from "../../../protocol/charge.js";
 import { computeChallengeId, encodeChallengeRequest, formatChallenge, isChallengeIdValid, type PaymentChallenge } from "../../../protocol/challenge.js";
-import { parseCredential } from "../../../protocol/credential.js";
 import { PaymentProblemError } from "../../../protocol/problems.js";
 import { formatReceipt } from "../../../protocol/receipt.js";
-import type { GateContext, GateMethod, GateMethodFactory, PaidRequest, PricedRoute } from "../../core/GateMethod.js";
+import type { ClaimedRequest, GateContext, GateMethod, GateMethodFactory, PaidRequest, PaymentCredentialInput, PricedRoute } from "../../core/GateMethod.js";
 import { problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
 import { readTokenDomainOnce } from "../readTokenDomainOnce.js";
@@ -103,11 +102,12 @@ export function charge({ decimals, credentialTypes = ["authorization"], permit2A
       if (!(expires > context.now())) throw new PaymentProblemError("payment-expired", { detail: "The challenge has expired" });
     }
 
-    async function authorize(route: PricedRoute, request: Request) {
+    async function authorize({ route, request, credential: input }: ClaimedRequest) {
       const problem = (error: unknown) => problemResponse(error, () => formatChallenge(challenge(route, request)));
       try {
         // 1. Decode the credential. 2. A known `payload.type`. 3–4. The challenge this gate issued.
-        const credential = parseCredential(request.headers.get("authorization")!);
+        // Claimed, so the request carries a Payment credential.
+        const credential = input!.parsed();
         const payload = parseChargePayload(credential.payload);
         verifyChallenge(credential.challenge, route, request);
         // The type must be one this challenge offered (every challenge of this gate offers the same list).
@@ -154,7 +154,7 @@ export function charge({ decimals, credentialTypes = ["authorization"], permit2A
     return {
       name: "charge",
       offer: (route, request) => ({ wwwAuthenticate: [formatChallenge(challenge(route, request))] }),
-      claims: (request) => isChargeCredential(request.headers.get("authorization")),
+      claims: ({ credential }) => isChargeCredential(credential),
       authorize,
       ready: async () => {
         await token.ready();
@@ -173,11 +173,11 @@ function keptPaid(held: PaidRequest): PaidRequest {
   return { ...held, release: async () => void (await held.finish(200)) };
 }
 
-/** Whether an `Authorization` header carries a credential answering an `evm` charge challenge. */
-function isChargeCredential(header: string | null): boolean {
-  if (header === null || !/^payment\s/i.test(header.trimStart())) return false;
+/** Whether a request's Payment credential answers an `evm` charge challenge. */
+function isChargeCredential(credential: PaymentCredentialInput | undefined): boolean {
+  if (credential === undefined) return false;
   try {
-    const { challenge } = parseCredential(header);
+    const { challenge } = credential.parsed();
     return challenge.method === "evm" && challenge.intent === "charge";
   } catch {
     return false;

@@ -1,9 +1,8 @@
 import type { Hex } from "viem";
 import { formatChallenge, type PaymentChallenge } from "../../../protocol/challenge.js";
-import type { PaymentCredential } from "../../../protocol/credential.js";
 import { parseSessionPayload } from "../../../session/payload.js";
 import { acceptVoucher, available, finishCharge, insufficientBalance, recordHeld } from "../../accounting.js";
-import { type Authorization, type PaidRequest, type PricedRoute, usageLabel } from "../../core/GateMethod.js";
+import { type Authorization, type PaidRequest, type PaymentCredentialInput, type PricedRoute, usageLabel } from "../../core/GateMethod.js";
 import { receiptHeaders } from "../../core/receiptHeaders.js";
 import type { ChannelRecord, ChannelTransaction } from "../../store/SessionStore.js";
 import { PaymentProblemError } from "../../../protocol/problems.js";
@@ -33,11 +32,11 @@ export type SessionRouteState = { route: PricedRoute; challenges: SessionChallen
 export function createSessionAuthorization(context: SessionContext, { admit, closing, holds }: SessionAuthorizationDependencies) {
   const { store, now, chargeMode, publish } = context;
 
-  async function authorize({ route, challenges }: SessionRouteState, request: Request, credential: () => PaymentCredential): Promise<Authorization> {
+  async function authorize({ route, challenges }: SessionRouteState, request: Request, credential: PaymentCredentialInput): Promise<Authorization> {
     let channelId: Hex | undefined;
     const problem = (error: unknown) => problemResponse(error, () => formatChallenge(challenges.challenge(channelId)));
     try {
-      const { challenge, payload: raw, source } = credential();
+      const { challenge, payload: raw, source } = credential.parsed();
       const payload = parseSessionPayload(raw);
       channelId = payload.channelId;
       challenges.verifyChallenge(challenge);

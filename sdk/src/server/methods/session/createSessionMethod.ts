@@ -1,6 +1,5 @@
 import type { Hex } from "viem";
 import { formatChallenge, type PaymentChallenge } from "../../../protocol/challenge.js";
-import { parseCredential } from "../../../protocol/credential.js";
 import type { SessionRequest } from "../../../session/request.js";
 import type { GateContext, GateMethod, PricedRoute } from "../../core/GateMethod.js";
 import { createRelayLimiter } from "../../createRelayLimiter.js";
@@ -78,8 +77,9 @@ export function createSessionMethod(parameters: SessionMethodParameters = {}): (
     return {
       name: "session",
       offer: (route) => ({ wwwAuthenticate: [formatChallenge(stateOf(route).challenges.challenge())] }),
-      claims: (request) => /^payment\s/i.test(request.headers.get("authorization")?.trimStart() ?? ""),
-      authorize: (route, request) => authorize(stateOf(route), request, () => parseCredential(request.headers.get("authorization")!)),
+      claims: ({ credential }) => credential !== undefined,
+      // Claimed, so the request carries a Payment credential.
+      authorize: ({ route, request, credential }) => authorize(stateOf(route), request, credential!),
       challenge: (route, channelId) => stateOf(route).challenges.challenge(channelId),
       request: (route) => stateOf(route).challenges.request,
       onChannelUpdate(listener) {

@@ -15,7 +15,7 @@ import {
   type X402Requirements,
   type X402Version,
 } from "../../../protocol/x402.js";
-import type { GateContext, GateMethod, GateMethodFactory, PaymentOffer, PricedRoute } from "../../core/GateMethod.js";
+import type { ClaimedRequest, GateContext, GateMethod, GateMethodFactory, PaymentOffer, PricedRoute } from "../../core/GateMethod.js";
 import { PROBLEM_HEADERS, problemResponse } from "../../problemResponse.js";
 import { holdOneTimePayment } from "../holdOneTimePayment.js";
 import { settleTransferAuthorization } from "../settleTransferAuthorization.js";
@@ -110,7 +110,7 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
       }
     }
 
-    async function authorize(route: PricedRoute, request: Request) {
+    async function authorize({ route, request }: ClaimedRequest) {
       const problem = (error: unknown) => x402Problem(error, (reason) => offer(route, request, reason));
       try {
         const domain = await token.ready();
@@ -157,7 +157,7 @@ export function x402({ versions = [2, 1], maxTimeoutSeconds = 60, mimeType = "ap
     return {
       name: "x402",
       offer: (route, request) => offer(route, request),
-      claims: (request) => request.headers.has(x402Headers[2].payment) || request.headers.has(x402Headers[1].payment),
+      claims: ({ request }) => request.headers.has(x402Headers[2].payment) || request.headers.has(x402Headers[1].payment),
       authorize,
       ready: async () => void (await token.ready()),
     };
