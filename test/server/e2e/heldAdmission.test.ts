@@ -51,6 +51,17 @@ describe("server e2e: admission in process, one write per request", function () 
     return opened.channelId;
   }
 
+  /** Two gates on one SQLite file; a channel A served one request on. */
+  async function twoInstancesOnAKnownChannel() {
+    const { path } = sqliteStore();
+    const storeA = createSqliteStore({ path });
+    const storeB = createSqliteStore({ path });
+    suite.stores.push(storeA, storeB);
+    const a = await instance(storeA);
+    const b = await instance(storeB);
+    return { a, b, storeA, channelId: await knownChannel(a, 100n * PRICE) };
+  }
+
   const voucher = async (offer: Offer, channelId: Hex, cumulative: bigint) => credential(offer.challenge, await suite.payer.voucher(channelId, cumulative));
 
   it("test_heldAdmission_plainVoucherOnAKnownChannelIsChargedWithOneWrite", async () => {
@@ -94,13 +105,7 @@ describe("server e2e: admission in process, one write per request", function () 
   });
 
   it("test_heldAdmission_staleViewOfAnotherInstanceServesNothingUnpaid", async () => {
-    const { path } = sqliteStore();
-    const storeA = createSqliteStore({ path });
-    const storeB = createSqliteStore({ path });
-    suite.stores.push(storeA, storeB);
-    const a = await instance(storeA);
-    const b = await instance(storeB);
-    const channelId = await knownChannel(a, 100n * PRICE);
+    const { a, b, storeA, channelId } = await twoInstancesOnAKnownChannel();
     // B learns the channel too, then spends the voucher's last unit: A's view still shows it free.
     assert.equal((await pay(b.url, await voucher(b.offer, channelId, 2n * PRICE))).status, 200);
     const stale = await pay(a.url, await voucher(a.offer, channelId, 2n * PRICE));
@@ -117,13 +122,7 @@ describe("server e2e: admission in process, one write per request", function () 
   });
 
   it("test_heldAdmission_channelClosedByAnotherInstanceServesNothingAfterTheClose", async () => {
-    const { path } = sqliteStore();
-    const storeA = createSqliteStore({ path });
-    const storeB = createSqliteStore({ path });
-    suite.stores.push(storeA, storeB);
-    const a = await instance(storeA);
-    const b = await instance(storeB);
-    const channelId = await knownChannel(a, 100n * PRICE);
+    const { a, b, storeA, channelId } = await twoInstancesOnAKnownChannel();
     await b.gate.closeChannel(channelId);
     const late = await pay(a.url, await voucher(a.offer, channelId, 2n * PRICE));
     await expectProblem(late, 410, `${SESSION_PROBLEMS}channel-finalized`);
