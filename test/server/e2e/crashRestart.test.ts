@@ -141,16 +141,8 @@ function describeCrashRestart(kind: "sqlite" | "postgres") {
       let server = await start();
       const offer: Offer = await fetchOffer(`${server.url}/work`);
       // Channels the load runs on, each accepted at 0 to begin with, and one whose requests hang.
-      const channels: { channelId: Hex; next: number }[] = [];
-      for (let i = 0; i < CHANNELS; i++) {
-        const opened = await payer.openOnChain(seller, 10_000n * PRICE);
-        const open = await pay(`${server.url}/work`, credential(offer.challenge, await payer.openPayload(opened, 0n), payer.source), { method: "HEAD" });
-        assert.equal(open.status, 204);
-        channels.push({ channelId: opened.channelId, next: 1 });
-      }
-      const hanging = await payer.openOnChain(seller, 10_000n * PRICE);
-      const openHanging = await pay(`${server.url}/work`, credential(offer.challenge, await payer.openPayload(hanging, 0n), payer.source), { method: "HEAD" });
-      assert.equal(openHanging.status, 204);
+      const channels = await openChannels(server, offer, CHANNELS);
+      const hanging = (await openChannels(server, offer, 1))[0]!;
       store ??= await openStore();
 
       const sent: Sent[] = [];
@@ -245,6 +237,65 @@ function describeCrashRestart(kind: "sqlite" | "postgres") {
       assert.equal(await chain.balanceOf(seller), sellerBefore + record.spent);
       await killNow(server);
     });
+
+    it("test_crash_killedUnderLoadWithoutIdempotencyKeysLosesNoServedVoucherAndChargesOnlyWhatWasSent", async function () {
+      // Requests without an Idempotency-Key are admitted in process (nothing stored before the handler) and
+      // charged with one write: a kill loses the requests in flight, never a served one's voucher or charge.
+      let server = await start();
+      const offer: Offer = await fetchOffer(`${server.url}/work`);
+      const channels = (await openChannels(server, offer, CHANNELS)).map((channel) => ({ ...channel, sent: 0, served: [] as number[] }));
+      store ??= await openStore();
+      for (let cycle = 0; cycle < CYCLES; cycle++) {
+        let stop = false;
+        const loops = channels.map(async (channel) => {
+          while (!stop) {
+            const index = channel.next++;
+            channel.sent += 1;
+            const payload = await payer.voucher(channel.channelId, BigInt(index) * PRICE);
+            try {
+              const response = await pay(`${server.url}/work`, credential(offer.challenge, payload));
+              await response.body?.cancel();
+              assert.equal(response.status, 200, `request ${index} was refused with ${response.status}`);
+              channel.served.push(index);
+            } catch (error) {
+              if (error instanceof assert.AssertionError) throw error;
+              return; // the server died under this request
+            }
+          }
+        });
+        const delay = 100 + Math.floor(Math.random() * 500);
+        await sleep(delay);
+        await killNow(server);
+        stop = true;
+        await Promise.all(loops);
+        server = await start(server.port);
+        const context = `cycle ${cycle}, killed after ${delay} ms`;
+        assert.ok(channels.some((channel) => channel.served.length > 0), `no request was served before the kill (${context})`);
+        assert.deepEqual(await store.listCharges({ status: "reserved" }), [], context);
+        for (const channel of channels) {
+          const record = (await store.getChannel(channel.channelId))!;
+          const charged = (await store.listCharges({ status: "committed", channelId: channel.channelId })).length;
+          assert.ok(BigInt(Math.max(0, ...channel.served)) * PRICE <= record.acceptedCumulative, `a served voucher is not accepted after the restart (${context})`);
+          // Every served request is charged; a request whose response the kill cut off may be too, no other.
+          assert.ok(charged >= channel.served.length && charged <= channel.sent, `${charged} charges for ${channel.served.length} served of ${channel.sent} sent (${context})`);
+          assert.deepEqual([record.spent, record.reserved], [BigInt(charged) * PRICE, 0n], context);
+          assert.ok(record.spent <= record.acceptedCumulative, context);
+        }
+      }
+      await killNow(server);
+    });
+
+    /** Channels opened on-chain and announced to the server (accepted at 0), their next voucher index 1. */
+    async function openChannels(server: Started, offer: Offer, count: number): Promise<{ channelId: Hex; next: number }[]> {
+      const channels: { channelId: Hex; next: number }[] = [];
+      for (let i = 0; i < count; i++) {
+        const opened = await payer.openOnChain(seller, 10_000n * PRICE);
+        const open = await pay(`${server.url}/work`, credential(offer.challenge, await payer.openPayload(opened, 0n), payer.source), { method: "HEAD" });
+        assert.equal(open.status, 204);
+        channels.push({ channelId: opened.channelId, next: 1 });
+      }
+      return channels;
+    }
 
     it("test_crash_pendingOneTimePayments_areResolvedFromTheChainOnRestart", async function () {
       let server = await start();
