@@ -19,6 +19,30 @@ function countingWrites(store: SessionStore) {
   return { store: counted, writes: () => writes };
 }
 
+/** A store whose writes wait, while `hold()` is on, and then all start in one turn: one SQLite batch. */
+function gatedWrites(store: SessionStore) {
+  let gate: Promise<void> | undefined;
+  let open = () => undefined as void;
+  let waiting = 0;
+  const gated: SessionStore = Object.create(store);
+  gated.withChannel = async <T>(channelId: Hex, fn: (tx: ChannelTransaction) => Promise<T>) => {
+    if (gate) {
+      waiting++;
+      await gate;
+    }
+    return store.withChannel(channelId, fn);
+  };
+  return {
+    store: gated,
+    waiting: () => waiting,
+    hold: () => void (gate = new Promise<void>((resolve) => (open = resolve))),
+    release: () => {
+      gate = undefined;
+      open();
+    },
+  };
+}
+
 describe("server e2e: admission in process, one write per request", function () {
   this.timeout(60_000);
   const suite = sellerChain();
@@ -102,6 +126,33 @@ describe("server e2e: admission in process, one write per request", function () 
     assert.equal(gate.served.length - servedBefore, 3, "the handler runs only for the requests the voucher pays for");
     const channel = (await store.getChannel(channelId))!;
     assert.deepEqual([channel.acceptedCumulative, channel.spent, channel.reserved], [4n * PRICE, 4n * PRICE, 0n]);
+  });
+
+  it("test_heldAdmission_chargeAndAStoredAdmissionInOneBatchCountTheCostOnce", async () => {
+    // A request held in process is charged in the same transaction as another request's admission in the
+    // store (keyed: reserved in the store): the second must not count the first's cost twice, once
+    // charged and once still held. It did: the second was refused with 402.
+    const { store: file } = sqliteStore();
+    suite.stores.push(file);
+    const writes = gatedWrites(file);
+    const gate = await instance(writes.store);
+    const channelId = await knownChannel(gate, 100n * PRICE);
+    writes.hold();
+    const held = pay(gate.url, await voucher(gate.offer, channelId, 2n * PRICE));
+    while (writes.waiting() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const keyed = pay(gate.url, await voucher(gate.offer, channelId, 3n * PRICE), { headers: { "idempotency-key": "second" } });
+    while (writes.waiting() < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    writes.release();
+    const responses = await Promise.all([held, keyed]);
+    assert.deepEqual(
+      await Promise.all(responses.map(async (response) => [response.status, response.status === 200 ? "" : await response.text()])),
+      [
+        [200, ""],
+        [200, ""],
+      ],
+    );
+    const channel = (await file.getChannel(channelId))!;
+    assert.deepEqual([channel.acceptedCumulative, channel.spent, channel.reserved], [3n * PRICE, 3n * PRICE, 0n]);
   });
 
   it("test_heldAdmission_staleViewOfAnotherInstanceServesNothingUnpaid", async () => {

@@ -41,7 +41,7 @@ export async function admitFromView(parameters: AdmitFromViewParameters): Promis
     throw error;
   }
   if (available(accepted) < cost) return undefined;
-  holds.hold(channel.channelId, voucher, cost);
+  const release = holds.hold(channel.channelId, voucher, cost);
   const { key } = await requestChargeKey({ request, channelId: channel.channelId, route: parameters.route, units: requested, cost, ttl: idempotencyKeyTtl });
-  return { channel: { ...accepted, reserved: accepted.reserved + cost }, fresh: true, key, held: { voucher, cost } };
+  return { channel: { ...accepted, reserved: accepted.reserved + cost }, fresh: true, key, held: { voucher, cost, release } };
 }

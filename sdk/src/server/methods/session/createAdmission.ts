@@ -34,9 +34,9 @@ export type AdmitParameters = {
 /**
  * An admitted request: the channel as stored (or, `held`, as this process sees it), whether this request
  * made a new reservation, and its charge key. `held`: admitted in process, nothing stored yet; its voucher
- * and cost are stored with its charge.
+ * and cost are stored with its charge, and `release` ends its hold (see ChannelHolds.hold).
  */
-export type Admitted = { channel: ChannelRecord; fresh: boolean; key: string; held?: { voucher: VerifiedVoucher; cost: bigint } };
+export type Admitted = { channel: ChannelRecord; fresh: boolean; key: string; held?: { voucher: VerifiedVoucher; cost: bigint; release(): void } };
 
 export type AdmissionDependencies = {
   funding: ReturnType<typeof createFunding>;

@@ -69,20 +69,23 @@ export function createChannelHolds() {
       return entries.get(channelId)?.held ?? 0n;
     },
 
-    /** Holds `cost` for a request admitted on `voucher` (already checked against `view`). */
-    hold(channelId: Hex, voucher: VerifiedVoucher, cost: bigint): void {
+    /**
+     * Holds `cost` for a request admitted on `voucher` (already checked against `view`); resolves with what
+     * ends the hold, once however often it is called: the write that charges or releases the request
+     * calls it inside its transaction, where the charge takes the hold's place.
+     */
+    hold(channelId: Hex, voucher: VerifiedVoucher, cost: bigint): () => void {
       const found = entry(channelId);
       if (found.voucher === undefined || voucher.cumulativeAmount > found.voucher.cumulativeAmount) found.voucher = voucher;
       found.held += cost;
       found.requests += 1;
-    },
-
-    /** Ends a hold: its request was charged or released. */
-    release(channelId: Hex, cost: bigint): void {
-      const found = entries.get(channelId);
-      if (found === undefined) return;
-      found.held -= cost;
-      found.requests -= 1;
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        found.held -= cost;
+        found.requests -= 1;
+      };
     },
 
     /** Records the channel as a transaction of this process is about to commit it (or read it under the lock). */

@@ -106,9 +106,12 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
      * under the lock against the channel as stored (another instance may have spent from it or closed it:
      * then the request is refused, its content never sent).
      */
-    const finishHeld = async ({ voucher, cost }: NonNullable<Admitted["held"]>, outcome: "committed" | "released") => {
+    const finishHeld = async ({ voucher, cost, release }: NonNullable<Admitted["held"]>, outcome: "committed" | "released") => {
       try {
         return await write(channel.channelId, async (tx) => {
+          // From here this transaction accounts for the request: a call after it in the same batch must
+          // not count its cost twice, once charged in the channel and once held.
+          release();
           const stored = tx.channel;
           if (stored === undefined) throw new PaymentProblemError("channel-not-found", { detail: "The channel is no longer stored", extensions: { channelId: channel.channelId } });
           // A channel being closed settles with the voucher its close took (which counted this process's
@@ -119,7 +122,7 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
           return recordHeld({ tx, channel: accepted, key, cost, units: requested, usage: usageLabel(route), now: now(), outcome });
         });
       } finally {
-        holds.release(channel.channelId, cost);
+        release();
       }
     };
     return {
