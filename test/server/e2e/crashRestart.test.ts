@@ -24,6 +24,7 @@ import { credential, fetchOffer, type Offer, pay, Payer, SECRET, SELLER, sleep }
 import { authorizationSigner } from "./oneTimeFixture.js";
 
 const PRICE = 1_000n;
+const DEPOSIT = 10_000n * PRICE;
 const CHANNELS = 6;
 const HANGING = 3;
 const CYCLES = 3;
@@ -241,6 +242,7 @@ function describeCrashRestart(kind: "sqlite" | "postgres") {
     it("test_crash_killedUnderLoadWithoutIdempotencyKeysLosesNoServedVoucherAndChargesOnlyWhatWasSent", async function () {
       // Requests without an Idempotency-Key are admitted in process (nothing stored before the handler) and
       // charged with one write: a kill loses the requests in flight, never a served one's voucher or charge.
+      await chain.mint(payer.address, BigInt(CHANNELS) * DEPOSIT);
       let server = await start();
       const offer: Offer = await fetchOffer(`${server.url}/work`);
       const channels = (await openChannels(server, offer, CHANNELS)).map((channel) => ({ ...channel, sent: 0, served: [] as number[] }));
@@ -289,7 +291,7 @@ function describeCrashRestart(kind: "sqlite" | "postgres") {
     async function openChannels(server: Started, offer: Offer, count: number): Promise<{ channelId: Hex; next: number }[]> {
       const channels: { channelId: Hex; next: number }[] = [];
       for (let i = 0; i < count; i++) {
-        const opened = await payer.openOnChain(seller, 10_000n * PRICE);
+        const opened = await payer.openOnChain(seller, DEPOSIT);
         const open = await pay(`${server.url}/work`, credential(offer.challenge, await payer.openPayload(opened, 0n), payer.source), { method: "HEAD" });
         assert.equal(open.status, 204);
         channels.push({ channelId: opened.channelId, next: 1 });
