@@ -114,7 +114,7 @@ describe("PostgreSQL session store schema", function () {
       await store.close();
     }
     const { rows } = await admin.query(`SELECT version FROM ${S}.schema_migrations ORDER BY version`);
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
   });
 });
 
@@ -243,7 +243,7 @@ describe("PostgreSQL session store across instances", function () {
 
   it("migrates once, records the version, and refuses a schema from a newer version", async () => {
     const { rows } = await admin.query(`SELECT version FROM ${pg.escapeIdentifier(schema)}.schema_migrations ORDER BY version`);
-    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }]);
+    assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }, { version: 6 }, { version: 7 }]);
     const { rows: types } = await admin.query(
       "SELECT data_type, numeric_precision FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'charges' AND column_name = 'amount'",
       [schema],

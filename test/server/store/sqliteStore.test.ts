@@ -49,7 +49,7 @@ describe("SQLite session store on disk", function () {
     const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations").all().map((row) => row.version), [1, 2, 3, 4, 5, 6, 7]);
       assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
       // Amounts are stored as decimal text, so nothing above 2^63 is lost.
       assert.equal(db.prepare("SELECT typeof(spent) AS type FROM channels").get()?.type, "text");
@@ -84,7 +84,32 @@ describe("SQLite session store on disk", function () {
     await store.close();
     const db = new DatabaseSync(path);
     try {
-      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(db.prepare("SELECT version FROM schema_migrations ORDER BY version").all().map((row) => row.version), [1, 2, 3, 4, 5, 6, 7]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("test_store_sqliteIndexesOnlyReservationsByStatus", async () => {
+    // Schema 7: a committed or released charge adds no row to a status index (each paid request wrote
+    // one); the sweep of stale reservations (listCharges reserved, by age) still reads an index.
+    const path = newPath();
+    const id = newChannelId();
+    const store = createSqliteStore({ path });
+    await store.withChannel(id, async (tx) => {
+      await tx.putCharge(makeCharge(id, "held", { status: "reserved", updatedAt: 10 }));
+      await tx.putCharge(makeCharge(id, "done", { status: "committed", updatedAt: 10 }));
+    });
+    assert.deepEqual((await store.listCharges({ status: "reserved", updatedBefore: 11 })).map((charge) => charge.key), ["held"]);
+    await store.close();
+    const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+    const db = new DatabaseSync(path);
+    try {
+      const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'charges' AND sql IS NOT NULL").all();
+      assert.deepEqual(indexes.map((index) => index.name).sort(), ["charges_committed_created", "charges_committed_payer", "charges_reserved_updated"]);
+      assert.equal(db.prepare("SELECT count(*) AS n FROM charges INDEXED BY charges_reserved_updated WHERE status = 'reserved'").get()?.n, 1);
+      const plan = db.prepare("EXPLAIN QUERY PLAN SELECT key FROM charges WHERE status = 'reserved' AND updated_at < 11 ORDER BY updated_at, channel_id, key").all();
+      assert.match(plan.map((step) => step.detail).join("; "), /charges_reserved_updated/);
     } finally {
       db.close();
     }

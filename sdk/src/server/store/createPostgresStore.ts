@@ -17,6 +17,7 @@ import {
   CHARGE_COLUMNS,
   channelFromRow,
   chargeFromRow,
+  chargeStatusSql,
   PAYMENT_COLUMNS,
   paymentFromRow,
   paymentParams,
@@ -241,8 +242,8 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
     },
 
     async listCharges(filter) {
-      const values: (string | number)[] = [filter.status];
-      const where = ["status = $1"];
+      const values: (string | number)[] = [];
+      const where = [`status = ${chargeStatusSql(filter.status)}`];
       if (filter.updatedBefore !== undefined) (values.push(filter.updatedBefore), where.push(`updated_at < $${values.length}`));
       if (filter.channelId !== undefined) (values.push(parseBytes32(filter.channelId)), where.push(`channel_id = $${values.length}`));
       const rows = await query(

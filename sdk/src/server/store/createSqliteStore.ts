@@ -11,7 +11,7 @@ import { openSqliteDatabase } from "./openSqliteDatabase.js";
 import { prepareSqliteStatements } from "./prepareSqliteStatements.js";
 import { querySqliteUsage } from "./querySqliteUsage.js";
 import type { ChannelTransaction, SessionStore } from "./SessionStore.js";
-import { CHANNEL_COLUMNS, CHARGE_COLUMNS, channelFromRow, chargeFromRow } from "./sqlRecordCodec.js";
+import { CHANNEL_COLUMNS, CHARGE_COLUMNS, channelFromRow, chargeFromRow, chargeStatusSql } from "./sqlRecordCodec.js";
 
 export type CreateSqliteStoreParameters = {
   /** Database file, created when missing (its directory must exist); `":memory:"` for a private in-memory database. */
@@ -93,8 +93,8 @@ export function createSqliteStore({ path, busyTimeout = 5000, synchronous = "nor
     },
 
     async listCharges(query) {
-      const where = ["status = ?"];
-      const params: (string | number)[] = [query.status];
+      const where = [`status = ${chargeStatusSql(query.status)}`];
+      const params: (string | number)[] = [];
       if (query.updatedBefore !== undefined) (where.push("updated_at < ?"), params.push(query.updatedBefore));
       if (query.channelId !== undefined) (where.push("channel_id = ?"), params.push(parseBytes32(query.channelId)));
       const sql = `SELECT ${chargeList} FROM charges WHERE ${where.join(" AND ")} ORDER BY updated_at, channel_id, key`;

@@ -1,4 +1,5 @@
 import type { Address, Hex } from "viem";
+import { StoreError } from "../../errors/StoreError.js";
 import { type ChannelRecord, type ChargeRecord, type PaymentCredential, type PaymentRecord, paymentKey, type SignedAuthorization } from "./SessionStore.js";
 
 // Column order of both SQL stores' tables; the *Params functions below follow it. Amounts travel as
@@ -55,6 +56,17 @@ export function channelParams(channel: ChannelRecord): SqlValue[] {
     channel.createdAt,
     channel.updatedAt,
   ];
+}
+
+const CHARGE_STATUSES: readonly ChargeRecord["status"][] = ["reserved", "committed", "released"];
+
+/**
+ * A charge status as an SQL literal, for `listCharges`: the planner uses a partial index (reservations by
+ * `updated_at`) only when the query names its status, which a bound parameter does not.
+ */
+export function chargeStatusSql(status: ChargeRecord["status"]): string {
+  if (!CHARGE_STATUSES.includes(status)) throw new StoreError("misuse", `Unknown charge status ${JSON.stringify(status)}`);
+  return `'${status}'`;
 }
 
 export function chargeParams(charge: ChargeRecord): SqlValue[] {
