@@ -76,13 +76,16 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
   /**
    * Writes a channel under its lock and publishes it. This process's view of the channel follows what it
    * stores; a write that fails leaves it unknown, so the view is dropped and the next request reads the store.
+   * `release` ends a hold the written channel now accounts for, in the same step as the view takes it, so
+   * that no reader (nor a later call in the same batch) sees the cost both charged and held, or neither.
    */
-  async function write(channelId: Hex, update: (tx: ChannelTransaction) => Promise<ChannelRecord>): Promise<ChannelRecord> {
+  async function write(channelId: Hex, update: (tx: ChannelTransaction) => Promise<ChannelRecord>, release?: () => void): Promise<ChannelRecord> {
     try {
       const written = await store.withChannel(channelId, async (tx) => {
         const updated = await update(tx);
-        await tx.putChannel(updated);
+        release?.();
         holds.stored(updated);
+        await tx.putChannel(updated);
         return updated;
       });
       publish(written);
@@ -108,10 +111,7 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
      */
     const finishHeld = async ({ voucher, cost, release }: NonNullable<Admitted["held"]>, outcome: "committed" | "released") => {
       try {
-        return await write(channel.channelId, async (tx) => {
-          // From here this transaction accounts for the request: a call after it in the same batch must
-          // not count its cost twice, once charged in the channel and once held.
-          release();
+        const update = async (tx: ChannelTransaction) => {
           const stored = tx.channel;
           if (stored === undefined) throw new PaymentProblemError("channel-not-found", { detail: "The channel is no longer stored", extensions: { channelId: channel.channelId } });
           // A channel being closed settles with the voucher its close took (which counted this process's
@@ -120,7 +120,8 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
           const accepted = open ? acceptVoucher(stored, voucher, 0n) : stored;
           if (!open && outcome === "committed" && available(accepted) < cost) assertAdmissible(accepted);
           return recordHeld({ tx, channel: accepted, key, cost, units: requested, usage: usageLabel(route), now: now(), outcome });
-        });
+        };
+        return await write(channel.channelId, update, release);
       } finally {
         release();
       }
