@@ -10,9 +10,14 @@
 // targets beside the measured figures, and writes bench/results/server.json with the load averages
 // (`uptime`'s) before, after and at the end of each run: on a shared machine the figures are low.
 //
+// The server runs with V8's young generation at 64 MiB per semi-space (`--max-semi-space-size=64`), as
+// docs/server.md recommends for a gate's process: with Node's default the paid path's allocations trigger a
+// scavenge every few hundred requests, and those pauses were the one-connection p99.
+//
 // BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 10), BENCH_CPU_PROF=1
-// (write the server's CPU profiles to bench/results/profiles/) and BENCH_CHARGE_MODE=charge (the gate's
-// one-transaction mode; results in bench/results/server-charge.json) tune a run.
+// (write the server's CPU profiles to bench/results/profiles/), BENCH_CHARGE_MODE=charge (the gate's
+// one-transaction mode; results in bench/results/server-charge.json) and BENCH_SEMI_SPACE (MiB per
+// semi-space for the server; 0 leaves Node's default) tune a run.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -35,6 +40,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARM_UP = 3;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const CPU_PROF = process.env.BENCH_CPU_PROF === "1";
+const SEMI_SPACE_MIB = Number(process.env.BENCH_SEMI_SPACE ?? 64);
+const SERVER_FLAGS = SEMI_SPACE_MIB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MIB}`] : [];
 const CHARGE_MODE = process.env.BENCH_CHARGE_MODE === "charge" ? "charge" : "reserve";
 const RESULTS = CHARGE_MODE === "reserve" ? "bench/results/server.json" : "bench/results/server-charge.json";
 const PRICE = 1_000n;
@@ -232,6 +239,7 @@ try {
       secondsPerRun: DURATION,
       warmUpSeconds: WARM_UP,
       chargeMode: CHARGE_MODE,
+      serverNodeFlags: SERVER_FLAGS.join(" ") || "(Node's defaults)",
       paidRequest: "a fresh voucher per request (one price higher), one channel per connection, vouchers signed before the run",
       latency: "per-response times from autocannon's response events, exact percentiles; added latency is taken from the one-connection runs",
     },
@@ -242,7 +250,7 @@ try {
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(join(ROOT, RESULTS), `${JSON.stringify(results, null, 2)}\n`);
 
-  console.log(`\nbench:server (${CHARGE_MODE} mode) — ${CONNECTIONS} connections, ${DURATION} s per run, ${results.machine.cpus} cpus, node ${process.version}, load average ${results.machine.loadAverageBefore.join(" ")} before, ${results.machine.loadAverageAfter.join(" ")} after\n`);
+  console.log(`\nbench:server (${CHARGE_MODE} mode) — ${CONNECTIONS} connections, ${DURATION} s per run, ${results.machine.cpus} cpus, node ${process.version}, server flags ${results.setup.serverNodeFlags}, load average ${results.machine.loadAverageBefore.join(" ")} before, ${results.machine.loadAverageAfter.join(" ")} after\n`);
   console.log("| store    | route  | load              | procs |  req/s | p50 ms | p90 ms | p99 ms | server CPU µs/response | load avg (1 min) |");
   console.log("|----------|--------|-------------------|------:|-------:|-------:|-------:|-------:|-----------------------:|-----------------:|");
   for (const c of cases) {
@@ -288,7 +296,7 @@ async function challengeOf(url: string): Promise<PaymentChallenge> {
 async function startServer(config: BenchServerConfig, label: string): Promise<Server> {
   const profiles = join(ROOT, "bench/results/profiles");
   if (CPU_PROF) mkdirSync(profiles, { recursive: true });
-  const flags = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=server-${label}-${Date.now()}.cpuprofile`] : [];
+  const flags = [...SERVER_FLAGS, ...(CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`, `--cpu-prof-name=server-${label}-${Date.now()}.cpuprofile`] : [])];
   const child = spawn(process.execPath, [...flags, "--import", "tsx", SERVER, JSON.stringify(config)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   children.add(child);
   const line = await new Promise<string>((resolve, reject) => {
