@@ -40,7 +40,7 @@ export type RequestChargeKeyParameters = {
  */
 export async function requestChargeKey({ request, channelId, route, units, cost, ttl }: RequestChargeKeyParameters): Promise<ChargeKey> {
   const header = request.headers.get("idempotency-key");
-  if (header === null || !IDEMPOTENCY_KEY.test(header)) return { key: `${GENERATED_KEY}${crypto.randomUUID()}` };
+  if (header === null || !IDEMPOTENCY_KEY.test(header)) return { key: generatedChargeKey() };
   const body = request.body === null ? new ArrayBuffer(0) : await request.clone().arrayBuffer();
   const fields = {
     channelId: channelId.toLowerCase(),
@@ -53,6 +53,11 @@ export async function requestChargeKey({ request, channelId, route, units, cost,
   };
   const fingerprint = await sha256Hex(new TextEncoder().encode(canonicalJson(fields)));
   return { key: `${CLIENT_KEY}${header}`, idempotency: { fingerprint, ttl } };
+}
+
+/** A charge key for a request without a client's key: random, so no other request can present it. */
+export function generatedChargeKey(): string {
+  return `${GENERATED_KEY}${crypto.randomUUID()}`;
 }
 
 export type ClaimIdempotencyKeyParameters = IdempotencyBinding & { tx: ChannelTransaction; key: string; now: number };

@@ -1,17 +1,13 @@
 import { PaymentProblemError } from "../../../protocol/problems.js";
 import { acceptVoucher, available } from "../../accounting.js";
-import { requestChargeKey } from "../../idempotency.js";
+import { generatedChargeKey } from "../../idempotency.js";
 import type { ChannelRecord } from "../../store/SessionStore.js";
+import { isAdmissible } from "./assertAdmissible.js";
 import type { ChannelHolds } from "./createChannelHolds.js";
 import type { Admitted, AdmitParameters } from "./createAdmission.js";
 import type { VerifyVoucherSignature } from "./verifyVoucherSignature.js";
 
-export type AdmitFromViewParameters = AdmitParameters & {
-  holds: ChannelHolds;
-  verifySignature: VerifyVoucherSignature;
-  /** Milliseconds an Idempotency-Key stays bound (its requests are not admitted here). */
-  idempotencyKeyTtl: number;
-};
+export type AdmitFromViewParameters = AdmitParameters & { holds: ChannelHolds; verifySignature: VerifyVoucherSignature };
 
 /**
  * Admits a plain voucher on a channel this process knows, from its view (see createChannelHolds), with no
@@ -22,7 +18,7 @@ export type AdmitFromViewParameters = AdmitParameters & {
  * and gives the refusal) — which the store-backed admission then handles.
  */
 export async function admitFromView(parameters: AdmitFromViewParameters): Promise<Admitted | undefined> {
-  const { request, payload, requested, amount, minVoucherDelta, holds, verifySignature, idempotencyKeyTtl } = parameters;
+  const { request, payload, requested, amount, minVoucherDelta, holds, verifySignature } = parameters;
   const cost = amount * requested;
   // A keyed request's body is read only once its credential verified (by the store-backed admission).
   if (payload.action !== "voucher" || payload.deposit !== undefined || cost === 0n || request.headers.has("idempotency-key")) return undefined;
@@ -32,7 +28,7 @@ export async function admitFromView(parameters: AdmitFromViewParameters): Promis
   if (await verifySignature(seen, voucher)) return undefined;
   // Read again: other requests may have been admitted on the channel while the signature was checked.
   const channel = holds.view(payload.channelId);
-  if (channel === undefined || channel.status !== "open" || channel.closeRequestedAt !== 0n || voucher.cumulativeAmount > channel.deposit) return undefined;
+  if (channel === undefined || !isAdmissible(channel) || voucher.cumulativeAmount > channel.deposit) return undefined;
   let accepted: ChannelRecord;
   try {
     accepted = acceptVoucher(channel, voucher, minVoucherDelta);
@@ -42,6 +38,5 @@ export async function admitFromView(parameters: AdmitFromViewParameters): Promis
   }
   if (available(accepted) < cost) return undefined;
   const release = holds.hold(channel.channelId, voucher, cost);
-  const { key } = await requestChargeKey({ request, channelId: channel.channelId, route: parameters.route, units: requested, cost, ttl: idempotencyKeyTtl });
-  return { channel: { ...accepted, reserved: accepted.reserved + cost }, fresh: true, key, held: { voucher, cost, release } };
+  return { channel: { ...accepted, reserved: accepted.reserved + cost }, fresh: true, key: generatedChargeKey(), held: { voucher, cost, release } };
 }

@@ -107,7 +107,7 @@ export function createAdmission(context: SessionContext, dependencies: Admission
 
   return async function admit(parameters: AdmitParameters): Promise<Admitted> {
     if (chargeMode === "reserve") {
-      const held = await admitFromView({ ...parameters, holds, verifySignature, idempotencyKeyTtl });
+      const held = await admitFromView({ ...parameters, holds, verifySignature });
       if (held) return held;
     }
     try {

@@ -1,13 +1,13 @@
 import type { Hex } from "viem";
 import { formatChallenge, type PaymentChallenge } from "../../../protocol/challenge.js";
+import { PaymentProblemError } from "../../../protocol/problems.js";
 import { parseSessionPayload } from "../../../session/payload.js";
 import { acceptVoucher, available, finishCharge, insufficientBalance, recordHeld } from "../../accounting.js";
 import { type Authorization, type PaidRequest, type PaymentCredentialInput, type PricedRoute, usageLabel } from "../../core/GateMethod.js";
 import { receiptHeaders } from "../../core/receiptHeaders.js";
 import type { ChannelRecord, ChannelTransaction } from "../../store/SessionStore.js";
-import { PaymentProblemError } from "../../../protocol/problems.js";
 import { problemResponse } from "../../problemResponse.js";
-import { assertAdmissible } from "./assertAdmissible.js";
+import { assertAdmissible, isAdmissible } from "./assertAdmissible.js";
 import type { Admitted, createAdmission } from "./createAdmission.js";
 import type { ChannelHolds } from "./createChannelHolds.js";
 import type { createChannelClosing } from "./createChannelClosing.js";
@@ -116,7 +116,7 @@ export function createSessionAuthorization(context: SessionContext, { admit, clo
           if (stored === undefined) throw new PaymentProblemError("channel-not-found", { detail: "The channel is no longer stored", extensions: { channelId: channel.channelId } });
           // A channel being closed settles with the voucher its close took (which counted this process's
           // holds): a request admitted before the close is charged only within that voucher.
-          const open = stored.status === "open" && stored.closeRequestedAt === 0n;
+          const open = isAdmissible(stored);
           const accepted = open ? acceptVoucher(stored, voucher, 0n) : stored;
           if (!open && outcome === "committed" && available(accepted) < cost) assertAdmissible(accepted);
           return recordHeld({ tx, channel: accepted, key, cost, units: requested, usage: usageLabel(route), now: now(), outcome });
