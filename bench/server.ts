@@ -1,12 +1,14 @@
 // npm run bench:server — what the payment gate costs a server. The same handler is served unpaid and paid
 // (through the gate, reserve mode, a fresh voucher on every request) by a server in its own process, with
-// the SQLite and then the PostgreSQL store; autocannon loads it over loopback from this process, one
-// channel per connection, each connection sending its requests one after another. Vouchers are signed
+// the SQLite and then the PostgreSQL store; autocannon loads it over loopback from this process, each
+// connection sending its requests one after another, the requests taking ten channels in turn. Vouchers are signed
 // before the timed runs. Two measurements per store and route: throughput with every connection sending
 // as fast as it is answered (saturated), and latency with one connection (sequential requests), where no
 // queueing hides what the gate adds to a request. (autocannon's fixed-rate mode sends each second's
 // quota in a burst, so it measures saturation again.) On PostgreSQL the paid saturated run is repeated
-// with the server as a Node cluster of two processes on the same schema. Prints a table, then issue 12's
+// with the server as a Node cluster of two processes on the same schema, and on both stores once more
+// with one voucher per ten requests (a client's `prepayRequests: 10n`: the other nine replay it, and the
+// gate admits a replay without checking its signature again). Prints a table, then issue 12's
 // targets beside the measured figures, and writes bench/results/server.json with the load averages
 // (`uptime`'s) before, after and at the end of each run: on a shared machine the figures are low.
 //
@@ -45,6 +47,7 @@ const SERVER_FLAGS = SEMI_SPACE_MIB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_M
 const CHARGE_MODE = process.env.BENCH_CHARGE_MODE === "charge" ? "charge" : "reserve";
 const RESULTS = CHARGE_MODE === "reserve" ? "bench/results/server.json" : "bench/results/server-charge.json";
 const PRICE = 1_000n;
+const PREPAY_WINDOW = 10;
 const SECRET = "bench:server secret, thirty-two bytes or more";
 const POSTGRES_URL = process.env.TOLLGATE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -64,7 +67,9 @@ type Run = {
   serverCpuUsPerResponse: number;
 };
 type Server = { url: string; pid: number; stop(): Promise<void> };
-type Case = { store: "sqlite" | "postgres"; route: "unpaid" | "paid"; load: "saturated" | "sequential"; connections: number; processes: number; loadAverage: number[] } & Run;
+/** How a paid run's requests carry vouchers: a fresh one each, or one per `PREPAY_WINDOW` requests (replayed). */
+type Vouchers = "fresh" | "window";
+type Case = { store: "sqlite" | "postgres"; route: "unpaid" | "paid"; vouchers?: Vouchers; load: "saturated" | "sequential"; connections: number; processes: number; loadAverage: number[] } & Run;
 
 const chain = await startLocalChain();
 const children = new Set<ChildProcess>();
@@ -110,15 +115,23 @@ try {
 
       const challenge = await challengeOf(`${server.url}/paid`);
       const channels: { channelId: Hex; headers: string[]; next: number }[] = [];
-      /** Signs `count` more vouchers for each of `which` channels, each one price above the last. */
-      const signMore = (count: number, which = channels) => {
+      /**
+       * Adds `count` more requests' credentials for each of `which` channels: a fresh voucher each, one
+       * price above the last, or (`window`) each voucher covering the next `window` requests, sent for each.
+       */
+      const signMore = (count: number, which = channels, window = 1) => {
         for (const channel of which) {
           const from = channel.headers.length + 1;
-          for (let n = from; n < from + count; n++) {
-            const amount = BigInt(n) * PRICE;
-            channel.headers.push(credentialFor(challenge, { action: "voucher", channelId: channel.channelId, cumulativeAmount: amount.toString(), signature: sign(channel.channelId, amount) }));
+          for (let n = from; n < from + count; n += window) {
+            const amount = BigInt(n + window - 1) * PRICE;
+            const header = credentialFor(challenge, { action: "voucher", channelId: channel.channelId, cumulativeAmount: amount.toString(), signature: sign(channel.channelId, amount) });
+            for (let i = 0; i < window; i++) channel.headers.push(header);
           }
         }
+      };
+      /** Forgets the credentials no run sent, so that the next pool continues from what the gate has seen. */
+      const dropUnsent = () => {
+        for (const channel of channels) channel.headers.length = channel.next;
       };
       // Paid cannot outrun unpaid: the unpaid rate (with a margin) bounds what the saturated run spends.
       const perConnection = Math.ceil(((unpaid.requestsPerSecond * 1.1 + 200) * (DURATION + WARM_UP)) / CONNECTIONS);
@@ -136,37 +149,47 @@ try {
       }
       signMore(perConnection);
       let assigned = 0;
-      const paidOptions = {
-        setupRequest: (request: Record<string, unknown>, context: { channel?: { headers: string[]; next: number } }) => {
-          context.channel ??= channels[assigned++ % channels.length]!;
-          const authorization = context.channel.headers[context.channel.next++];
+      /** autocannon options sending each request with the next credential of the channel `pick` gives. */
+      const paidWith = (pick: () => (typeof channels)[number]) => ({
+        setupRequest: (request: Record<string, unknown>) => {
+          const channel = pick();
+          const authorization = channel.headers[channel.next++];
           if (authorization === undefined) throw new Error("the voucher pool ran out: raise its size");
           return { ...request, headers: { ...(request.headers as object), authorization } };
         },
-      };
+      });
+      // autocannon starts each request with a fresh context: requests take the channels in turn.
+      const paidOptions = paidWith(() => channels[assigned++ % channels.length]!);
       const warmUp = await load(server, "/paid", WARM_UP, paidOptions);
       const paid = await load(server, "/paid", DURATION, paidOptions);
-      record({ route: "paid", load: "saturated", connections: CONNECTIONS, ...paid });
+      record({ route: "paid", vouchers: "fresh", load: "saturated", connections: CONNECTIONS, ...paid });
+      // The same, with one voucher per PREPAY_WINDOW requests.
+      dropUnsent();
+      signMore(perConnection, channels, PREPAY_WINDOW);
+      const windowWarmUp = await load(server, "/paid", WARM_UP, paidOptions);
+      const windowPaid = await load(server, "/paid", DURATION, paidOptions);
+      record({ route: "paid", vouchers: "window", load: "saturated", connections: CONNECTIONS, ...windowPaid });
 
-      // Latency with one connection. It takes the next channel in turn and continues its vouchers; the
-      // pool is topped up first, outside the timed run (one connection cannot outrun ten).
-      const next = channels[assigned % channels.length]!;
-      const needed = next.next + Math.ceil(paid.requestsPerSecond * (DURATION + 1) * 1.2) - next.headers.length;
-      if (needed > 0) signMore(needed, [next]);
+      // Latency with one connection, on one channel continuing its vouchers; its pool is signed first,
+      // outside the timed run (one connection cannot outrun ten).
+      dropUnsent();
+      const next = channels[0]!;
+      signMore(Math.ceil(paid.requestsPerSecond * (DURATION + 1) * 1.2), [next]);
       const unpaidSequential = await load(server, "/unpaid", DURATION, {}, 1);
       record({ route: "unpaid", load: "sequential", connections: 1, ...unpaidSequential });
-      const paidSequential = await load(server, "/paid", DURATION, paidOptions, 1);
-      record({ route: "paid", load: "sequential", connections: 1, ...paidSequential });
+      const paidSequential = await load(server, "/paid", DURATION, paidWith(() => next), 1);
+      record({ route: "paid", vouchers: "fresh", load: "sequential", connections: 1, ...paidSequential });
       let answeredByCluster = 0;
       if (kind === "postgres") {
         // The same channels, paid through two server processes on the same schema (docs/server.md,
         // "Several processes"), against the one-process saturated run above.
         await server.stop();
         server = await startServer({ ...serverConfig, processes: 2 }, `${kind}-2`);
+        dropUnsent();
         signMore(perConnection);
         const clusterWarmUp = await load(server, "/paid", WARM_UP, paidOptions);
         const clusterPaid = await load(server, "/paid", DURATION, paidOptions);
-        record({ route: "paid", load: "saturated", connections: CONNECTIONS, processes: 2, ...clusterPaid });
+        record({ route: "paid", vouchers: "fresh", load: "saturated", connections: CONNECTIONS, processes: 2, ...clusterPaid });
         answeredByCluster = clusterWarmUp.responses + clusterPaid.responses;
       }
 
@@ -174,7 +197,7 @@ try {
       // a run ended were sent (and may be charged) without their response being counted.
       await new Promise((resolve) => setTimeout(resolve, 500));
       const sent = channels.reduce((sum, channel) => sum + channel.next, 0);
-      const answered = warmUp.responses + paid.responses + paidSequential.responses + answeredByCluster;
+      const answered = warmUp.responses + paid.responses + windowWarmUp.responses + windowPaid.responses + paidSequential.responses + answeredByCluster;
       const store: SessionStore = kind === "sqlite" ? createSqliteStore({ path: (storeConfig as { path: string }).path }) : await createPostgresStore({ connectionString: POSTGRES_URL, schema, maxConnections: 2 });
       const charged = Number((await store.listChannels()).reduce((sum, channel) => sum + channel.spent, 0n) / PRICE);
       await store.close();
@@ -191,13 +214,15 @@ try {
   }
 
   const summary = (["sqlite", "postgres"] as const).map((store) => {
-    const find = (route: Case["route"], load: Case["load"]) => cases.find((c) => c.store === store && c.route === route && c.load === load && c.processes === 1)!;
+    const find = (route: Case["route"], load: Case["load"], vouchers?: Vouchers) =>
+      cases.find((c) => c.store === store && c.route === route && c.load === load && c.processes === 1 && (route === "unpaid" || c.vouchers === (vouchers ?? "fresh")))!;
     const [unpaid, paid] = [find("unpaid", "saturated"), find("paid", "saturated")];
     const [unpaidSequential, paidSequential] = [find("unpaid", "sequential"), find("paid", "sequential")];
     const cluster = cases.find((c) => c.store === store && c.processes === 2);
     return {
       store,
       paidToUnpaidThroughput: round(paid.requestsPerSecond / unpaid.requestsPerSecond, 3),
+      windowPaidToUnpaidThroughput: round(find("paid", "saturated", "window").requestsPerSecond / unpaid.requestsPerSecond, 3),
       saturatedAddedP99Ms: round(paid.latencyMs.p99 - unpaid.latencyMs.p99, 3),
       addedP50Ms: round(paidSequential.latencyMs.p50 - unpaidSequential.latencyMs.p50, 3),
       addedP99Ms: round(paidSequential.latencyMs.p99 - unpaidSequential.latencyMs.p99, 3),
@@ -209,6 +234,18 @@ try {
   const targets = [
     { measure: "paid / unpaid throughput, SQLite, 10 connections", target: "≥ 0.50", measured: sqlite.paidToUnpaidThroughput, met: sqlite.paidToUnpaidThroughput >= 0.5 },
     { measure: "paid / unpaid throughput, PostgreSQL, 10 connections", target: "≥ 0.30", measured: postgres.paidToUnpaidThroughput, met: postgres.paidToUnpaidThroughput >= 0.3 },
+    {
+      measure: `paid / unpaid throughput, SQLite, one voucher per ${PREPAY_WINDOW} requests`,
+      target: "≥ 0.50",
+      measured: sqlite.windowPaidToUnpaidThroughput,
+      met: sqlite.windowPaidToUnpaidThroughput >= 0.5,
+    },
+    {
+      measure: `paid / unpaid throughput, PostgreSQL, one voucher per ${PREPAY_WINDOW} requests`,
+      target: "≥ 0.30",
+      measured: postgres.windowPaidToUnpaidThroughput,
+      met: postgres.windowPaidToUnpaidThroughput >= 0.3,
+    },
     { measure: "added latency at p99, one connection, SQLite (ms)", target: "≤ 1", measured: sqlite.addedP99Ms, met: sqlite.addedP99Ms <= 1 },
     { measure: "added latency at p99, one connection, PostgreSQL (ms)", target: "≤ 3", measured: postgres.addedP99Ms, met: postgres.addedP99Ms <= 3 },
     {
@@ -240,7 +277,7 @@ try {
       warmUpSeconds: WARM_UP,
       chargeMode: CHARGE_MODE,
       serverNodeFlags: SERVER_FLAGS.join(" ") || "(Node's defaults)",
-      paidRequest: "a fresh voucher per request (one price higher), one channel per connection, vouchers signed before the run",
+      paidRequest: `a fresh voucher per request (one price higher), or (vouchers "window") one voucher per ${PREPAY_WINDOW} requests sent with each of them; ten channels taken in turn by the requests (one channel in the one-connection run), vouchers signed before the run`,
       latency: "per-response times from autocannon's response events, exact percentiles; added latency is taken from the one-connection runs",
     },
     cases,
@@ -251,18 +288,18 @@ try {
   writeFileSync(join(ROOT, RESULTS), `${JSON.stringify(results, null, 2)}\n`);
 
   console.log(`\nbench:server (${CHARGE_MODE} mode) — ${CONNECTIONS} connections, ${DURATION} s per run, ${results.machine.cpus} cpus, node ${process.version}, server flags ${results.setup.serverNodeFlags}, load average ${results.machine.loadAverageBefore.join(" ")} before, ${results.machine.loadAverageAfter.join(" ")} after\n`);
-  console.log("| store    | route  | load              | procs |  req/s | p50 ms | p90 ms | p99 ms | server CPU µs/response | load avg (1 min) |");
-  console.log("|----------|--------|-------------------|------:|-------:|-------:|-------:|-------:|-----------------------:|-----------------:|");
+  console.log("| store    | route  | vouchers | load              | procs |  req/s | p50 ms | p90 ms | p99 ms | server CPU µs/response | load avg (1 min) |");
+  console.log("|----------|--------|----------|-------------------|------:|-------:|-------:|-------:|-------:|-----------------------:|-----------------:|");
   for (const c of cases) {
     const loadName = `${c.load} (${c.connections})`;
-    console.log(`| ${c.store.padEnd(8)} | ${c.route.padEnd(6)} | ${loadName.padEnd(17)} | ${String(c.processes).padStart(5)} | ${c.requestsPerSecond.toFixed(0).padStart(6)} | ${c.latencyMs.p50.toFixed(2).padStart(6)} | ${c.latencyMs.p90.toFixed(2).padStart(6)} | ${c.latencyMs.p99.toFixed(2).padStart(6)} | ${c.serverCpuUsPerResponse.toFixed(0).padStart(22)} | ${c.loadAverage[0]!.toFixed(2).padStart(16)} |`);
+    console.log(`| ${c.store.padEnd(8)} | ${c.route.padEnd(6)} | ${(c.vouchers === undefined ? "" : c.vouchers === "fresh" ? "each" : `1 per ${PREPAY_WINDOW}`).padEnd(8)} | ${loadName.padEnd(17)} | ${String(c.processes).padStart(5)} | ${c.requestsPerSecond.toFixed(0).padStart(6)} | ${c.latencyMs.p50.toFixed(2).padStart(6)} | ${c.latencyMs.p90.toFixed(2).padStart(6)} | ${c.latencyMs.p99.toFixed(2).padStart(6)} | ${c.serverCpuUsPerResponse.toFixed(0).padStart(22)} | ${c.loadAverage[0]!.toFixed(2).padStart(16)} |`);
   }
   console.log("\n| measure (issue 12) | target | measured | met |");
   console.log("|---|---|---:|---|");
   for (const t of targets) console.log(`| ${t.measure} | ${t.target} | ${t.measured} | ${t.met ? "yes" : "no"} |`);
   console.log("");
   for (const s of summary) {
-    console.log(`${s.store}: paid/unpaid throughput ${s.paidToUnpaidThroughput}; one connection: the gate adds ${s.addedP50Ms} ms at p50, ${s.addedP99Ms} ms at p99 (saturated: ${s.saturatedAddedP99Ms} ms at p99)`);
+    console.log(`${s.store}: paid/unpaid throughput ${s.paidToUnpaidThroughput} (one voucher per ${PREPAY_WINDOW} requests: ${s.windowPaidToUnpaidThroughput}); one connection: the gate adds ${s.addedP50Ms} ms at p50, ${s.addedP99Ms} ms at p99 (saturated: ${s.saturatedAddedP99Ms} ms at p99)`);
   }
   console.log(`wrote ${RESULTS}`);
 } finally {

@@ -68,6 +68,16 @@ export type PayingFetchParameters = {
    * voucher per unit, as the seller asks.
    */
   prepayUnits?: bigint;
+  /**
+   * The prepay window of plain requests: when the last voucher no longer covers a request, the next one
+   * covers up to this many requests past what receipts report as spent, and the following requests
+   * replay it, which the gate admits without checking the signature again (fewer signatures here, less
+   * work there). Bounded by the requests this client sent, not by receipts: a seller holds at most the
+   * window beyond `maxUnitsPerRequest` units per request sent (see requestPrepayTarget). Capped by the
+   * deposit and `totalBudget`; the unspent part is not captured by a cooperative close. Defaults to 1:
+   * one voucher per request, for exactly what it costs.
+   */
+  prepayRequests?: bigint;
   store?: ClientChannelStore;
   /** The fetch that carries requests; defaults to the global one. */
   fetch?: typeof fetch;

@@ -31,8 +31,9 @@ export type { PayingFetchState } from "./createPayingFetchState.js";
  * transfer for this request. What a seller asks for is a claim: it is paid only within the caps.
  */
 export function createPayingFetch(parameters: PayingFetchParameters): PayingFetch {
-  const { chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n, prepayUnits = 10n, maxPaymentTimeout = 600 } = parameters;
+  const { chain, onChannelUpdate = () => {}, maxUnitsPerRequest = 1n, maxUnitsPerStream = 1_000n, prepayUnits = 10n, prepayRequests = 1n, maxPaymentTimeout = 600 } = parameters;
   if (prepayUnits < 1n) throw new InvalidValueError("amount", `prepayUnits must be at least 1, not ${prepayUnits}`);
+  if (prepayRequests < 1n) throw new InvalidValueError("amount", `prepayRequests must be at least 1, not ${prepayRequests}`);
   const baseFetch = parameters.fetch ?? globalThis.fetch.bind(globalThis);
   const transport = parameters.transport ?? http();
   const pollingInterval = parameters.pollingInterval ?? defaultPollingInterval(chain);
@@ -81,7 +82,7 @@ export function createPayingFetch(parameters: PayingFetchParameters): PayingFetc
       return task();
     });
   }
-  const session = createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits });
+  const session = createSessionPayer({ context, caps, fetch: baseFetch, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits, prepayRequests });
   /** Token domains as the chain states them, read once per token (a failed read is not kept). */
   const domains = new Map<Address, Promise<TokenDomain>>();
   const tokenDomain = (token: Address) => {

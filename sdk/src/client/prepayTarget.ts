@@ -29,6 +29,36 @@ export function prepayTarget({ demand, channel, price, prepayUnits, maxUnitsPerS
   return ahead > demand.required ? ahead : demand.required;
 }
 
+export type RequestPrepayTargetParameters = {
+  /** The channel after any top-up the request needed. */
+  channel: ClientChannel;
+  price: bigint;
+  prepayRequests: bigint;
+  maxUnitsPerRequest: bigint;
+  /** What this client had signed on the channel when it began counting, and the requests it sent since (this one included). */
+  counted: RequestCount;
+  /** What `totalBudget` still allows in the channel's currency; undefined without a budget. */
+  budgetLeft: bigint | undefined;
+};
+
+export type RequestCount = { from: bigint; sent: bigint };
+
+/**
+ * The voucher a plain request is paid with when the last one no longer covers it: `prepayRequests`
+ * requests beyond what receipts report as spent, so that the next ones replay it (the gate admits an
+ * exact replay without a second signature check). Judged against the requests this client sent, not the
+ * seller's receipts: the voucher is at most what was signed when counting began, plus
+ * `maxUnitsPerRequest` units for each request sent before this one, plus the window. So a seller that
+ * reports the window spent after one request gets one request's worth more, not another window. Never
+ * past the deposit (no top-up just to sign ahead) or the budget.
+ */
+export function requestPrepayTarget({ channel, price, prepayRequests, maxUnitsPerRequest, counted, budgetLeft }: RequestPrepayTargetParameters): bigint {
+  const spent = channel.spent < channel.cumulativeAmount ? channel.spent : channel.cumulativeAmount;
+  const sentBound = counted.from + ((counted.sent - 1n) * maxUnitsPerRequest + prepayRequests) * price;
+  const caps = [channel.deposit, sentBound, ...(budgetLeft === undefined ? [] : [channel.cumulativeAmount + budgetLeft])];
+  return caps.reduce((least, cap) => (cap < least ? cap : least), spent + prepayRequests * price);
+}
+
 /** Caps that are this client's own limits running out, as opposed to a seller asking past the rules. */
 const OWN_LIMITS: readonly PaymentCap[] = ["maxUnitsPerStream", "totalBudget", "maxDeposit", "maxTotalDeposit"];
 

@@ -5,13 +5,16 @@ import { formatSessionPayload, type SessionPayload } from "../../../session/payl
 import { assertDemand, type AssertDemandParameters, type Demand } from "../../assertDemand.js";
 import { openPaymentChannel } from "../../openPaymentChannel.js";
 import type { PayingContext } from "../../PayingContext.js";
-import { prepayTarget } from "../../prepayTarget.js";
+import { prepayTarget, type RequestCount, requestPrepayTarget } from "../../prepayTarget.js";
 import type { Offer } from "../../readOffer.js";
 import { signChannelVoucher } from "../../signChannelVoucher.js";
 import { topUpPaymentChannel } from "../../topUpPaymentChannel.js";
 
 /** The client's context, and the per-request and per-stream caps a seller's demands are held to. */
-export type CreateSessionCredentialsParameters = { context: PayingContext } & Pick<AssertDemandParameters, "maxUnitsPerRequest" | "maxUnitsPerStream" | "prepayUnits">;
+export type CreateSessionCredentialsParameters = { context: PayingContext } & Pick<AssertDemandParameters, "maxUnitsPerRequest" | "maxUnitsPerStream" | "prepayUnits"> & {
+  /** Requests a plain request's voucher may prepay (see `requestPrepayTarget`); 1 signs for one request. */
+  prepayRequests: bigint;
+};
 
 export type NextCredentialParameters = {
   offer: Offer;
@@ -20,6 +23,8 @@ export type NextCredentialParameters = {
   demand?: Demand | undefined;
   /** Why no channel may be opened for this credential; undefined when one may. */
   noOpen?: string | undefined;
+  /** Whether this request already sent a credential: a retry is not counted again as a request sent. */
+  retry?: boolean;
 };
 
 export type SessionCredentials = ReturnType<typeof createSessionCredentials>;
@@ -28,7 +33,7 @@ export type SessionCredentials = ReturnType<typeof createSessionCredentials>;
  * The `Authorization` credentials a session sends: an open for a new channel, then vouchers, each within
  * the caps and the budget, topping up first when the deposit is short, and stored before it is sent.
  */
-export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits }: CreateSessionCredentialsParameters) {
+export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits, prepayRequests }: CreateSessionCredentialsParameters) {
   const { store, save } = context;
   /**
    * Open credentials the seller has not taken yet, by channel id: when the open is refused for a stale
@@ -36,6 +41,8 @@ export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnits
    * seller submits it, so a voucher would find no channel, and a new open would sign a second voucher).
    */
   const pendingOpens = new Map<Hex, { payload: SessionPayload; source?: string }>();
+  /** Requests sent on each channel since this client began counting (see requestPrepayTarget). */
+  const requests = new Map<Hex, RequestCount>();
   const credential = (offer: Offer, payload: SessionPayload, source?: string) =>
     formatCredential({ challenge: offer.challenge, payload: formatSessionPayload(payload), ...(source ? { source } : {}) });
 
@@ -44,7 +51,7 @@ export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnits
    * charged plus one unit (or what it demanded, within the caps; in a stream, up to the prepay window),
    * reusing the last voucher when that already covers it. Opens a channel when there is none, unless `noOpen` says why it must not.
    */
-  async function next({ offer, url, demand, noOpen }: NextCredentialParameters): Promise<{ authorization: string; opened: boolean }> {
+  async function next({ offer, url, demand, noOpen, retry = false }: NextCredentialParameters): Promise<{ authorization: string; opened: boolean }> {
     let channel = await store.get(offer.key);
     if (!channel || channel.status !== "open") {
       if (noOpen !== undefined) throw new UntrustedServerError(noOpen);
@@ -56,6 +63,9 @@ export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnits
     if (demand) assertDemand({ demand, channel, price, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits });
     const pending = pendingOpens.get(channel.channelId);
     if (pending) return { authorization: credential(offer, pending.payload, pending.source), opened: false };
+    const counted = requests.get(channel.channelId) ?? { from: channel.cumulativeAmount, sent: 0n };
+    const sent = { ...counted, sent: retry && counted.sent > 0n ? counted.sent : counted.sent + 1n };
+    requests.set(channel.channelId, sent);
     let target = max(demand?.required ?? 0n, channel.spent + price);
     let deposit: SessionPayload | undefined;
     // Checked before a top-up too, so that a voucher the budget refuses costs no top-up transaction or authorization.
@@ -63,6 +73,8 @@ export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnits
     if (target > channel.deposit) ({ channel, deposit } = await topUpPaymentChannel({ context, channel, offer, needed: target }));
     if (demand?.kind === "stream") {
       target = max(target, prepayTarget({ demand, channel, price, prepayUnits, maxUnitsPerStream, budgetLeft: await context.limits.budgetLeft(channel.token) }));
+    } else if (prepayRequests > 1n && target > channel.cumulativeAmount) {
+      target = max(target, requestPrepayTarget({ channel, price, prepayRequests, maxUnitsPerRequest, counted: sent, budgetLeft: await context.limits.budgetLeft(channel.token) }));
     }
     if (target > channel.cumulativeAmount || channel.signature === null) {
       const current = channel;
@@ -94,7 +106,10 @@ export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnits
       if (channel) pendingOpens.delete(channel.channelId);
     },
     /** Drops a pending open of a channel given up. */
-    forget: (channelId: Hex) => void pendingOpens.delete(channelId),
+    forget(channelId: Hex): void {
+      pendingOpens.delete(channelId);
+      requests.delete(channelId);
+    },
   };
 }
 

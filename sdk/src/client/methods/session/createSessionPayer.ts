@@ -53,7 +53,7 @@ export function createSessionPayer({ context, caps, fetch: baseFetch, ...demandC
       const paid = await exclusive(current.key, async () => {
         startSpent ??= (await store.get(current.key))?.spent ?? 0n;
         const noOpen = opened ? "The seller refused the channel this request opened; no second one is opened for it" : undefined;
-        const next = await credentials.next({ offer: current, url: url.href, demand, noOpen });
+        const next = await credentials.next({ offer: current, url: url.href, demand, noOpen, retry: attempt > 0 });
         opened ||= next.opened;
         const answer = await send(next.authorization);
         // Anything but a 402 means the seller took the open (an open is idempotent, so a 402 may resend it);
