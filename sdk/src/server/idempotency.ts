@@ -2,10 +2,11 @@ import { bytesToHex, type Hex } from "viem";
 import { canonicalJson } from "../protocol/canonicalJson.js";
 import { PaymentProblemError } from "../protocol/problems.js";
 import type { ChannelTransaction, ChargeRecord } from "./store/SessionStore.js";
+import { uuidv7 } from "./uuidv7.js";
 
 /** An Idempotency-Key the gate honours: visible ASCII, at most 255 characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-/** Prefix of the charge keys the gate makes up for requests without an Idempotency-Key (a random UUID follows). */
+/** Prefix of the charge keys the gate makes up for requests without an Idempotency-Key (a UUIDv7 follows). */
 const GENERATED_KEY = "request:";
 /** Prefix of clients' keys; a charge of an expired key is kept under another prefix, which no client can send. */
 const CLIENT_KEY = "idempotency:";
@@ -55,9 +56,12 @@ export async function requestChargeKey({ request, channelId, route, units, cost,
   return { key: `${CLIENT_KEY}${header}`, idempotency: { fingerprint, ttl } };
 }
 
-/** A charge key for a request without a client's key: random, so no other request can present it. */
+/**
+ * A charge key for a request without a client's key: 74 random bits, so no other request can present it,
+ * after the time, so charges are inserted in key order (see uuidv7).
+ */
 export function generatedChargeKey(): string {
-  return `${GENERATED_KEY}${crypto.randomUUID()}`;
+  return `${GENERATED_KEY}${uuidv7()}`;
 }
 
 export type ClaimIdempotencyKeyParameters = IdempotencyBinding & { tx: ChannelTransaction; key: string; now: number };

@@ -4,6 +4,7 @@ import { available, finishCharge, insufficientBalance, reserve } from "./account
 import type { PaymentGate } from "./createPaymentGate.js";
 import type { SessionPayment } from "./core/GateMethod.js";
 import type { ChannelRecord } from "./store/SessionStore.js";
+import { uuidv7 } from "./uuidv7.js";
 
 /** One piece of metered content: a string is one unit of the default event type. */
 export type MeteredChunk = string | { data: unknown; units?: bigint; event?: string };
@@ -45,7 +46,7 @@ export function meteredEventStream({
   signal,
 }: MeteredEventStreamParameters): Response {
   const encoder = new TextEncoder();
-  const streamId = crypto.randomUUID();
+  const streamId = uuidv7();
   let sequence = 0;
   let units = 0n;
   let channel = payment.channel;
