@@ -8,9 +8,15 @@ import pg from "pg";
 export function countingPool({ connectionString, max }: { connectionString: string; max: number }) {
   const pool = new pg.Pool({ connectionString, max });
   let count = 0;
+  const texts: string[] = [];
   pool.on("connect", (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as { query: unknown }).query = (...args: unknown[]) => (count++, query(...args));
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      count++;
+      const [config] = args as [string | { text?: string }];
+      texts.push(typeof config === "string" ? config : (config?.text ?? ""));
+      return query(...args);
+    };
   });
   return {
     pool,
@@ -19,6 +25,12 @@ export function countingPool({ connectionString, max }: { connectionString: stri
       count = 0;
       await fn();
       return count;
+    },
+    /** The text of each query `fn` sent, in order (nothing else may use the pool meanwhile). */
+    async queries(fn: () => Promise<unknown>): Promise<string[]> {
+      texts.length = 0;
+      await fn();
+      return [...texts];
     },
   };
 }

@@ -222,6 +222,38 @@ describe("PostgreSQL session store round trips", function () {
   });
 });
 
+describe("PostgreSQL session store locks", function () {
+  this.timeout(30_000);
+
+  it("test_store_postgresChannelSeenStoredTakesOnlyItsRowLock", async () => {
+    // The advisory lock stands in for a row that may not exist: once an instance has seen the channel
+    // stored, its transactions lock the row alone. Another instance, which has not, still takes both.
+    const schema = newSchema();
+    const first = countingPool({ connectionString, max: 2 });
+    const second = countingPool({ connectionString, max: 2 });
+    const [a, b] = [await createPostgresStore({ pool: first.pool, schema }), await createPostgresStore({ pool: second.pool, schema })];
+    const takesAdvisoryLock = (texts: string[]) => texts.some((text) => text.includes("pg_advisory_xact_lock"));
+    try {
+      const id = newChannelId();
+      assert.equal(takesAdvisoryLock(await first.queries(() => incrementSpent(a, id, "create"))), true, "creating the channel");
+      assert.equal(takesAdvisoryLock(await first.queries(() => incrementSpent(a, id, "again"))), false, "the channel it wrote");
+      assert.equal(takesAdvisoryLock(await second.queries(() => incrementSpent(b, id, "other"))), true, "another instance's first call");
+      assert.equal(takesAdvisoryLock(await second.queries(() => incrementSpent(b, id, "other again"))), false, "the channel it read");
+      // A creation rolled back leaves nothing remembered: the next call on that id locks it as missing.
+      const missing = newChannelId();
+      await assert.rejects(a.withChannel(missing, async (tx) => {
+        await tx.putChannel(makeChannel(missing));
+        throw new Error("the handler failed");
+      }));
+      assert.equal(takesAdvisoryLock(await first.queries(() => incrementSpent(a, missing, "create"))), true, "a creation rolled back");
+      assert.equal(await assertConsistent(b, id), 4n);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([first.pool.end(), second.pool.end()]);
+    }
+  });
+});
+
 describe("PostgreSQL session store across instances", function () {
   this.timeout(30_000);
   let schema: string;

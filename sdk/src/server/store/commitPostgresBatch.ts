@@ -7,6 +7,7 @@ import { createChannelTransaction, type ChannelTransactionWrites } from "./creat
 import type { QueuedCall } from "./createCommitQueue.js";
 import type { PostgresBatchSql } from "./postgresBatchSql.js";
 import type { ReservedChargeKeys } from "./createReservedChargeKeys.js";
+import type { StoredChannelIds } from "./createStoredChannelIds.js";
 import type { ChargeRecord } from "./SessionStore.js";
 import { channelFromRow, chargeFromRow } from "./sqlRecordCodec.js";
 
@@ -18,6 +19,8 @@ export type CommitPostgresBatchParameters = {
   scope: ChannelScope;
   /** Charges read with the locks, so that the calls finishing them need no read of their own; updated on commit. */
   reserved: ReservedChargeKeys;
+  /** Channels seen stored, which need no advisory lock; updated with what the batch reads and commits. */
+  stored: StoredChannelIds;
   /** Whether `error` is PostgreSQL refusing a statement (the connection is fine), not the connection failing. */
   isDatabaseError(error: unknown): boolean;
 };
@@ -33,7 +36,7 @@ export type CommitPostgresBatchParameters = {
  * once and its writes need no savepoint. Resolves with the error that makes the connection unfit for
  * the pool, if any.
  */
-export async function commitPostgresBatch({ calls, client, sql, scope, reserved, isDatabaseError }: CommitPostgresBatchParameters): Promise<Error | undefined> {
+export async function commitPostgresBatch({ calls, client, sql, scope, reserved, stored, isDatabaseError }: CommitPostgresBatchParameters): Promise<Error | undefined> {
   const failAll = (error: unknown) => {
     for (const call of calls) call.reject(error);
   };
@@ -51,9 +54,14 @@ export async function commitPostgresBatch({ calls, client, sql, scope, reserved,
   // Every charge guessed, as read under the locks: undefined where there is none.
   const prefetched = new Map<string, ChargeRecord | undefined>(guessed.map(({ channelId, key }) => [chargeId(channelId, key), undefined]));
   try {
-    const opened = (await client.query(sql.beginAndLock(calls.map((call) => call.channelId), guessed))) as unknown as pg.QueryResult[];
-    for (const row of opened[2]!.rows) rows.set(row.channel_id as string, row);
-    for (const row of opened[3]?.rows ?? []) prefetched.set(chargeId(row.channel_id as Hex, row.key as string), chargeFromRow(row));
+    const ids = calls.map((call) => call.channelId);
+    const begin = sql.beginAndLock(ids, { unstored: ids.filter((id) => !stored.has(id)), charges: guessed });
+    const opened = (await client.query(begin.text)) as unknown as pg.QueryResult[];
+    for (const row of opened[begin.rowsAt]!.rows) {
+      rows.set(row.channel_id as string, row);
+      stored.add(row.channel_id as Hex);
+    }
+    for (const row of begin.chargesAt === undefined ? [] : opened[begin.chargesAt]!.rows) prefetched.set(chargeId(row.channel_id as Hex, row.key as string), chargeFromRow(row));
   } catch (error) {
     failAll(databaseError("lock", error));
     return rollback();
@@ -102,6 +110,7 @@ export async function commitPostgresBatch({ calls, client, sql, scope, reserved,
   function answer(entries: typeof done): undefined {
     for (const { call, result, writes } of entries) {
       reserved.record(writes.charges);
+      if (writes.channel !== undefined) stored.add(writes.channel.channelId);
       call.resolve(result);
     }
     return undefined;

@@ -9,6 +9,7 @@ import { commitPostgresBatch } from "./commitPostgresBatch.js";
 import { createCommitQueue } from "./createCommitQueue.js";
 import { createKeyedMutex } from "./createKeyedMutex.js";
 import { createReservedChargeKeys } from "./createReservedChargeKeys.js";
+import { createStoredChannelIds } from "./createStoredChannelIds.js";
 import { postgresBatchSql } from "./postgresBatchSql.js";
 import { postgresMigrations } from "./postgresMigrations.js";
 import type { ChannelTransaction, SessionStore, UsageRow } from "./SessionStore.js";
@@ -66,6 +67,8 @@ const MAX_RUNNING_BATCHES = 2;
 // Reservations remembered to be read with their channel's lock (a few primary-key lookups at most).
 const RESERVED_CHANNELS = 4096;
 const RESERVED_KEYS_PER_CHANNEL = 8;
+// Channels remembered as stored, whose transactions skip the advisory lock (see createStoredChannelIds).
+const STORED_CHANNELS = 100_000;
 
 /**
  * `pg` is an optional peer dependency, loaded on first use so that nothing else in the SDK needs it
@@ -135,8 +138,8 @@ async function migrate(pool: pg.Pool, schema: string, S: string): Promise<void> 
 /**
  * A `SessionStore` in PostgreSQL through `pg`, shared by any number of server instances. Migrations
  * run on start, under an advisory lock. `withChannel` is one transaction on one pooled connection: it
- * locks the channel's row (`SELECT … FOR UPDATE`), or, while the channel is not stored yet, an advisory
- * lock on its id, so instances creating the same channel queue too. Within one instance, calls on the
+ * locks the channel's row (`SELECT … FOR UPDATE`), and first, until this instance has seen the channel
+ * stored, an advisory lock on its id, so instances creating the same channel queue too. Within one instance, calls on the
  * same channel also queue before taking a connection, so waiting for a busy channel does not drain the
  * pool.
  *
@@ -176,6 +179,7 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
 
   const mutex = createKeyedMutex();
   const reserved = createReservedChargeKeys({ maxChannels: RESERVED_CHANNELS, maxKeysPerChannel: RESERVED_KEYS_PER_CHANNEL });
+  const stored = createStoredChannelIds(STORED_CHANNELS);
   const scope = createChannelScope();
   let closed = false;
   function assertOpen(): void {
@@ -200,7 +204,7 @@ export async function createPostgresStore(parameters: CreatePostgresStoreParamet
       const client = await connect(pool);
       let broken: Error | undefined;
       try {
-        broken = await commitPostgresBatch({ calls, client, sql: batchSql, scope, reserved, isDatabaseError: (error) => error instanceof driver.DatabaseError });
+        broken = await commitPostgresBatch({ calls, client, sql: batchSql, scope, reserved, stored, isDatabaseError: (error) => error instanceof driver.DatabaseError });
       } finally {
         client.release(broken);
       }
