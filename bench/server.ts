@@ -12,9 +12,10 @@
 // targets beside the measured figures, and writes bench/results/server.json with the load averages
 // (`uptime`'s) before, after and at the end of each run: on a shared machine the figures are low.
 //
-// The server runs with V8's young generation at 64 MiB per semi-space (`--max-semi-space-size=64`), as
-// docs/server.md recommends for a gate's process: with Node's default the paid path's allocations trigger a
-// scavenge every few hundred requests, and those pauses were the one-connection p99.
+// The server runs the SDK as its package ships it (sdk/dist, which `npm run bench:server` builds first),
+// with V8's young generation at 64 MiB per semi-space (`--max-semi-space-size=64`), as docs/server.md
+// recommends for a gate's process: with Node's default the paid path's allocations trigger a scavenge
+// every few hundred requests, and those pauses were the one-connection p99.
 //
 // BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 10), BENCH_CPU_PROF=1
 // (write the server's CPU profiles to bench/results/profiles/), BENCH_CHARGE_MODE=charge (the gate's
@@ -270,7 +271,7 @@ try {
       loadAverageAfter: os.loadavg().map((value) => round(value, 2)),
     },
     setup: {
-      processes: "server (node:http + SDK node adapter + gate) in one process (the 2-process case: a Node cluster of two), autocannon in another, hardhat node in a third (idle during runs)",
+      processes: "server (node:http + SDK node adapter + gate, the built SDK in sdk/dist) in one process (the 2-process case: a Node cluster of two), autocannon in another, hardhat node in a third (idle during runs)",
       connections: `${CONNECTIONS} (saturated runs) and 1 (sequential runs)`,
       pipelining: 1,
       secondsPerRun: DURATION,
