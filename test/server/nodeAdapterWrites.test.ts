@@ -97,6 +97,36 @@ describe("server: what the node adapter writes on the socket", function () {
     }
   });
 
+  it("test_nodeAdapter_bodyOfStringChunks_isSentAsUtf8", async function () {
+    // A hand-made stream of strings is not a valid fetch body, but the adapter sent one before it wrote
+    // bodies itself (as UTF-8), and a handler's sloppy body must not reset the connection.
+    const text = "héllo ✓";
+    const strings = (chunks: string[], late: boolean) => () =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            for (const chunk of chunks) {
+              if (late) await new Promise((resolve) => setTimeout(resolve, 20));
+              controller.enqueue(chunk as unknown as Uint8Array);
+            }
+            controller.close();
+          },
+        }),
+      );
+    const bodies: Record<string, () => Response> = { "/at-once": strings([text], false), "/streamed": strings(["héllo", " ✓"], true) };
+    const { port, server } = await serve((request) => bodies[new URL(request.url).pathname]!());
+    try {
+      for (const path of Object.keys(bodies)) {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`);
+        assert.equal(response.status, 200, path);
+        assert.equal(await response.text(), text, path);
+      }
+      assert.equal((await fetch(`http://127.0.0.1:${port}/at-once`)).headers.get("content-length"), String(Buffer.byteLength(text)));
+    } finally {
+      await close(server);
+    }
+  });
+
   it("test_nodeAdapter_streamedBody_sendsChunkOneBeforeChunkTwoIsProduced", async function () {
     const second = gate();
     const { port, server } = await serveStream({

@@ -36,9 +36,9 @@ export async function writeFetchBody({ outgoing, body }: WriteFetchBodyParameter
     if (first.done) return endWith(outgoing, new Uint8Array(0));
     const next = reader.read();
     const second = await readWithinTurn(next);
-    if (second !== LATER && second.done) return endWith(outgoing, first.value);
+    if (second !== LATER && second.done) return endWith(outgoing, bytesOf(first.value));
     // The headers leave with the first chunk; the second is written as soon as it is there.
-    if (!outgoing.write(first.value)) await drained(outgoing);
+    if (!outgoing.write(bytesOf(first.value))) await drained(outgoing);
     await streamRest({ outgoing, reader, next });
   } catch (error) {
     outgoing.destroy(error instanceof Error ? error : undefined);
@@ -56,6 +56,18 @@ async function readWithinTurn(read: Promise<Read>): Promise<Read | typeof LATER>
   }
 }
 
+/**
+ * A chunk as bytes. A fetch body yields Uint8Arrays, but a handler's own stream may yield strings, which
+ * Node's streams used to write as UTF-8 (so these are too) or other views of bytes; anything else is an
+ * error that destroys the response.
+ */
+function bytesOf(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError(`A response body chunk must be bytes or a string, not ${typeof chunk}`);
+}
+
 /** Headers and the whole body in one write; a `Content-Length` unless the response framed itself. */
 function endWith(outgoing: ServerResponse, bytes: Uint8Array): void {
   if (!outgoing.hasHeader("content-length") && !outgoing.hasHeader("transfer-encoding")) outgoing.setHeader("content-length", bytes.byteLength);
@@ -66,7 +78,7 @@ function endWith(outgoing: ServerResponse, bytes: Uint8Array): void {
 async function streamRest({ outgoing, reader, next }: { outgoing: ServerResponse; reader: ReadableStreamDefaultReader<Uint8Array>; next: Promise<Read> }): Promise<void> {
   for (let read = await next; !read.done; read = await reader.read()) {
     if (outgoing.destroyed) return;
-    if (!outgoing.write(read.value)) await drained(outgoing);
+    if (!outgoing.write(bytesOf(read.value))) await drained(outgoing);
   }
   // A body cancelled because the client went away ends here too: nothing is left to end.
   if (!outgoing.destroyed) outgoing.end();
