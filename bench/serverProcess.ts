@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { type Address, type Hex, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { loopbackChain } from "../scripts/loopbackChain.js";
-import type { StoreLocation } from "../scripts/openSessionStore.js";
+import { openSessionStore, type StoreLocation } from "../scripts/openSessionStore.js";
 
 // The SDK as its package ships it (sdk/dist, `npm run build:sdk`), not its sources through tsx: esbuild's
 // keepNames, which tsx turns on, names every closure the gate makes per request (`__name`), which cost
@@ -51,10 +51,7 @@ async function runPrimary(count: number): Promise<void> {
 
 async function serve(): Promise<void> {
   const chain = loopbackChain({ id: config.chainId, rpcUrl: config.rpcUrl });
-  const store =
-    config.store.kind === "sqlite"
-      ? createSqliteStore({ path: config.store.path })
-      : await createPostgresStore({ connectionString: config.store.connectionString, schema: config.store.schema, maxConnections: 10 });
+  const store = await openSessionStore({ location: config.store, maxConnections: 10, factories: { createSqliteStore, createPostgresStore } });
   const gate = createPaymentGate({
     chain,
     transport: http(config.rpcUrl),

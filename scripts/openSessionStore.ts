@@ -7,13 +7,17 @@ import { createSqliteStore } from "../sdk/src/server/sqlite.js";
 /** Where the store is, as a config names it. */
 export type StoreLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; connectionString: string; schema: string };
 
+/** The SDK's store constructors: the sources' by default, or another build of them (the bench's sdk/dist). */
+export type SessionStoreFactories = { createSqliteStore: typeof createSqliteStore; createPostgresStore: typeof createPostgresStore };
+
 export type OpenSessionStoreParameters = {
   location: StoreLocation;
   /** PostgreSQL's pool size; createPostgresStore's default when omitted. */
   maxConnections?: number;
+  factories?: SessionStoreFactories;
 };
 
-export function openSessionStore({ location, maxConnections }: OpenSessionStoreParameters): Promise<SessionStore> {
-  if (location.kind === "sqlite") return Promise.resolve(createSqliteStore({ path: location.path }));
-  return createPostgresStore({ connectionString: location.connectionString, schema: location.schema, ...(maxConnections === undefined ? {} : { maxConnections }) });
+export function openSessionStore({ location, maxConnections, factories = { createSqliteStore, createPostgresStore } }: OpenSessionStoreParameters): Promise<SessionStore> {
+  if (location.kind === "sqlite") return Promise.resolve(factories.createSqliteStore({ path: location.path }));
+  return factories.createPostgresStore({ connectionString: location.connectionString, schema: location.schema, ...(maxConnections === undefined ? {} : { maxConnections }) });
 }
