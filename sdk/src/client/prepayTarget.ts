@@ -25,7 +25,7 @@ export type PrepayTargetParameters = {
 export function prepayTarget({ demand, channel, price, prepayUnits, maxUnitsPerStream, budgetLeft }: PrepayTargetParameters): bigint {
   const before = deliveredBefore(demand, channel);
   const caps = [channel.deposit, before + maxUnitsPerStream * price, ...(budgetLeft === undefined ? [] : [channel.cumulativeAmount + budgetLeft])];
-  const ahead = caps.reduce((least, cap) => (cap < least ? cap : least), before + (demand.received + prepayUnits) * price);
+  const ahead = lowest(before + (demand.received + prepayUnits) * price, caps);
   return ahead > demand.required ? ahead : demand.required;
 }
 
@@ -56,7 +56,12 @@ export function requestPrepayTarget({ channel, price, prepayRequests, maxUnitsPe
   const spent = channel.spent < channel.cumulativeAmount ? channel.spent : channel.cumulativeAmount;
   const sentBound = counted.from + ((counted.sent - 1n) * maxUnitsPerRequest + prepayRequests) * price;
   const caps = [channel.deposit, sentBound, ...(budgetLeft === undefined ? [] : [channel.cumulativeAmount + budgetLeft])];
-  return caps.reduce((least, cap) => (cap < least ? cap : least), spent + prepayRequests * price);
+  return lowest(spent + prepayRequests * price, caps);
+}
+
+/** The least of `wanted` and `caps`. */
+function lowest(wanted: bigint, caps: readonly bigint[]): bigint {
+  return caps.reduce((least, cap) => (cap < least ? cap : least), wanted);
 }
 
 /** Caps that are this client's own limits running out, as opposed to a seller asking past the rules. */

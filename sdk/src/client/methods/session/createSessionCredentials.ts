@@ -63,9 +63,9 @@ export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnits
     if (demand) assertDemand({ demand, channel, price, maxUnitsPerRequest, maxUnitsPerStream, prepayUnits });
     const pending = pendingOpens.get(channel.channelId);
     if (pending) return { authorization: credential(offer, pending.payload, pending.source), opened: false };
-    const counted = requests.get(channel.channelId) ?? { from: channel.cumulativeAmount, sent: 0n };
-    const sent = { ...counted, sent: retry && counted.sent > 0n ? counted.sent : counted.sent + 1n };
-    requests.set(channel.channelId, sent);
+    const before = requests.get(channel.channelId) ?? { from: channel.cumulativeAmount, sent: 0n };
+    const counted = { ...before, sent: retry && before.sent > 0n ? before.sent : before.sent + 1n };
+    requests.set(channel.channelId, counted);
     let target = max(demand?.required ?? 0n, channel.spent + price);
     let deposit: SessionPayload | undefined;
     // Checked before a top-up too, so that a voucher the budget refuses costs no top-up transaction or authorization.
@@ -74,7 +74,7 @@ export function createSessionCredentials({ context, maxUnitsPerRequest, maxUnits
     if (demand?.kind === "stream") {
       target = max(target, prepayTarget({ demand, channel, price, prepayUnits, maxUnitsPerStream, budgetLeft: await context.limits.budgetLeft(channel.token) }));
     } else if (prepayRequests > 1n && target > channel.cumulativeAmount) {
-      target = max(target, requestPrepayTarget({ channel, price, prepayRequests, maxUnitsPerRequest, counted: sent, budgetLeft: await context.limits.budgetLeft(channel.token) }));
+      target = max(target, requestPrepayTarget({ channel, price, prepayRequests, maxUnitsPerRequest, counted, budgetLeft: await context.limits.budgetLeft(channel.token) }));
     }
     if (target > channel.cumulativeAmount || channel.signature === null) {
       const current = channel;
